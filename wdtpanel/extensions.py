@@ -1,0 +1,52 @@
+"""Flask extensions and the Redis/RQ handles, created once and bound in create_app()."""
+from __future__ import annotations
+
+from flask import current_app, g, request, session
+from flask_babel import Babel
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from htmx_flask import Htmx
+from redis import Redis
+from rq import Queue
+from sqlalchemy import MetaData
+
+# Named constraints so Alembic migrations are stable on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
+migrate = Migrate()
+csrf = CSRFProtect()
+htmx = Htmx()
+
+
+def select_locale() -> str:
+    chosen = session.get("lang")
+    if chosen in current_app.config["LANGUAGES"]:
+        return chosen
+    return request.accept_languages.best_match(current_app.config["LANGUAGES"], default="zh")
+
+
+babel = Babel()
+
+
+def redis_connection() -> Redis:
+    """One Redis client per app (connection pool inside)."""
+    app = current_app._get_current_object()
+    conn = app.extensions.get("wdtpanel_redis")
+    if conn is None:
+        conn = Redis.from_url(app.config["REDIS_URL"])
+        app.extensions["wdtpanel_redis"] = conn
+    return conn
+
+
+def job_queue() -> Queue:
+    if "job_queue" not in g:
+        g.job_queue = Queue(current_app.config["RQ_QUEUE"], connection=redis_connection())
+    return g.job_queue

@@ -1,0 +1,195 @@
+"""The data model. Every row belongs to a merchant; queries are always scoped by merchant_id."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+from .types import Money, UTCDateTime, utcnow
+
+EDITIONS = ("enterprise", "ultimate")
+ENVIRONMENTS = ("production", "sandbox", "custom")
+ROLES = ("admin", "staff")
+
+
+class Merchant(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    api_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    api_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    webhook_url: Mapped[str | None] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class User(db.Model):
+    __table_args__ = (UniqueConstraint("merchant_id", "username"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str | None] = mapped_column(String(256))  # None: signs in only through the mall's embed link
+    role: Mapped[str] = mapped_column(String(16), default="staff")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    merchant: Mapped[Merchant] = relationship()
+
+
+class EmbedTokenUse(db.Model):
+    """An embed link's id once used; the primary key makes a second use fail."""
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WdtConfig(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), unique=True)
+    edition: Mapped[str] = mapped_column(String(16), default="enterprise")
+    environment: Mapped[str] = mapped_column(String(16), default="production")
+    custom_base_url: Mapped[str | None] = mapped_column(String(256))
+    sid: Mapped[str] = mapped_column(String(64), default="")
+    appkey: Mapped[str] = mapped_column(String(64), default="")
+    appsecret_encrypted: Mapped[str | None] = mapped_column(Text)
+    shop_no: Mapped[str] = mapped_column(String(40), default="")
+    warehouse_no: Mapped[str] = mapped_column(String(40), default="")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last time the switch went on
+    # WDT's logistics companies as last listed by "test connection": [{code, name}]
+    known_logistics: Mapped[list] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    logistics: Mapped[list["LogisticsMapping"]] = relationship(
+        cascade="all, delete-orphan", order_by="LogisticsMapping.wdt_code"
+    )
+
+
+class LogisticsMapping(db.Model):
+    """A logistics company the merchant ships with: WDT's code and the mall's carrier code."""
+
+    __table_args__ = (UniqueConstraint("config_id", "wdt_code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    config_id: Mapped[int] = mapped_column(ForeignKey("wdt_config.id"), index=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), index=True)
+    wdt_code: Mapped[str] = mapped_column(String(40))
+    wdt_name: Mapped[str] = mapped_column(String(64), default="")
+    mall_code: Mapped[str] = mapped_column(String(40))
+
+
+class Goods(db.Model):
+    __table_args__ = (UniqueConstraint("merchant_id", "mall_goods_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), index=True)
+    mall_goods_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    merchant_code: Mapped[str | None] = mapped_column(String(64))  # 商家编码 of a single-spec goods
+    on_shelf: Mapped[bool] = mapped_column(Boolean, default=True)
+    mall_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    specs: Mapped[list["Sku"]] = relationship(back_populates="goods", cascade="all, delete-orphan")
+
+
+class Sku(db.Model):
+    """A spec (规格) of a goods; multi-spec goods carry the 商家编码 here."""
+
+    __table_args__ = (UniqueConstraint("goods_id", "mall_spec_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), index=True)
+    goods_id: Mapped[int] = mapped_column(ForeignKey("goods.id"), index=True)
+    mall_spec_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255), default="")
+    merchant_code: Mapped[str | None] = mapped_column(String(64))
+    price: Mapped[Decimal | None] = mapped_column(Money)
+    goods: Mapped[Goods] = relationship(back_populates="specs")
+
+
+ORDER_SYNC_STATES = ("pending", "pushed", "abnormal", "historical", "not_synced")
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "order_no"),
+        Index("ix_order_merchant_state_id", "merchant_id", "sync_state", "id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"))
+    order_no: Mapped[str] = mapped_column(String(40))  # the mall's order number, WDT's tid
+    mall_status: Mapped[str] = mapped_column(String(24))
+    ordered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    mall_updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    buyer_nick: Mapped[str] = mapped_column(String(100), default="")
+    buyer_message: Mapped[str] = mapped_column(String(512), default="")
+    seller_memo: Mapped[str] = mapped_column(String(512), default="")
+    receiver_name: Mapped[str] = mapped_column(String(64), default="")
+    receiver_mobile: Mapped[str] = mapped_column(String(32), default="")
+    receiver_phone: Mapped[str] = mapped_column(String(32), default="")
+    receiver_province: Mapped[str] = mapped_column(String(32), default="")
+    receiver_city: Mapped[str] = mapped_column(String(32), default="")
+    receiver_district: Mapped[str] = mapped_column(String(32), default="")
+    receiver_address: Mapped[str] = mapped_column(String(256), default="")
+    receiver_zip: Mapped[str] = mapped_column(String(16), default="")
+    post_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    discount_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    paid_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    total_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    # Sync with WDT: the durable state the pipeline and the sweeper work from.
+    sync_state: Mapped[str] = mapped_column(String(16), default="pending")
+    sync_reason: Mapped[str | None] = mapped_column(String(40))
+    sync_message: Mapped[str | None] = mapped_column(Text)
+    push_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    snapshot_version: Mapped[int] = mapped_column(Integer, default=1)
+    pushed_version: Mapped[int | None] = mapped_column(Integer)
+    claim_token: Mapped[str | None] = mapped_column(String(36))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    lines: Mapped[list["OrderLine"]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
+    )
+
+
+class OrderLine(db.Model):
+    __table_args__ = (UniqueConstraint("order_id", "mall_line_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), index=True)
+    mall_line_id: Mapped[str] = mapped_column(String(40))  # WDT's oid: stable, never an index
+    mall_goods_id: Mapped[str] = mapped_column(String(64))
+    mall_spec_id: Mapped[str] = mapped_column(String(64), default="")
+    goods_name: Mapped[str] = mapped_column(String(255))
+    spec_name: Mapped[str] = mapped_column(String(255), default="")
+    merchant_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    price: Mapped[Decimal] = mapped_column(Money)
+    discount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    refund_status: Mapped[str] = mapped_column(String(16), default="none")
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class Shipment(db.Model):
+    __table_args__ = (UniqueConstraint("merchant_id", "wdt_rec_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    wdt_rec_id: Mapped[str] = mapped_column(String(40))
+    logistics_no: Mapped[str] = mapped_column(String(64))
+    wdt_logistics_code: Mapped[str] = mapped_column(String(40))
+    carrier_code: Mapped[str] = mapped_column(String(40))
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    line_ids: Mapped[list] = mapped_column(JSON, default=list)  # mall line ids; empty = whole order
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEntry(db.Model):
+    __table_args__ = (Index("ix_audit_merchant_id_desc", "merchant_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(128), default="")
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,108 @@
+"""The merchant's WDT configuration: load, save (with audit), and what the page may show of it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import LogisticsMapping, User, WdtConfig
+from ..security import decrypt_secret, encrypt_secret, mask_secret
+from ..types import utcnow
+from . import audit
+
+# Fields copied as they are from the form; the secret and the mapping have rules of their own.
+PLAIN_FIELDS = ("edition", "environment", "custom_base_url", "sid", "appkey", "shop_no", "warehouse_no", "enabled")
+SECRET_CHANGED = "(已修改 / changed)"
+
+
+class ConfigError(Exception):
+    def __init__(self, field_name: str, message: str):
+        super().__init__(message)
+        self.field_name = field_name
+        self.message = message
+
+
+@dataclass
+class LogisticsChoice:
+    wdt_code: str
+    wdt_name: str
+    mall_code: str
+
+
+@dataclass
+class ConfigInput:
+    edition: str
+    environment: str
+    custom_base_url: str | None
+    sid: str
+    appkey: str
+    appsecret: str | None  # empty: keep the saved one
+    shop_no: str
+    warehouse_no: str
+    enabled: bool
+    logistics: list[LogisticsChoice] = field(default_factory=list)
+
+
+def load_config(merchant_id: int) -> WdtConfig | None:
+    return db.session.scalar(select(WdtConfig).where(WdtConfig.merchant_id == merchant_id))
+
+
+def masked_appsecret(config: WdtConfig | None) -> str | None:
+    if config is None or not config.appsecret_encrypted:
+        return None
+    return mask_secret(decrypt_secret(config.appsecret_encrypted))
+
+
+def appsecret_of(config: WdtConfig) -> str:
+    return decrypt_secret(config.appsecret_encrypted) if config.appsecret_encrypted else ""
+
+
+def save_config(merchant_id: int, user: User | None, data: ConfigInput) -> WdtConfig:
+    """Apply the form to the merchant's config; one audit entry lists what changed (never the secret)."""
+    config = load_config(merchant_id) or WdtConfig(merchant_id=merchant_id, known_logistics=[])
+    if not data.appsecret and not config.appsecret_encrypted:
+        raise ConfigError("appsecret", "请填写 appsecret。 Enter the appsecret.")
+    changes: dict[str, list] = {}
+    for name in PLAIN_FIELDS:
+        old, new = getattr(config, name), getattr(data, name)
+        if old != new:
+            changes[name] = [old, new]
+            setattr(config, name, new)
+    if data.appsecret:
+        if not config.appsecret_encrypted or appsecret_of(config) != data.appsecret:
+            changes["appsecret"] = SECRET_CHANGED
+        config.appsecret_encrypted = encrypt_secret(data.appsecret)
+    if "enabled" in changes and data.enabled:
+        config.enabled_at = utcnow()
+    _apply_logistics(config, merchant_id, data.logistics, changes)
+    db.session.add(config)
+    if changes:
+        audit.record(merchant_id, user, "wdt_config.update", "旺店通配置", changes)
+    db.session.commit()
+    return config
+
+
+def _apply_logistics(config: WdtConfig, merchant_id: int, choices: list[LogisticsChoice], changes: dict) -> None:
+    before = {m.wdt_code: m.mall_code for m in config.logistics}
+    after = {c.wdt_code: c.mall_code for c in choices}
+    if before == after:
+        return
+    changes["logistics"] = [before, after]
+    existing = {m.wdt_code: m for m in config.logistics}
+    for choice in choices:
+        mapping = existing.pop(choice.wdt_code, None)
+        if mapping is None:
+            mapping = LogisticsMapping(merchant_id=merchant_id, wdt_code=choice.wdt_code)
+            config.logistics.append(mapping)
+        mapping.wdt_name, mapping.mall_code = choice.wdt_name, choice.mall_code
+    for dropped in existing.values():
+        config.logistics.remove(dropped)
+
+
+def remember_logistics(merchant_id: int, companies: list[dict]) -> None:
+    """Keep WDT's logistics list from the last test connection so the page can offer it."""
+    config = load_config(merchant_id)
+    if config is not None:
+        config.known_logistics = companies
+        db.session.commit()

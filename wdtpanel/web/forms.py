@@ -1,0 +1,65 @@
+"""Flask-WTF forms. Labels are the manual's Chinese words; English comes through Flask-Babel."""
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Regexp, ValidationError
+
+CODE_CHARS = Regexp(r"^[A-Za-z0-9_.\-]*$", message=_l("只能包含字母、数字、下划线、点和横线。"))
+HTTP_URL = re.compile(r"^https?://[^\s/?#]+(/\S*)?$")
+NO_SPACES = Regexp(r"^\S*$", message=_l("不能包含空格。"))
+
+
+class EmptyForm(FlaskForm):
+    """For POST buttons that carry only the CSRF token."""
+
+
+class LogisticsRowForm(Form):
+    wdt_code = HiddenField(validators=[DataRequired(), Length(max=40)])
+    wdt_name = HiddenField(validators=[Length(max=64)])
+    selected = BooleanField(_l("使用"))
+    mall_code = StringField(_l("商城物流编码"), validators=[Length(max=40), CODE_CHARS])
+
+    def validate_mall_code(self, field):
+        if self.selected.data and not (field.data or "").strip():
+            raise ValidationError(_l("已勾选的物流公司需要填写商城物流编码。"))
+
+
+class WdtConfigForm(FlaskForm):
+    edition = SelectField(_l("旺店通版本"), choices=[("enterprise", _l("企业版")), ("ultimate", _l("旗舰版"))],
+                          validators=[DataRequired()])
+    environment = SelectField(_l("接口环境"), choices=[("production", _l("正式环境")), ("sandbox", _l("测试环境")),
+                                                      ("custom", _l("自定义地址"))], validators=[DataRequired()])
+    custom_base_url = StringField(_l("接口地址"), validators=[Length(max=256)])
+    sid = StringField("sid", validators=[DataRequired(message=_l("请填写 sid。")), Length(max=64), CODE_CHARS])
+    appkey = StringField("appkey", validators=[DataRequired(message=_l("请填写 appkey。")), Length(max=64), CODE_CHARS])
+    appsecret = PasswordField("appsecret", validators=[Length(max=128), NO_SPACES])
+    shop_no = StringField(_l("店铺编号"), validators=[DataRequired(message=_l("请填写店铺编号。")), Length(max=20), NO_SPACES])
+    warehouse_no = StringField(_l("仓库编号"), validators=[DataRequired(message=_l("请填写仓库编号。")), Length(max=40), NO_SPACES])
+    enabled = BooleanField(_l("开启旺店通对接"))
+    logistics = FieldList(FormField(LogisticsRowForm), min_entries=0, max_entries=200)
+
+    def __init__(self, *args, secret_saved: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.secret_saved = secret_saved
+
+    def validate_custom_base_url(self, field):
+        if self.environment.data != "custom":
+            return
+        if not (field.data or "").strip():
+            raise ValidationError(_l("选择自定义地址时请填写接口地址。"))
+        if not HTTP_URL.match(field.data.strip()):
+            raise ValidationError(_l("请填写以 http:// 或 https:// 开头的地址。"))
+
+    def validate_appsecret(self, field):
+        if not field.data:
+            if not self.secret_saved:
+                raise ValidationError(_l("请填写 appsecret。"))
+            return
+        if self.edition.data == "ultimate":
+            secret, _, salt = field.data.partition(":")
+            if not secret or not salt:
+                raise ValidationError(_l("旗舰版的 appsecret 格式为 secret:salt（冒号分隔）。"))

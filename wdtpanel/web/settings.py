@@ -1,0 +1,94 @@
+"""设置 → 系统配置 → 旺店通配置: the merchant's WDT configuration page."""
+from __future__ import annotations
+
+from flask import Blueprint, g, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..sync.config import ConfigError, ConfigInput, LogisticsChoice, load_config, masked_appsecret, save_config
+from .auth import admin_required
+from .forms import WdtConfigForm
+
+bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+
+def _form_for(config, data=None) -> WdtConfigForm:
+    saved = config is not None and bool(config.appsecret_encrypted)
+    form = WdtConfigForm(formdata=data, obj=None if data else config, secret_saved=saved)
+    if data is None:
+        _fill_logistics_rows(form, config)
+    return form
+
+
+def _fill_logistics_rows(form: WdtConfigForm, config) -> None:
+    """One row per company WDT listed or already chosen; chosen ones ticked with their mall code."""
+    chosen = {m.wdt_code: m for m in config.logistics} if config else {}
+    known = {c["code"]: c["name"] for c in (config.known_logistics or [])} if config else {}
+    for code, mapping in chosen.items():
+        known.setdefault(code, mapping.wdt_name)
+    while len(form.logistics):
+        form.logistics.pop_entry()
+    for code, name in sorted(known.items()):
+        mapping = chosen.get(code)
+        form.logistics.append_entry({"wdt_code": code, "wdt_name": name, "selected": mapping is not None,
+                                     "mall_code": mapping.mall_code if mapping else ""})
+
+
+def _render(form: WdtConfigForm, config, message=None, status=200):
+    context = {"form": form, "masked_secret": masked_appsecret(config), "config": config, "message": message,
+               "inline_url": _inline_url()}
+    if request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request"):
+        return render_template("settings/_wdt_config_form.html", **context), status
+    return render_template("settings/wdt_config.html", **context), status
+
+
+def _input_from(form: WdtConfigForm) -> ConfigInput:
+    return ConfigInput(
+        edition=form.edition.data, environment=form.environment.data,
+        custom_base_url=(form.custom_base_url.data or "").strip() or None,
+        sid=form.sid.data.strip(), appkey=form.appkey.data.strip(), appsecret=form.appsecret.data or None,
+        shop_no=form.shop_no.data.strip(), warehouse_no=form.warehouse_no.data.strip(), enabled=form.enabled.data,
+        logistics=[LogisticsChoice(row.wdt_code.data, row.wdt_name.data or "", row.mall_code.data.strip())
+                   for row in form.logistics if row.selected.data],
+    )
+
+
+@bp.get("/wdt")
+@admin_required
+def wdt_config():
+    """Show the merchant's WDT configuration."""
+    config = load_config(g.user.merchant_id)
+    return _render(_form_for(config), config)
+
+
+@bp.post("/wdt")
+@admin_required
+def save_wdt_config():
+    """Save the configuration; HTMX gets the form fragment back with the outcome."""
+    config = load_config(g.user.merchant_id)
+    form = _form_for(config, request.form)
+    if not form.validate():
+        return _render(form, config, ("error", _("保存失败：请按提示修改标红的字段。")), 200 if request.htmx else 422)
+    try:
+        config = save_config(g.user.merchant_id, g.user, _input_from(form))
+    except ConfigError as exc:
+        getattr(form, exc.field_name).errors.append(exc.message)
+        return _render(form, config, ("error", _("保存失败：请按提示修改标红的字段。")), 200 if request.htmx else 422)
+    return _render(_form_for(config), config, ("success", _("已保存旺店通配置。")))
+
+
+@bp.post("/wdt/validate/<field_name>")
+@admin_required
+def validate_field(field_name: str):
+    """Inline validation as the user leaves a field: the field's partial with its errors."""
+    config = load_config(g.user.merchant_id)
+    form = _form_for(config, request.form)
+    field = form._fields.get(field_name)
+    if field is None or field_name in ("csrf_token", "logistics"):
+        return "", 404
+    form.validate()
+    return render_template("settings/_field.html", field=field, masked_secret=masked_appsecret(config),
+                           inline_url=_inline_url())
+
+
+def _inline_url() -> str:
+    return url_for("settings.validate_field", field_name="")

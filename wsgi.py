@@ -1,0 +1,3 @@
+from wdtpanel import create_app
+
+app = create_app()
