@@ -31,8 +31,11 @@ assets: $(HTMX) $(CATALOGS)
 run: install
 	$(BIN)/python -m wdtpanel.devserver
 
+# The whole suite on SQLite (browser tests included), then everything but the browser on PostgreSQL.
 test: install
+	bash tests/services.sh install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	WDTPANEL_TEST_DATABASE_URL=$$(bash tests/services.sh postgres) $(BIN)/python -m pytest -q -m "not browser" $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/run_all.py

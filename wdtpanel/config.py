@@ -73,5 +73,16 @@ class Config:
         self.MAX_CONTENT_LENGTH = int(env.get("WDTPANEL_MAX_BODY_BYTES", str(1024 * 1024)))
         self.WDT_CONNECT_TIMEOUT = float(env.get("WDT_CONNECT_TIMEOUT", "5"))
         self.WDT_READ_TIMEOUT = float(env.get("WDT_READ_TIMEOUT", "30"))
+        # Seconds between tries of a push that failed for a transient reason (network, 5xx, rate limit).
+        self.PUSH_RETRY_INTERVALS = [int(x) for x in env.get("WDTPANEL_PUSH_RETRY_INTERVALS", "30,120,600,1800").split(",")]
+        # Orders per WDT push call; unset = the edition's limit (50 enterprise, 100 ultimate).
+        self.WDT_PUSH_BATCH_SIZE = int(env["WDT_PUSH_BATCH_SIZE"]) if env.get("WDT_PUSH_BATCH_SIZE") else None
+        # Webhooks to the mall: (connect, read) timeouts and the delays between tries (the last one repeats).
+        self.WEBHOOK_TIMEOUTS = (3.0, 10.0)
+        self.WEBHOOK_RETRY_INTERVALS = [int(x) for x in env.get("WDTPANEL_WEBHOOK_RETRY_INTERVALS", "10,60,300,1800,3600").split(",")]
+        # How often rq cron pulls shipping records from WDT for each enabled merchant.
+        self.PULL_INTERVAL_SECONDS = int(env.get("WDTPANEL_PULL_SECONDS", "60"))
+        # How often rq cron re-queues lost push jobs and due webhooks.
+        self.SWEEP_INTERVAL_SECONDS = int(env.get("WDTPANEL_SWEEP_SECONDS", "60"))
         # Base URL the demo merchant and the simulator use in development.
         self.WDT_SIMULATOR_URL = env.get("WDT_SIMULATOR_URL", "http://127.0.0.1:8765")

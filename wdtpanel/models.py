@@ -110,6 +110,9 @@ class Order(db.Model):
     __table_args__ = (
         UniqueConstraint("merchant_id", "order_no"),
         Index("ix_order_merchant_state_id", "merchant_id", "sync_state", "id"),
+        # The abnormal list: newest first within a state, and within a reason.
+        Index("ix_order_merchant_state_time", "merchant_id", "sync_state", "ordered_at", "id"),
+        Index("ix_order_merchant_reason_time", "merchant_id", "sync_state", "sync_reason", "ordered_at", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"))
@@ -142,7 +145,11 @@ class Order(db.Model):
     pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     snapshot_version: Mapped[int] = mapped_column(Integer, default=1)
     pushed_version: Mapped[int | None] = mapped_column(Integer)
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last time a push job was queued
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # after a transient failure
+    # A worker holds the order while pushing it; the lease expires if the worker dies.
     claim_token: Mapped[str | None] = mapped_column(String(36))
+    shipping_state: Mapped[str] = mapped_column(String(16), default="none")  # none | partial | shipped
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -166,7 +173,36 @@ class OrderLine(db.Model):
     price: Mapped[Decimal] = mapped_column(Money)
     discount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     refund_status: Mapped[str] = mapped_column(String(16), default="none")
+    # The after-shipment refund status WDT's refund interface last accepted for this line.
+    refund_pushed_status: Mapped[str] = mapped_column(String(16), default="none")
     order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class PushAttempt(db.Model):
+    """One try to push an order to WDT: when, how it ended, WDT's words, and what was sent (redacted)."""
+
+    __table_args__ = (Index("ix_push_attempt_order_id", "order_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(16))  # pushed | abnormal | retry
+    reason: Mapped[str | None] = mapped_column(String(40))
+    message: Mapped[str | None] = mapped_column(Text)
+    wdt_message: Mapped[str | None] = mapped_column(Text)
+    payload_version: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class BulkRepush(db.Model):
+    """A bulk 订单重推 a staff member started; its progress is read from the orders' states."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    order_ids: Mapped[list] = mapped_column(JSON, default=list)
+    refused: Mapped[int] = mapped_column(Integer, default=0)  # historical rows among those selected
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Shipment(db.Model):
@@ -181,6 +217,46 @@ class Shipment(db.Model):
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     line_ids: Mapped[list] = mapped_column(JSON, default=list)  # mall line ids; empty = whole order
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ShippingIssue(db.Model):
+    """A logistics record WDT sent that could not be applied (unknown order, unmapped carrier); acked as failed."""
+
+    __table_args__ = (Index("ix_shipping_issue_merchant_id", "merchant_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"))
+    wdt_rec_id: Mapped[str] = mapped_column(String(40))
+    tid: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SyncStatus(db.Model):
+    """The merchant's last shipping pull: when it ran, when it last worked, and the last error in words."""
+
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), primary_key=True)
+    last_pull_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    wdt_reachable: Mapped[bool | None] = mapped_column(Boolean)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebhookDelivery(db.Model):
+    """Outbox of events for the mall, written in the same transaction as the change they report."""
+
+    __table_args__ = (Index("ix_webhook_delivery_state", "state", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), index=True)
+    event: Mapped[str] = mapped_column(String(32))  # shipment.created | order.abnormal
+    payload: Mapped[dict] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | delivered
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuditEntry(db.Model):

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import LogisticsMapping, User, WdtConfig
+from ..models import LogisticsMapping, Merchant, User, WdtConfig
 from ..security import decrypt_secret, encrypt_secret, mask_secret
 from ..types import utcnow
 from . import audit
@@ -42,6 +42,7 @@ class ConfigInput:
     warehouse_no: str
     enabled: bool
     logistics: list[LogisticsChoice] = field(default_factory=list)
+    webhook_url: str | None = None
 
 
 def load_config(merchant_id: int) -> WdtConfig | None:
@@ -76,6 +77,10 @@ def save_config(merchant_id: int, user: User | None, data: ConfigInput) -> WdtCo
     if "enabled" in changes and data.enabled:
         config.enabled_at = utcnow()
     _apply_logistics(config, merchant_id, data.logistics, changes)
+    merchant = db.session.get(Merchant, merchant_id)
+    if merchant.webhook_url != data.webhook_url:
+        changes["webhook_url"] = [merchant.webhook_url, data.webhook_url]
+        merchant.webhook_url = data.webhook_url
     db.session.add(config)
     if changes:
         audit.record(merchant_id, user, "wdt_config.update", "旺店通配置", changes)

@@ -7,12 +7,16 @@ from flask import Flask, g, render_template
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 
-from . import auth, settings
+from . import abnormal, api, auth, goods, settings, status
 
 
 def register_web(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(settings.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(abnormal.bp)
+    app.register_blueprint(goods.bp)
+    app.register_blueprint(status.bp)
     app.before_request(auth.load_session_user)
 
     zone = ZoneInfo(app.config["TIMEZONE"])

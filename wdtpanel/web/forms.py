@@ -5,8 +5,8 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Regexp, ValidationError
+from wtforms import BooleanField, DateField, FieldList, Form, FormField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 CODE_CHARS = Regexp(r"^[A-Za-z0-9_.\-]*$", message=_l("只能包含字母、数字、下划线、点和横线。"))
 HTTP_URL = re.compile(r"^https?://[^\s/?#]+(/\S*)?$")
@@ -39,6 +39,7 @@ class WdtConfigForm(FlaskForm):
     appsecret = PasswordField("appsecret", validators=[Length(max=128), NO_SPACES])
     shop_no = StringField(_l("店铺编号"), validators=[DataRequired(message=_l("请填写店铺编号。")), Length(max=20), NO_SPACES])
     warehouse_no = StringField(_l("仓库编号"), validators=[DataRequired(message=_l("请填写仓库编号。")), Length(max=40), NO_SPACES])
+    webhook_url = StringField(_l("商城回调地址"), validators=[Length(max=512)])
     enabled = BooleanField(_l("开启旺店通对接"))
     logistics = FieldList(FormField(LogisticsRowForm), min_entries=0, max_entries=200)
 
@@ -54,6 +55,10 @@ class WdtConfigForm(FlaskForm):
         if not HTTP_URL.match(field.data.strip()):
             raise ValidationError(_l("请填写以 http:// 或 https:// 开头的地址。"))
 
+    def validate_webhook_url(self, field):
+        if field.data and not HTTP_URL.match(field.data.strip()):
+            raise ValidationError(_l("请填写以 http:// 或 https:// 开头的地址。"))
+
     def validate_appsecret(self, field):
         if not field.data:
             if not self.secret_saved:
@@ -63,3 +68,13 @@ class WdtConfigForm(FlaskForm):
             secret, _, salt = field.data.partition(":")
             if not secret or not salt:
                 raise ValidationError(_l("旗舰版的 appsecret 格式为 secret:salt（冒号分隔）。"))
+
+
+class AbnormalFilterForm(Form):
+    """The list's filters, read from the URL (GET, so no CSRF)."""
+
+    reason = SelectField(_l("原因"), validate_choice=False)
+    date_from = DateField(_l("下单日期从"), validators=[Optional()])
+    date_to = DateField(_l("至"), validators=[Optional()])
+    q = StringField(_l("订单号或商家编码"), validators=[Optional(), Length(max=64)])
+    cursor = HiddenField()

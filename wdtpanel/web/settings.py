@@ -15,6 +15,7 @@ def _form_for(config, data=None) -> WdtConfigForm:
     saved = config is not None and bool(config.appsecret_encrypted)
     form = WdtConfigForm(formdata=data, obj=None if data else config, secret_saved=saved)
     if data is None:
+        form.webhook_url.data = g.user.merchant.webhook_url
         _fill_logistics_rows(form, config)
     return form
 
@@ -47,6 +48,7 @@ def _input_from(form: WdtConfigForm) -> ConfigInput:
         custom_base_url=(form.custom_base_url.data or "").strip() or None,
         sid=form.sid.data.strip(), appkey=form.appkey.data.strip(), appsecret=form.appsecret.data or None,
         shop_no=form.shop_no.data.strip(), warehouse_no=form.warehouse_no.data.strip(), enabled=form.enabled.data,
+        webhook_url=(form.webhook_url.data or "").strip() or None,
         logistics=[LogisticsChoice(row.wdt_code.data, row.wdt_name.data or "", row.mall_code.data.strip())
                    for row in form.logistics if row.selected.data],
     )

@@ -1,0 +1,224 @@
+"""Orders flow to WDT by themselves: ingest API -> DB -> RQ (real Redis) -> client -> simulator (real HTTP)."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import connect_to_simulator, order_payload, run_worker
+from wdtpanel.extensions import db, redis_connection
+from wdtpanel.jobs import sweep_pending
+from wdtpanel.models import Order, PushAttempt, WdtConfig
+from wdtpanel.sync import orders
+
+NOW = datetime.now(timezone.utc)
+
+
+def recent(minutes: int = 0) -> str:
+    return (NOW + timedelta(minutes=minutes)).isoformat()
+
+
+def fresh_order(order_no="M1001", minutes=1, **overrides):
+    """An order created after the switch went on, so it is pushed."""
+    return order_payload(order_no, created_at=recent(minutes), paid_at=recent(minutes), updated_at=recent(minutes),
+                         **overrides)
+
+
+def order(mall_api, order_no="M1001") -> Order:
+    db.session.expire_all()
+    return db.session.scalar(select(Order).where(Order.merchant_id == mall_api.merchant.id, Order.order_no == order_no))
+
+
+def sim_trade(simulator, tid):
+    return next((t for t in simulator.state()["trades"] if t["tid"] == tid), None)
+
+
+@pytest.fixture(params=["enterprise", "ultimate"])
+def edition(request):
+    return request.param
+
+
+@pytest.fixture
+def connected(mall_api, wdt_simulator, edition):
+    connect_to_simulator(mall_api.merchant, wdt_simulator, edition=edition)
+    config = db.session.scalar(select(WdtConfig).where(WdtConfig.merchant_id == mall_api.merchant.id))
+    config.enabled_at = NOW
+    db.session.commit()
+    return mall_api
+
+
+def test_posted_order_reaches_wdt_with_its_fields(connected, wdt_simulator):
+    assert connected.post("/api/v1/orders", fresh_order()).status_code == 201
+    run_worker()
+    stored = order(connected)
+    assert stored.sync_state == "pushed" and stored.pushed_version == 1
+    trade = sim_trade(wdt_simulator, "M1001")
+    assert trade is not None and trade["push_count"] == 1
+    assert int(trade["trade_status"]) == 30 and trade["receiver_name"] == "王小明"
+    lines = {line["oid"]: line for line in trade["lines"]}
+    assert set(lines) == {"L1", "L2"}
+    assert lines["L1"]["spec_no"] == "DEMO-0001" and Decimal(str(lines["L1"]["num"])) == 2
+    assert Decimal(str(lines["L1"]["price"])) == Decimal("66.60")
+    shares = sum(Decimal(str(line["share_discount"])) for line in lines.values())
+    assert shares == Decimal("5.00")
+
+
+def test_status_change_updates_the_same_raw_trade(connected, wdt_simulator):
+    connected.post("/api/v1/orders", fresh_order())
+    run_worker()
+    changed = fresh_order(status="received", updated_at=recent(5))
+    changed["lines"][1]["refund_status"] = "applied"
+    assert connected.post("/api/v1/orders", changed).get_json()["outcome"] == "updated"
+    run_worker()
+    trade = sim_trade(wdt_simulator, "M1001")
+    assert trade["push_count"] == 2 and int(trade["trade_status"]) == 60
+    assert int({l["oid"]: l for l in trade["lines"]}["L2"]["refund_status"]) == 2
+    assert len(wdt_simulator.state()["trades"]) == 1
+    assert order(connected).pushed_version == 2
+
+
+def test_refund_after_shipment_goes_to_the_refund_interface(connected, wdt_simulator):
+    connected.post("/api/v1/orders", fresh_order(status="shipped"))
+    run_worker()
+    refunded = fresh_order(status="shipped", updated_at=recent(5))
+    refunded["lines"][0]["refund_status"] = "refunded"
+    connected.post("/api/v1/orders", refunded)
+    run_worker()
+    assert order(connected).sync_state == "pushed"
+    refunds = wdt_simulator.state()["refunds"]
+    assert [r["tid"] for r in refunds] == ["M1001"]
+    assert order(connected).lines[0].refund_pushed_status == "refunded"
+
+
+def test_missing_merchant_code_becomes_abnormal_with_the_line_named(connected, wdt_simulator):
+    payload = fresh_order()
+    payload["lines"][1]["merchant_code"] = ""
+    connected.post("/api/v1/orders", payload)
+    run_worker()
+    stored = order(connected)
+    assert stored.sync_state == "abnormal" and stored.sync_reason == "missing_merchant_code"
+    assert "第 2 行" in stored.sync_message and "茶叶" in stored.sync_message
+    assert sim_trade(wdt_simulator, "M1001") is None
+
+
+def test_unknown_merchant_code_is_abnormal_and_the_rest_of_the_batch_lands(connected, wdt_simulator):
+    bad = fresh_order("BAD1")
+    bad["lines"][0]["merchant_code"] = "NOT-IN-WDT"
+    for payload in (fresh_order("GOOD1"), bad, fresh_order("GOOD2")):
+        connected.post("/api/v1/orders", payload)
+    redis_connection().flushdb()  # drop the three single-order jobs: the sweeper queues all three as one batch
+    for stored in (order(connected, "GOOD1"), order(connected, "BAD1"), order(connected, "GOOD2")):
+        stored.enqueued_at = None
+    db.session.commit()
+    sweep_pending()
+    run_worker()
+    assert order(connected, "BAD1").sync_state == "abnormal"
+    assert order(connected, "BAD1").sync_reason == "unknown_merchant_code"
+    assert "NOT-IN-WDT" in order(connected, "BAD1").sync_message
+    assert order(connected, "GOOD1").sync_state == order(connected, "GOOD2").sync_state == "pushed"
+    assert sim_trade(wdt_simulator, "BAD1") is None
+
+
+def test_transient_failure_is_retried_then_succeeds(connected, wdt_simulator):
+    wdt_simulator.fail_next("5xx", 1)
+    connected.post("/api/v1/orders", fresh_order())
+    run_worker()
+    stored = order(connected)
+    assert stored.sync_state == "pushed" and stored.push_attempts == 2
+    outcomes = db.session.scalars(select(PushAttempt.outcome).where(PushAttempt.order_id == stored.id)
+                                  .order_by(PushAttempt.id)).all()
+    assert outcomes == ["retry", "pushed"]
+    assert sim_trade(wdt_simulator, "M1001")["push_count"] == 1
+
+
+def test_transient_failure_until_the_last_try_becomes_abnormal(connected, wdt_simulator):
+    wdt_simulator.fail_next("5xx", 10)
+    connected.post("/api/v1/orders", fresh_order())
+    run_worker()
+    stored = order(connected)
+    assert stored.sync_state == "abnormal" and stored.sync_reason == "http_5xx"
+    assert stored.push_attempts == 4  # the first try and three retries
+
+
+def test_historical_order_is_never_pushed(connected, wdt_simulator):
+    connected.post("/api/v1/orders", order_payload("OLD", created_at=(NOW - timedelta(days=1)).isoformat()))
+    run_worker()
+    sweep_pending()
+    run_worker()
+    assert order(connected, "OLD").sync_state == "historical"
+    assert sim_trade(wdt_simulator, "OLD") is None
+
+
+def test_same_snapshot_twice_pushes_once(connected, wdt_simulator):
+    connected.post("/api/v1/orders", fresh_order())
+    connected.post("/api/v1/orders", fresh_order())
+    run_worker()
+    assert sim_trade(wdt_simulator, "M1001")["push_count"] == 1
+
+
+def test_older_snapshot_after_newer_pushes_nothing(connected, wdt_simulator):
+    connected.post("/api/v1/orders", fresh_order(status="received", updated_at=recent(10)))
+    run_worker()
+    connected.post("/api/v1/orders", fresh_order(status="paid", updated_at=recent(2)))
+    run_worker()
+    trade = sim_trade(wdt_simulator, "M1001")
+    assert trade["push_count"] == 1 and int(trade["trade_status"]) == 60
+
+
+def test_two_workers_never_push_the_same_order_at_once(connected, wdt_simulator, app):
+    connected.post("/api/v1/orders", fresh_order())
+    order_id = order(connected).id
+    redis_connection().flushdb()
+    wdt_simulator.set_faults(latency_ms=300)
+    results = []
+
+    def worker():
+        with app.app_context():
+            results.append(orders.push_orders(connected.merchant.id, [order_id]))
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(len(r.pushed) for r in results) == [0, 1]
+    assert sim_trade(wdt_simulator, "M1001")["push_count"] == 1
+
+
+def test_sweeper_requeues_orders_whose_job_was_lost(connected, wdt_simulator):
+    connected.post("/api/v1/orders", fresh_order())
+    redis_connection().flushdb()  # Redis lost the job
+    stored = order(connected)
+    stored.enqueued_at = NOW - timedelta(minutes=30)
+    db.session.commit()
+    assert sweep_pending() == 1
+    run_worker()
+    assert order(connected).sync_state == "pushed"
+
+
+def test_redis_down_at_ingest_loses_nothing(connected, wdt_simulator, app):
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    response = connected.post("/api/v1/orders", fresh_order())
+    assert response.status_code == 201 and response.get_json()["sync_state"] == "pending"
+    stored = order(connected)
+    assert stored.sync_state == "pending" and stored.enqueued_at is not None
+    stored.enqueued_at = NOW - timedelta(minutes=30)
+    db.session.commit()
+    sweep_pending()
+    run_worker()
+    assert order(connected).sync_state == "pushed"
+
+
+def test_wrong_secret_makes_orders_abnormal_with_a_plain_reason(connected, wdt_simulator):
+    config = db.session.scalar(select(WdtConfig).where(WdtConfig.merchant_id == connected.merchant.id))
+    from wdtpanel.security import encrypt_secret
+    config.appsecret_encrypted = encrypt_secret("wrong:secret")
+    db.session.commit()
+    connected.post("/api/v1/orders", fresh_order())
+    run_worker()
+    stored = order(connected)
+    assert stored.sync_state == "abnormal" and stored.sync_reason == "auth_failed"
+    assert "appsecret" in stored.sync_message

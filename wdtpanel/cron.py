@@ -1,0 +1,11 @@
+"""`rq cron wdtpanel/cron.py`: the periodic jobs (intervals from the same settings as the app)."""
+from rq import cron
+
+from wdtpanel import jobs
+from wdtpanel.config import Config
+
+settings = Config()
+
+cron.register(jobs.pull_all_shipments, queue_name=settings.RQ_QUEUE, interval=settings.PULL_INTERVAL_SECONDS)
+cron.register(jobs.sweep_pending, queue_name=settings.RQ_QUEUE, interval=settings.SWEEP_INTERVAL_SECONDS)
+cron.register(jobs.sweep_webhooks, queue_name=settings.RQ_QUEUE, interval=settings.SWEEP_INTERVAL_SECONDS)

@@ -1,0 +1,90 @@
+"""Telling the mall: signed webhooks from an outbox, retried with growing delay, never dropped."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import timedelta
+
+import requests
+from flask import current_app
+from sqlalchemy import func, or_, select
+
+from ..extensions import db
+from ..models import Merchant, WebhookDelivery
+from ..security import decrypt_secret, hmac_signature
+from ..types import utcnow
+
+log = logging.getLogger(__name__)
+
+EVENT_SHIPMENT = "shipment.created"
+EVENT_ABNORMAL = "order.abnormal"
+
+
+class WebhookFailed(Exception):
+    """The mall did not take the event; the job raises this so RQ tries again later."""
+
+
+def queue_event(merchant_id: int, event: str, data: dict) -> WebhookDelivery:
+    """Add an event to the outbox in the caller's transaction; enqueue delivery after commit."""
+    delivery = WebhookDelivery(merchant_id=merchant_id, event=event, payload=data, state="pending")
+    db.session.add(delivery)
+    return delivery
+
+
+def signed_request(merchant: Merchant, delivery: WebhookDelivery) -> tuple[bytes, dict]:
+    body = json.dumps({"id": delivery.id, "event": delivery.event, "merchant": merchant.code,
+                       "created_at": delivery.created_at.isoformat(), "data": delivery.payload},
+                      ensure_ascii=False, separators=(",", ":")).encode()
+    timestamp = str(int(time.time()))
+    secret = decrypt_secret(merchant.api_secret_encrypted)
+    return body, {"Content-Type": "application/json", "X-Wdtpanel-Event": delivery.event,
+                  "X-Wdtpanel-Delivery": str(delivery.id), "X-Wdtpanel-Timestamp": timestamp,
+                  "X-Wdtpanel-Signature": hmac_signature(secret, timestamp, body)}
+
+
+def deliver(delivery_id: int) -> bool:
+    """POST one event to the merchant's callback URL. True when delivered (or already was)."""
+    delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is None or delivery.state == "delivered":
+        return True
+    merchant = db.session.get(Merchant, delivery.merchant_id)
+    error = None
+    if not merchant.webhook_url:
+        error = "未配置商城回调地址 / no callback URL configured"
+    else:
+        body, headers = signed_request(merchant, delivery)
+        try:
+            response = requests.post(merchant.webhook_url, data=body, headers=headers,
+                                     timeout=current_app.config["WEBHOOK_TIMEOUTS"], allow_redirects=False)
+            if 200 <= response.status_code < 300:
+                delivery.state, delivery.delivered_at = "delivered", utcnow()
+            else:
+                error = f"商城返回 HTTP {response.status_code} / the mall answered HTTP {response.status_code}"
+        except requests.RequestException as exc:
+            error = f"商城无法连接 / the mall is unreachable ({type(exc).__name__})"
+    delivery.attempts += 1
+    if error:
+        intervals = current_app.config["WEBHOOK_RETRY_INTERVALS"]
+        delivery.last_error = error
+        delivery.next_attempt_at = utcnow() + timedelta(seconds=intervals[min(delivery.attempts - 1, len(intervals) - 1)])
+    db.session.commit()
+    if error:
+        raise WebhookFailed(error)
+    return True
+
+
+def due_delivery_ids(limit: int = 1000) -> list[int]:
+    """Pending events whose next try is due (the sweeper re-queues these after RQ's retries run out)."""
+    now = utcnow()
+    query = select(WebhookDelivery.id).where(
+        WebhookDelivery.state == "pending",
+        or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now - timedelta(seconds=30)),
+        WebhookDelivery.created_at <= now - timedelta(seconds=30),
+    )
+    return list(db.session.scalars(query.order_by(WebhookDelivery.id).limit(limit)))
+
+
+def pending_count(merchant_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(WebhookDelivery).where(
+        WebhookDelivery.merchant_id == merchant_id, WebhookDelivery.state == "pending"))

@@ -1,0 +1,118 @@
+"""The mall's ingest API (/api/v1): JSON in and out, signed per merchant."""
+from __future__ import annotations
+
+import json
+import logging
+from functools import wraps
+from pathlib import Path
+
+from flask import Blueprint, current_app, g, jsonify, request
+from redis.exceptions import RedisError
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..extensions import csrf, db
+from ..jobs import enqueue_pushes
+from ..sync import ingest, shipping
+from ..sync.api_auth import ApiAuthError, authenticate_request
+from ..sync.validation import InvalidInput
+
+log = logging.getLogger(__name__)
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+OPENAPI = Path(__file__).with_name("openapi.json")
+
+
+def problem(status: int, error: str, message: str, **extra):
+    return jsonify({"error": error, "message": message, **extra}), status
+
+
+def signed(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        try:
+            body = request.get_data(cache=True)
+        except RequestEntityTooLarge:
+            return problem(413, "too_large", f"body exceeds {current_app.config['MAX_CONTENT_LENGTH']} bytes")
+        try:
+            g.merchant = authenticate_request(request.headers.get("X-Api-Key", ""),
+                                              request.headers.get("X-Timestamp", ""),
+                                              request.headers.get("X-Signature", ""), body)
+        except ApiAuthError as exc:
+            return problem(401, "unauthorized", str(exc))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def json_body():
+    try:
+        return json.loads(request.get_data(cache=True) or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _queue_push(order) -> None:
+    """Redis being down loses nothing: the order is pending in the database and the sweeper queues it."""
+    try:
+        enqueue_pushes(order.merchant_id, [order.id])
+    except RedisError:
+        log.warning("could not queue order %s now; the sweeper will", order.order_no)
+
+
+@bp.post("/orders")
+@signed
+def upsert_order():
+    """Create or update an order from the mall's snapshot; older snapshots change nothing."""
+    data = json_body()
+    if data is None:
+        return problem(400, "bad_json", "body must be a JSON object")
+    try:
+        snapshot = ingest.read_order(data)
+        result = ingest.upsert_order(g.merchant.id, snapshot)
+        db.session.commit()
+    except InvalidInput as exc:
+        db.session.rollback()
+        return problem(422, "invalid", "some fields are not valid", fields=exc.errors)
+    except IntegrityError:  # the same new order posted twice at once: the other request stored it
+        db.session.rollback()
+        result = ingest.upsert_order(g.merchant.id, snapshot)
+        db.session.commit()
+    order = result.order
+    if result.outcome in ("created", "updated") and order.sync_state == "pending":
+        _queue_push(order)
+    body = {"order_no": order.order_no, "outcome": result.outcome, "sync_state": order.sync_state,
+            "snapshot_version": order.snapshot_version}
+    return jsonify(body), 201 if result.outcome == "created" else 200
+
+
+@bp.post("/goods")
+@signed
+def upsert_goods():
+    """Create or update goods and their specs (with merchant codes)."""
+    data = json_body()
+    if data is None:
+        return problem(400, "bad_json", "body must be a JSON object")
+    try:
+        outcomes = ingest.upsert_goods(g.merchant.id, ingest.read_goods(data))
+        db.session.commit()
+    except InvalidInput as exc:
+        db.session.rollback()
+        return problem(422, "invalid", "some fields are not valid", fields=exc.errors)
+    return jsonify({"goods": outcomes})
+
+
+@bp.get("/orders/<order_no>")
+@signed
+def get_order(order_no: str):
+    """The order's sync state as wdtpanel knows it."""
+    order = ingest.find_order(g.merchant.id, order_no)
+    if order is None:
+        return problem(404, "not_found", f"no order {order_no}")
+    return jsonify({**ingest.order_status(order),
+                    "shipments": [shipping.shipment_view(s) for s in shipping.shipments_of(order)]})
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return current_app.response_class(OPENAPI.read_text(), mimetype="application/json")
