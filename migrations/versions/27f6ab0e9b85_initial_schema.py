@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: e445c3abc54a
+Revision ID: 27f6ab0e9b85
 Revises: 
-Create Date: 2026-11-29 03:47:49.263316
+Create Date: 2026-11-29 04:18:12.345277
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import wdtpanel.types
 
 
 # revision identifiers, used by Alembic.
-revision = 'e445c3abc54a'
+revision = '27f6ab0e9b85'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -82,7 +82,10 @@ def upgrade():
     sa.Column('pushed_at', wdtpanel.types.UTCDateTime(), nullable=True),
     sa.Column('snapshot_version', sa.Integer(), nullable=False),
     sa.Column('pushed_version', sa.Integer(), nullable=True),
+    sa.Column('enqueued_at', wdtpanel.types.UTCDateTime(), nullable=True),
+    sa.Column('next_attempt_at', wdtpanel.types.UTCDateTime(), nullable=True),
     sa.Column('claim_token', sa.String(length=36), nullable=True),
+    sa.Column('shipping_state', sa.String(length=16), nullable=False),
     sa.Column('claimed_until', wdtpanel.types.UTCDateTime(), nullable=True),
     sa.Column('created_at', wdtpanel.types.UTCDateTime(), nullable=False),
     sa.Column('updated_at', wdtpanel.types.UTCDateTime(), nullable=False),
@@ -91,8 +94,34 @@ def upgrade():
     sa.UniqueConstraint('merchant_id', 'order_no', name=op.f('uq_orders_merchant_id'))
     )
     with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.create_index('ix_order_merchant_reason_time', ['merchant_id', 'sync_state', 'sync_reason', 'ordered_at', 'id'], unique=False)
         batch_op.create_index('ix_order_merchant_state_id', ['merchant_id', 'sync_state', 'id'], unique=False)
+        batch_op.create_index('ix_order_merchant_state_time', ['merchant_id', 'sync_state', 'ordered_at', 'id'], unique=False)
 
+    op.create_table('shipping_issue',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('merchant_id', sa.Integer(), nullable=False),
+    sa.Column('wdt_rec_id', sa.String(length=40), nullable=False),
+    sa.Column('tid', sa.String(length=40), nullable=False),
+    sa.Column('reason', sa.String(length=32), nullable=False),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('created_at', wdtpanel.types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchant.id'], name=op.f('fk_shipping_issue_merchant_id_merchant')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_shipping_issue'))
+    )
+    with op.batch_alter_table('shipping_issue', schema=None) as batch_op:
+        batch_op.create_index('ix_shipping_issue_merchant_id', ['merchant_id', 'id'], unique=False)
+
+    op.create_table('sync_status',
+    sa.Column('merchant_id', sa.Integer(), nullable=False),
+    sa.Column('last_pull_at', wdtpanel.types.UTCDateTime(), nullable=True),
+    sa.Column('last_success_at', wdtpanel.types.UTCDateTime(), nullable=True),
+    sa.Column('wdt_reachable', sa.Boolean(), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('last_error_at', wdtpanel.types.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchant.id'], name=op.f('fk_sync_status_merchant_id_merchant')),
+    sa.PrimaryKeyConstraint('merchant_id', name=op.f('pk_sync_status'))
+    )
     op.create_table('user',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('merchant_id', sa.Integer(), nullable=False),
@@ -126,6 +155,24 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_wdt_config')),
     sa.UniqueConstraint('merchant_id', name=op.f('uq_wdt_config_merchant_id'))
     )
+    op.create_table('webhook_delivery',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('merchant_id', sa.Integer(), nullable=False),
+    sa.Column('event', sa.String(length=32), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', wdtpanel.types.UTCDateTime(), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('created_at', wdtpanel.types.UTCDateTime(), nullable=False),
+    sa.Column('delivered_at', wdtpanel.types.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchant.id'], name=op.f('fk_webhook_delivery_merchant_id_merchant')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_delivery'))
+    )
+    with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_delivery_merchant_id'), ['merchant_id'], unique=False)
+        batch_op.create_index('ix_webhook_delivery_state', ['state', 'next_attempt_at'], unique=False)
+
     op.create_table('audit_entry',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('merchant_id', sa.Integer(), nullable=False),
@@ -141,6 +188,20 @@ def upgrade():
     )
     with op.batch_alter_table('audit_entry', schema=None) as batch_op:
         batch_op.create_index('ix_audit_merchant_id_desc', ['merchant_id', 'id'], unique=False)
+
+    op.create_table('bulk_repush',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('merchant_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('order_ids', sa.JSON(), nullable=False),
+    sa.Column('refused', sa.Integer(), nullable=False),
+    sa.Column('created_at', wdtpanel.types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchant.id'], name=op.f('fk_bulk_repush_merchant_id_merchant')),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_bulk_repush_user_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bulk_repush'))
+    )
+    with op.batch_alter_table('bulk_repush', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bulk_repush_merchant_id'), ['merchant_id'], unique=False)
 
     op.create_table('logistics_mapping',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -172,6 +233,7 @@ def upgrade():
     sa.Column('price', wdtpanel.types.Money(precision=19, scale=4), nullable=False),
     sa.Column('discount', wdtpanel.types.Money(precision=19, scale=4), nullable=False),
     sa.Column('refund_status', sa.String(length=16), nullable=False),
+    sa.Column('refund_pushed_status', sa.String(length=16), nullable=False),
     sa.ForeignKeyConstraint(['merchant_id'], ['merchant.id'], name=op.f('fk_order_line_merchant_id_merchant')),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_order_line_order_id_orders')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_order_line')),
@@ -181,6 +243,25 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_order_line_merchant_code'), ['merchant_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_order_line_merchant_id'), ['merchant_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_order_line_order_id'), ['order_id'], unique=False)
+
+    op.create_table('push_attempt',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('merchant_id', sa.Integer(), nullable=False),
+    sa.Column('order_id', sa.Integer(), nullable=False),
+    sa.Column('at', wdtpanel.types.UTCDateTime(), nullable=False),
+    sa.Column('outcome', sa.String(length=16), nullable=False),
+    sa.Column('reason', sa.String(length=40), nullable=True),
+    sa.Column('message', sa.Text(), nullable=True),
+    sa.Column('wdt_message', sa.Text(), nullable=True),
+    sa.Column('payload_version', sa.Integer(), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchant.id'], name=op.f('fk_push_attempt_merchant_id_merchant')),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_push_attempt_order_id_orders')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_push_attempt'))
+    )
+    with op.batch_alter_table('push_attempt', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_push_attempt_merchant_id'), ['merchant_id'], unique=False)
+        batch_op.create_index('ix_push_attempt_order_id', ['order_id', 'id'], unique=False)
 
     op.create_table('shipment',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -234,6 +315,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_shipment_merchant_id'))
 
     op.drop_table('shipment')
+    with op.batch_alter_table('push_attempt', schema=None) as batch_op:
+        batch_op.drop_index('ix_push_attempt_order_id')
+        batch_op.drop_index(batch_op.f('ix_push_attempt_merchant_id'))
+
+    op.drop_table('push_attempt')
     with op.batch_alter_table('order_line', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_order_line_order_id'))
         batch_op.drop_index(batch_op.f('ix_order_line_merchant_id'))
@@ -245,17 +331,33 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_logistics_mapping_config_id'))
 
     op.drop_table('logistics_mapping')
+    with op.batch_alter_table('bulk_repush', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_bulk_repush_merchant_id'))
+
+    op.drop_table('bulk_repush')
     with op.batch_alter_table('audit_entry', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_merchant_id_desc')
 
     op.drop_table('audit_entry')
+    with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
+        batch_op.drop_index('ix_webhook_delivery_state')
+        batch_op.drop_index(batch_op.f('ix_webhook_delivery_merchant_id'))
+
+    op.drop_table('webhook_delivery')
     op.drop_table('wdt_config')
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_merchant_id'))
 
     op.drop_table('user')
+    op.drop_table('sync_status')
+    with op.batch_alter_table('shipping_issue', schema=None) as batch_op:
+        batch_op.drop_index('ix_shipping_issue_merchant_id')
+
+    op.drop_table('shipping_issue')
     with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_index('ix_order_merchant_state_time')
         batch_op.drop_index('ix_order_merchant_state_id')
+        batch_op.drop_index('ix_order_merchant_reason_time')
 
     op.drop_table('orders')
     with op.batch_alter_table('goods', schema=None) as batch_op:

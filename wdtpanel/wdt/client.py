@@ -1,0 +1,146 @@
+"""WdtClient: what the rest of wdtpanel asks of WDT, in either edition, batched and with errors per item."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Hashable, Sequence
+from typing import TypeVar
+
+import requests
+
+from .editions import BATCH_LIMITS
+from .errors import WdtError, wdt_error
+from .payloads import (
+    OWN_PLATFORM_ID, CheckItem, ConnectionReport, LogisticsAck, LogisticsCompany, LogisticsRecord, PlatformGoodsLine,
+    RawRefund, RawTrade, flag, id_text, logistics_company,
+)
+from .wire import WIRES, ItemErrors, WdtAccount
+
+MAX_SYNC_LIMIT = 100
+NOT_CHECKED = "未检查：接口账号未通过验证。 / Not checked: the credentials did not pass."
+Item = TypeVar("Item")
+
+
+class WdtClient:
+    def __init__(self, account: WdtAccount, *, session: requests.Session | None = None, connect_timeout: float = 5.0,
+                 read_timeout: float = 30.0, clock: Callable[[], float] = time.time):
+        self.account = account
+        self.limits = BATCH_LIMITS[account.edition]
+        self.session = session or requests.Session()
+        self.wire = WIRES[account.edition](account, self.session, (connect_timeout, read_timeout), clock)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> WdtClient:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def push_trades(self, shop_no: str, trades: list[RawTrade], *, strict: bool = True) -> dict[str, WdtError | None]:
+        """tid -> None (accepted) or why WDT refused that trade. Failures of the call itself are raised."""
+        return self._in_batches(trades, self.limits.trades, lambda batch: self.wire.push_trades(shop_no, batch, strict),
+                                lambda trade: trade.tid)
+
+    def query_logistics_sync(self, shop_no: str, limit: int = MAX_SYNC_LIMIT) -> list[LogisticsRecord]:
+        """Shipments waiting to be acknowledged (WDT offers them again until they are)."""
+        return self.wire.logistics_sync(shop_no, max(1, min(limit, MAX_SYNC_LIMIT)))
+
+    def ack_logistics_sync(self, acks: list[LogisticsAck]) -> dict[str, str | None]:
+        """rec_id -> None or WDT's reason for not taking the ack."""
+        results: dict[str, str | None] = {}
+        for batch in _chunks(acks, self.limits.acks):
+            results.update(self.wire.ack(batch))
+        return results
+
+    def push_goods(self, shop_no: str, lines: list[PlatformGoodsLine]) -> dict[tuple[str, str], str | None]:
+        """(goods_id, spec_id) -> None or WDT's reason for refusing that line."""
+        results = self._in_batches(lines, self.limits.goods, lambda batch: self.wire.push_goods(shop_no, batch),
+                                   lambda line: (line.goods_id, line.spec_id))
+        return {key: _text(error) for key, error in results.items()}
+
+    def push_refunds(self, shop_no: str, refunds: list[RawRefund]) -> dict[str, str | None]:
+        """refund_no -> None or WDT's reason for refusing that refund (its trade must be in WDT already)."""
+        results = self._in_batches(refunds, self.limits.refunds, lambda batch: self.wire.push_refunds(shop_no, batch),
+                                   lambda refund: refund.refund_no)
+        return {key: _text(error) for key, error in results.items()}
+
+    def get_shop(self, shop_no: str) -> dict | None:
+        return _find(lambda: self.wire.shops(shop_no), "shop_no", shop_no, "unknown_shop")
+
+    def get_warehouse(self, warehouse_no: str) -> dict | None:
+        return _find(lambda: self.wire.warehouses(warehouse_no), "warehouse_no", warehouse_no, "unknown_warehouse")
+
+    def list_logistics(self) -> list[LogisticsCompany]:
+        return [logistics_company(raw) for raw in self.wire.logistics_companies()]
+
+    def check_connection(self, shop_no: str, warehouse_no: str) -> ConnectionReport:
+        """Sign real calls: are the credentials taken, does the shop exist as a self-built shop, the warehouse?"""
+        try:
+            logistics = self.list_logistics()
+        except WdtError as error:
+            skipped = CheckItem(False, NOT_CHECKED)
+            return ConnectionReport(CheckItem(False, error.user_message), skipped, skipped, [])
+        credentials = CheckItem(True, "接口账号验证通过。 / The credentials were accepted.")
+        return ConnectionReport(credentials, self._check_shop(shop_no), self._check_warehouse(warehouse_no), logistics)
+
+    def _check_shop(self, shop_no: str) -> CheckItem:
+        try:
+            shop = self.get_shop(shop_no)
+        except WdtError as error:
+            return CheckItem(False, error.user_message)
+        if shop is None or flag(shop.get("is_disabled")):
+            return CheckItem(False, wdt_error("unknown_shop", shop_no=shop_no).user_message)
+        if id_text(shop.get("platform_id")) != str(OWN_PLATFORM_ID):
+            return CheckItem(False, wdt_error("shop_not_own_platform", shop_no=shop_no).user_message)
+        name = id_text(shop.get("shop_name"))
+        return CheckItem(True, f"店铺 {name}（{shop_no}）存在，平台为自有平台。 / Shop {shop_no} found, self-built platform.")
+
+    def _check_warehouse(self, warehouse_no: str) -> CheckItem:
+        try:
+            warehouse = self.get_warehouse(warehouse_no)
+        except WdtError as error:
+            return CheckItem(False, error.user_message)
+        if warehouse is None or flag(warehouse.get("is_disabled")):
+            return CheckItem(False, wdt_error("unknown_warehouse", warehouse_no=warehouse_no).user_message)
+        name = id_text(warehouse.get("name"))
+        return CheckItem(True, f"仓库 {name}（{warehouse_no}）存在。 / Warehouse {warehouse_no} found.")
+
+    def _in_batches(self, items: Sequence[Item], size: int, send: Callable[[Sequence[Item]], ItemErrors],
+                    key: Callable[[Item], Hashable]) -> dict:
+        results: dict = {}
+        for batch in _chunks(items, size):
+            results.update(self._narrowed(batch, send, key))
+        return results
+
+    def _narrowed(self, items: Sequence[Item], send: Callable[[Sequence[Item]], ItemErrors],
+                  key: Callable[[Item], Hashable]) -> dict:
+        """Send items; when WDT refuses the whole call because of some item, halve the batch until the refused
+        items stand alone, so the others still get in. Account-level and transient failures are raised."""
+        try:
+            return send(items)
+        except WdtError as error:
+            if not error.item_level:
+                raise
+            if len(items) == 1:
+                return {key(items[0]): error}
+        middle = len(items) // 2
+        return {**self._narrowed(items[:middle], send, key), **self._narrowed(items[middle:], send, key)}
+
+
+def _chunks(items: Sequence[Item], size: int) -> list[Sequence[Item]]:
+    return [items[start:start + size] for start in range(0, len(items), size)]
+
+
+def _text(error: WdtError | None) -> str | None:
+    return None if error is None else error.wdt_message or error.user_message
+
+
+def _find(fetch: Callable[[], list[dict]], key: str, value: str, missing_code: str) -> dict | None:
+    try:
+        rows = fetch()
+    except WdtError as error:
+        if error.code == missing_code:
+            return None
+        raise
+    return next((row for row in rows if id_text(row.get(key)) == value), None)

@@ -1,0 +1,220 @@
+"""One WDT call per method, in each edition's own protocol: sign, post, read the envelope, raise WdtError."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import requests
+
+from .editions import EDITION_ENTERPRISE, EDITION_ULTIMATE, ENTERPRISE_SWITCH
+from .errors import WdtError, error_from_answer, wdt_error
+from .payloads import (
+    OWN_PLATFORM_ID, LogisticsAck, LogisticsRecord, PlatformGoodsLine, RawRefund, RawTrade, compact_json,
+    enterprise_ack, enterprise_record, enterprise_refund, enterprise_trade, goods_line, id_text, ultimate_ack,
+    ultimate_record, ultimate_refund_rows, ultimate_trade,
+)
+from .signing import enterprise_sign, split_ultimate_secret, ultimate_sign, ultimate_timestamp
+
+PAGE_SIZE = 100
+ItemErrors = dict[object, "WdtError | None"]  # item key (tid, refund_no, ...) -> its refusal
+
+
+@dataclass(frozen=True)
+class WdtAccount:
+    edition: str
+    base_url: str
+    sid: str
+    appkey: str
+    appsecret: str = field(repr=False)
+
+
+class Wire:
+    """What both editions share: the HTTP post and the failures below WDT's envelope."""
+
+    edition: str
+
+    def __init__(self, account: WdtAccount, session: requests.Session, timeouts: tuple[float, float],
+                 clock: Callable[[], float]):
+        self.account, self.session, self.timeouts, self.clock = account, session, timeouts, clock
+        self.host = urlsplit(account.base_url).netloc or account.base_url
+
+    def post(self, url: str, **request) -> dict:
+        # Failures keep no link to the requests exception: its text holds the URL, and with it the signed query.
+        try:
+            response = self.session.post(url, timeout=self.timeouts, **request)
+        except requests.ReadTimeout:
+            raise wdt_error("timeout", host=self.host) from None
+        except requests.RequestException as exc:
+            raise wdt_error("network", wdt_message=type(exc).__name__, host=self.host) from None
+        status = f"HTTP {response.status_code}"
+        if response.status_code == 429:
+            raise wdt_error("rate_limited", wdt_message=status)
+        if response.status_code >= 500:
+            raise wdt_error("http_5xx", wdt_message=status)
+        if response.status_code != 200:
+            raise wdt_error("bad_response", wdt_message=status)
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            raise wdt_error("bad_response", wdt_message=f"{status}, not a JSON object: {response.text[:80]!r}")
+        return answer
+
+    def check(self, code, answer: dict, context: dict) -> None:
+        if code is None:
+            raise wdt_error("bad_response", wdt_message=f"no status in {compact_json(answer)[:80]}")
+        if str(code).strip() != "0":
+            raise error_from_answer(self.edition, str(code).strip(), id_text(answer.get("message")), **context)
+
+    def item_error(self, message, context: dict) -> WdtError:
+        return error_from_answer(self.edition, None, id_text(message), **context)
+
+
+class EnterpriseWire(Wire):
+    """openapi2: one PHP script per call, a signed form; JSON-valued fields are JSON text."""
+
+    edition = EDITION_ENTERPRISE
+
+    def call(self, script: str, params: dict, **context: str) -> dict:
+        form = {"sid": self.account.sid, "appkey": self.account.appkey, "timestamp": str(int(self.clock()))}
+        for key, value in params.items():
+            if value not in (None, ""):  # empty params are left out: sign exactly what is sent
+                form[key] = value if isinstance(value, str) else compact_json(value)
+        form["sign"] = enterprise_sign(form, self.account.appsecret)
+        answer = self.post(f"{self.account.base_url}{script}.php", data=form)
+        self.check(answer.get("code"), answer, context)
+        return answer
+
+    def push_trades(self, shop_no: str, trades: list[RawTrade], strict: bool) -> ItemErrors:
+        # No per-trade errors are documented: the call stands or falls as a whole.
+        self.call("trade_push", {"shop_no": shop_no, "switch": ENTERPRISE_SWITCH[strict],
+                                 "trade_list": [enterprise_trade(trade) for trade in trades]}, shop_no=shop_no)
+        return {trade.tid: None for trade in trades}
+
+    def logistics_sync(self, shop_no: str, limit: int) -> list[LogisticsRecord]:
+        answer = self.call("logistics_sync_query", {"shop_no": shop_no, "limit": str(limit), "is_part_sync_able": "1"},
+                           shop_no=shop_no)
+        return [enterprise_record(raw) for raw in answer.get("trades") or []]
+
+    def ack(self, acks: list[LogisticsAck]) -> dict[str, str | None]:
+        answer = self.call("logistics_sync_ack", {"logistics_list": [enterprise_ack(ack) for ack in acks]})
+        errors = {id_text(item.get("rec_id")): id_text(item.get("error")) for item in answer.get("errors") or []}
+        return {ack.rec_id: errors.get(ack.rec_id) for ack in acks}
+
+    def push_goods(self, shop_no: str, lines: list[PlatformGoodsLine]) -> ItemErrors:
+        info = {"platform_id": OWN_PLATFORM_ID, "shop_no": shop_no, "goods_list": [goods_line(line) for line in lines]}
+        answer = self.call("api_goodsspec_push", {"api_goods_info": info}, shop_no=shop_no)
+        context = {"shop_no": shop_no}
+        errors = {(id_text(item.get("goods_id")), id_text(item.get("spec_id"))): self.item_error(item.get("error"), context)
+                  for item in answer.get("errors") or []}
+        return {(line.goods_id, line.spec_id): errors.get((line.goods_id, line.spec_id)) for line in lines}
+
+    def push_refunds(self, shop_no: str, refunds: list[RawRefund]) -> ItemErrors:
+        self.call("sales_refund_push", {"api_refund_list": [enterprise_refund(shop_no, r) for r in refunds]},
+                  shop_no=shop_no)
+        return {refund.refund_no: None for refund in refunds}
+
+    def shops(self, shop_no: str) -> list[dict]:
+        answer = self.call("shop", {"shop_no": shop_no, "page_size": str(PAGE_SIZE), "page_no": "0"}, shop_no=shop_no)
+        return answer.get("shoplist") or []
+
+    def warehouses(self, warehouse_no: str) -> list[dict]:
+        answer = self.call("warehouse_query", {"warehouse_no": warehouse_no, "page_size": str(PAGE_SIZE),
+                                               "page_no": "0"}, warehouse_no=warehouse_no)
+        return answer.get("warehouses") or []
+
+    def logistics_companies(self) -> list[dict]:
+        return self.call("logistics", {}).get("logistics_list") or []
+
+
+def _details(answer: dict) -> list[dict]:
+    """Ultimate queries answer `data` as a list or as {total_count, details}."""
+    data = answer.get("data")
+    if isinstance(data, dict):
+        data = data.get("details")
+    return data if isinstance(data, list) else []
+
+
+class UltimateWire(Wire):
+    """The qjb gateway: auth in the query string, the body a JSON array of the method's arguments."""
+
+    edition = EDITION_ULTIMATE
+
+    def call(self, method: str, args: list, page_size: int | None = None, page_no: int = 0, **context: str) -> dict:
+        secret, salt = split_ultimate_secret(self.account.appsecret)
+        body = compact_json(args)
+        query = {"sid": self.account.sid, "key": self.account.appkey, "salt": salt, "method": method, "v": "1.0",
+                 "timestamp": str(ultimate_timestamp(self.clock()))}
+        if page_size is not None:
+            query.update(page_size=str(page_size), page_no=str(page_no), calc_total="0")
+        query["sign"] = ultimate_sign({**query, "body": body}, secret)
+        answer = self.post(self.account.base_url, params=query, data=body.encode("utf-8"),
+                           headers={"Content-Type": "application/json"})
+        self.check(answer.get("status", 0), answer, context)  # some methods leave `status` out on success
+        return answer
+
+    def push_trades(self, shop_no: str, trades: list[RawTrade], strict: bool) -> ItemErrors:
+        heads, lines = [], []
+        for trade in trades:
+            head, rows = ultimate_trade(trade)
+            heads.append(head)
+            lines.extend(rows)
+        answer = self.call("sales.RawTrade.pushSelf2", [shop_no, heads, lines], shop_no=shop_no)
+        context = {"shop_no": shop_no}
+        data = answer.get("data") if isinstance(answer.get("data"), dict) else {}
+        errors = {id_text(item.get("no")): self.item_error(item.get("error"), context)
+                  for item in data.get("error_list") or []}
+        return {trade.tid: errors.get(trade.tid) for trade in trades}
+
+    def logistics_sync(self, shop_no: str, limit: int) -> list[LogisticsRecord]:
+        answer = self.call("sales.LogisticsSync.getSyncListExt", [{"shop_no": shop_no, "is_own_platform": True}],
+                           page_size=limit, shop_no=shop_no)
+        return [ultimate_record(raw) for raw in _details(answer)]
+
+    def ack(self, acks: list[LogisticsAck]) -> dict[str, str | None]:
+        answer = self.call("sales.LogisticsSync.update", [[ultimate_ack(ack) for ack in acks]])
+        return _errors_by_id([ack.rec_id for ack in acks], [id_text(text) for text in answer.get("data") or []])
+
+    def push_goods(self, shop_no: str, lines: list[PlatformGoodsLine]) -> ItemErrors:
+        self.call("goods.ApiGoods.upload", [{"shop_no": shop_no, "goods_list": [goods_line(line) for line in lines]}],
+                  shop_no=shop_no)
+        return {(line.goods_id, line.spec_id): None for line in lines}
+
+    def push_refunds(self, shop_no: str, refunds: list[RawRefund]) -> ItemErrors:
+        rows = [row for refund in refunds for row in ultimate_refund_rows(refund)]
+        self.call("aftersales.refund.RawRefund.upload", [shop_no, rows], shop_no=shop_no)
+        return {refund.refund_no: None for refund in refunds}
+
+    def shops(self, shop_no: str) -> list[dict]:
+        return _details(self.call("setting.Shop.queryShop", [{"shop_no": shop_no}], page_size=PAGE_SIZE,
+                                  shop_no=shop_no))
+
+    def warehouses(self, warehouse_no: str) -> list[dict]:
+        return _details(self.call("setting.Warehouse.queryWarehouse", [{"warehouse_no": warehouse_no}],
+                                  page_size=PAGE_SIZE, warehouse_no=warehouse_no))
+
+    def logistics_companies(self) -> list[dict]:
+        companies: list[dict] = []
+        for page_no in range(100):
+            page = _details(self.call("setting.Logistics.queryLogistics", [{}], page_size=PAGE_SIZE, page_no=page_no))
+            companies += page
+            if len(page) < PAGE_SIZE:
+                break
+        return companies
+
+
+def _errors_by_id(ids: list[str], texts: list[str]) -> dict[str, str | None]:
+    """LogisticsSync.update answers bare error strings: give each to the record it names; [?] an error naming
+    none of them is charged to every record it could concern."""
+    errors: dict[str, str | None] = dict.fromkeys(ids)
+    for text in texts:
+        named = [rec_id for rec_id in ids if re.search(rf"(?<!\d){re.escape(rec_id)}(?!\d)", text)]
+        for rec_id in named or [rec_id for rec_id in ids if errors[rec_id] is None]:
+            errors[rec_id] = text
+    return errors
+
+
+WIRES = {EDITION_ENTERPRISE: EnterpriseWire, EDITION_ULTIMATE: UltimateWire}
