@@ -142,8 +142,9 @@ def test_switching_on_records_the_moment(client_a):
 
 def test_logistics_mapping_saved_and_validated(client_a):
     post_config(client_a, VALID)
-    from wdtpanel.sync.config import remember_logistics
-    remember_logistics(client_a.merchant.id, [{"code": "ZTO", "name": "中通"}, {"code": "SF", "name": "顺丰"}])
+    config = saved_config(client_a.merchant)
+    config.known_logistics = [{"code": "ZTO", "name": "中通"}, {"code": "SF", "name": "顺丰"}]  # as 测试连接 lists them
+    db.session.commit()
     page = client_a.get("/settings/wdt").get_data(as_text=True)
     assert "中通" in page and "顺丰" in page
     rows = {"logistics-0-wdt_code": "SF", "logistics-0-wdt_name": "顺丰", "logistics-0-selected": "y",

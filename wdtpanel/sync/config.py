@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import LogisticsMapping, Merchant, User, WdtConfig
 from ..security import decrypt_secret, encrypt_secret, mask_secret
 from ..types import utcnow
+from ..wdt import ConnectionReport, WdtAccount, WdtClient, base_url_for
 from . import audit
 
 # Fields copied as they are from the form; the secret and the mapping have rules of their own.
@@ -43,6 +45,7 @@ class ConfigInput:
     enabled: bool
     logistics: list[LogisticsChoice] = field(default_factory=list)
     webhook_url: str | None = None
+    known_logistics: list[dict] | None = None  # WDT's companies the page listed; None keeps the saved list
 
 
 def load_config(merchant_id: int) -> WdtConfig | None:
@@ -76,6 +79,8 @@ def save_config(merchant_id: int, user: User | None, data: ConfigInput) -> WdtCo
         config.appsecret_encrypted = encrypt_secret(data.appsecret)
     if "enabled" in changes and data.enabled:
         config.enabled_at = utcnow()
+    if data.known_logistics is not None:
+        config.known_logistics = data.known_logistics
     _apply_logistics(config, merchant_id, data.logistics, changes)
     merchant = db.session.get(Merchant, merchant_id)
     if merchant.webhook_url != data.webhook_url:
@@ -105,9 +110,15 @@ def _apply_logistics(config: WdtConfig, merchant_id: int, choices: list[Logistic
         config.logistics.remove(dropped)
 
 
-def remember_logistics(merchant_id: int, companies: list[dict]) -> None:
-    """Keep WDT's logistics list from the last test connection so the page can offer it."""
-    config = load_config(merchant_id)
-    if config is not None:
-        config.known_logistics = companies
-        db.session.commit()
+def make_client(account: WdtAccount) -> WdtClient:
+    return WdtClient(account, connect_timeout=current_app.config["WDT_CONNECT_TIMEOUT"],
+                     read_timeout=current_app.config["WDT_READ_TIMEOUT"])
+
+
+def check_connection(config: WdtConfig | None, data: ConfigInput) -> ConnectionReport:
+    """Sign real calls with the entered values (the saved secret when the field is left empty)."""
+    appsecret = data.appsecret or (appsecret_of(config) if config else "")
+    account = WdtAccount(edition=data.edition, base_url=base_url_for(data.edition, data.environment, data.custom_base_url),
+                         sid=data.sid, appkey=data.appkey, appsecret=appsecret)
+    with make_client(account) as client:
+        return client.check_connection(data.shop_no, data.warehouse_no)

@@ -1,26 +1,19 @@
 """The WDT client for a merchant's saved config: one client (one requests.Session) per merchant and config."""
 from __future__ import annotations
 
-from flask import current_app
-
 from ..models import WdtConfig
 from ..wdt import WdtAccount, WdtClient, base_url_for
-from .config import appsecret_of
+from .config import appsecret_of, make_client
 
 _clients: dict[int, tuple[object, WdtClient]] = {}
 
 
-def account_for(config: WdtConfig, appsecret: str | None = None) -> WdtAccount:
+def account_for(config: WdtConfig) -> WdtAccount:
     return WdtAccount(
         edition=config.edition,
         base_url=base_url_for(config.edition, config.environment, config.custom_base_url),
-        sid=config.sid, appkey=config.appkey, appsecret=appsecret if appsecret is not None else appsecret_of(config),
+        sid=config.sid, appkey=config.appkey, appsecret=appsecret_of(config),
     )
-
-
-def make_client(account: WdtAccount) -> WdtClient:
-    return WdtClient(account, connect_timeout=current_app.config["WDT_CONNECT_TIMEOUT"],
-                     read_timeout=current_app.config["WDT_READ_TIMEOUT"])
 
 
 def client_for(config: WdtConfig) -> WdtClient:

@@ -34,8 +34,8 @@ def _zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
 
 
-def _filters() -> tuple[AbnormalFilterForm, abnormal.Filters]:
-    form = AbnormalFilterForm(request.args)
+def _filters(values) -> tuple[AbnormalFilterForm, abnormal.Filters]:
+    form = AbnormalFilterForm(values)
     form.reason.choices = [("", "全部原因")] + list(abnormal.REASONS.items())
     form.validate()
     filters = abnormal.Filters(
@@ -69,7 +69,7 @@ def _row(order, **extra):
 @login_required
 def index():
     """The list: counts per reason, filters in the URL, keyset pages."""
-    form, filters = _filters()
+    form, filters = _filters(request.args)
     page = abnormal.list_page(g.user.merchant_id, filters, _zone())
     context = {"form": form, "filters": filters, "page": page, "action_form": EmptyForm(),
                "counts": abnormal.reason_counts(g.user.merchant_id)}
@@ -112,7 +112,7 @@ def bulk_repush():
     if not EmptyForm().validate_on_submit():
         abort(400)
     if request.form.get("scope") == "filter":
-        _, filters = _filters()
+        _, filters = _filters(request.form)  # the filter form's fields, sent along with the button
         order_ids = abnormal.matching_ids(g.user.merchant_id, filters, _zone())
     else:
         order_ids = [int(x) for x in request.form.getlist("order_ids") if x.isdigit()]

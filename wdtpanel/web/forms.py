@@ -13,6 +13,15 @@ HTTP_URL = re.compile(r"^https?://[^\s/?#]+(/\S*)?$")
 NO_SPACES = Regexp(r"^\S*$", message=_l("不能包含空格。"))
 
 
+def validate_fields(form: Form, names) -> bool:
+    """Run the validators of some fields only (with the form's own validate_<name> checks)."""
+    valid = True
+    for name in names:
+        inline = getattr(type(form), f"validate_{name}", None)
+        valid = form[name].validate(form, [inline] if inline else []) and valid
+    return valid
+
+
 class EmptyForm(FlaskForm):
     """For POST buttons that carry only the CSRF token."""
 

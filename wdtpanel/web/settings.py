@@ -4,9 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, g, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..sync.config import ConfigError, ConfigInput, LogisticsChoice, load_config, masked_appsecret, save_config
+from ..sync.config import (
+    ConfigError, ConfigInput, LogisticsChoice, check_connection, load_config, masked_appsecret, save_config,
+)
 from .auth import admin_required
-from .forms import WdtConfigForm
+from .forms import WdtConfigForm, validate_fields
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -16,27 +18,25 @@ def _form_for(config, data=None) -> WdtConfigForm:
     form = WdtConfigForm(formdata=data, obj=None if data else config, secret_saved=saved)
     if data is None:
         form.webhook_url.data = g.user.merchant.webhook_url
-        _fill_logistics_rows(form, config)
+        known = {c["code"]: c["name"] for c in (config.known_logistics or [])} if config else {}
+        chosen = {m.wdt_code: (m.wdt_name, m.mall_code) for m in config.logistics} if config else {}
+        _fill_logistics_rows(form, known, chosen)
     return form
 
 
-def _fill_logistics_rows(form: WdtConfigForm, config) -> None:
+def _fill_logistics_rows(form: WdtConfigForm, known: dict[str, str], chosen: dict[str, tuple[str, str]]) -> None:
     """One row per company WDT listed or already chosen; chosen ones ticked with their mall code."""
-    chosen = {m.wdt_code: m for m in config.logistics} if config else {}
-    known = {c["code"]: c["name"] for c in (config.known_logistics or [])} if config else {}
-    for code, mapping in chosen.items():
-        known.setdefault(code, mapping.wdt_name)
+    rows = {**known, **{code: known.get(code) or name for code, (name, _) in chosen.items()}}
     while len(form.logistics):
         form.logistics.pop_entry()
-    for code, name in sorted(known.items()):
-        mapping = chosen.get(code)
-        form.logistics.append_entry({"wdt_code": code, "wdt_name": name, "selected": mapping is not None,
-                                     "mall_code": mapping.mall_code if mapping else ""})
+    for code, name in sorted(rows.items()):
+        form.logistics.append_entry({"wdt_code": code, "wdt_name": name, "selected": code in chosen,
+                                     "mall_code": chosen[code][1] if code in chosen else ""})
 
 
-def _render(form: WdtConfigForm, config, message=None, status=200):
+def _render(form: WdtConfigForm, config, message=None, status=200, connection=None):
     context = {"form": form, "masked_secret": masked_appsecret(config), "config": config, "message": message,
-               "inline_url": _inline_url()}
+               "inline_url": _inline_url(), "connection": connection}
     if request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request"):
         return render_template("settings/_wdt_config_form.html", **context), status
     return render_template("settings/wdt_config.html", **context), status
@@ -51,6 +51,7 @@ def _input_from(form: WdtConfigForm) -> ConfigInput:
         webhook_url=(form.webhook_url.data or "").strip() or None,
         logistics=[LogisticsChoice(row.wdt_code.data, row.wdt_name.data or "", row.mall_code.data.strip())
                    for row in form.logistics if row.selected.data],
+        known_logistics=[{"code": row.wdt_code.data, "name": row.wdt_name.data or ""} for row in form.logistics],
     )
 
 
@@ -78,6 +79,27 @@ def save_wdt_config():
     return _render(_form_for(config), config, ("success", _("已保存旺店通配置。")))
 
 
+CONNECTION_FIELDS = ("edition", "environment", "custom_base_url", "sid", "appkey", "appsecret", "shop_no",
+                     "warehouse_no")
+
+
+@bp.post("/wdt/test")
+@admin_required
+def test_connection():
+    """测试连接: sign real calls with the entered values; list WDT's logistics companies to map."""
+    config = load_config(g.user.merchant_id)
+    form = _form_for(config, request.form)
+    if not validate_fields(form, CONNECTION_FIELDS):
+        return _render(form, config, ("error", _("请先改正标红的字段，再测试连接。")))
+    data = _input_from(form)
+    report = check_connection(config, data)
+    if report.credentials.ok:
+        known = {c.code: c.name for c in report.logistics}
+        chosen = {choice.wdt_code: (choice.wdt_name, choice.mall_code) for choice in data.logistics}
+        _fill_logistics_rows(form, known, chosen)
+    return _render(form, config, connection=report)
+
+
 @bp.post("/wdt/validate/<field_name>")
 @admin_required
 def validate_field(field_name: str):
@@ -87,7 +109,7 @@ def validate_field(field_name: str):
     field = form._fields.get(field_name)
     if field is None or field_name in ("csrf_token", "logistics"):
         return "", 404
-    form.validate()
+    validate_fields(form, [field_name])
     return render_template("settings/_field.html", field=field, masked_secret=masked_appsecret(config),
                            inline_url=_inline_url())
 

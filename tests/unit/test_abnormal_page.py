@@ -1,0 +1,165 @@
+"""旺店通异常订单: filters, search, keyset pages, the historical rule, tenant isolation, audit."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from wdtpanel.extensions import db
+from wdtpanel.models import AuditEntry, Order, OrderLine
+from wdtpanel.sync import abnormal
+
+BASE = datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
+
+
+def make_order(merchant, number: int, state="abnormal", reason="unknown_merchant_code", code="SKU-1",
+               ordered_at=None) -> Order:
+    order = Order(merchant_id=merchant.id, order_no=f"N{number:05d}", mall_status="paid",
+                  ordered_at=ordered_at or BASE + timedelta(hours=number), paid_at=BASE,
+                  mall_updated_at=BASE, buyer_nick=f"buyer{number}", paid_amount=Decimal("10.5"),
+                  sync_state=state, sync_reason=reason if state == "abnormal" else None,
+                  sync_message="WDT said no" if state == "abnormal" else None, push_attempts=1)
+    order.lines.append(OrderLine(merchant_id=merchant.id, mall_line_id="L1", mall_goods_id="G1", goods_name="杯子",
+                                 merchant_code=code, quantity=1, price=Decimal("10.5")))
+    db.session.add(order)
+    db.session.commit()
+    return order
+
+
+def listed(html: str) -> list[str]:
+    return re.findall(r'aria-expanded="(?:true|false)">(N\d{5})</a>', html)
+
+
+def get(client, query: str = "", fragment=False):
+    headers = {"HX-Request": "true", "HX-Target": "abnormal-results"} if fragment else {}
+    return client.get(f"/abnormal/?{query}", headers=headers).get_data(as_text=True)
+
+
+def test_newest_first_with_reason_counts(client_a):
+    for number in range(3):
+        make_order(client_a.merchant, number)
+    make_order(client_a.merchant, 3, reason="missing_merchant_code")
+    make_order(client_a.merchant, 4, state="pushed")
+    html = get(client_a)
+    assert listed(html) == ["N00003", "N00002", "N00001", "N00000"]
+    assert re.search(r'data-reason="unknown_merchant_code"[^>]*>商家编码在旺店通中不存在 <strong>3</strong>', html)
+    assert re.search(r'data-reason="missing_merchant_code"[^>]*>缺少商家编码 <strong>1</strong>', html)
+
+
+def test_filter_by_reason_and_date_range_live_in_the_url(client_a):
+    make_order(client_a.merchant, 1)
+    make_order(client_a.merchant, 30, reason="missing_merchant_code")  # 2026-11-02 16:00 Shanghai
+    make_order(client_a.merchant, 60)  # 2026-11-03 22:00 Shanghai
+    assert listed(get(client_a, "reason=missing_merchant_code")) == ["N00030"]
+    assert listed(get(client_a, "date_from=2026-11-02&date_to=2026-11-02")) == ["N00030"]
+    assert listed(get(client_a, "date_from=2026-11-03")) == ["N00060"]
+    assert listed(get(client_a, "date_to=2026-11-01")) == ["N00001"]
+    assert listed(get(client_a, "date_from=not-a-date")) == ["N00060", "N00030", "N00001"]
+
+
+def test_search_by_order_no_or_merchant_code(client_a):
+    make_order(client_a.merchant, 1, code="CUP-RED")
+    make_order(client_a.merchant, 2, code="TEA-01")
+    assert listed(get(client_a, "q=N00002")) == ["N00002"]
+    assert listed(get(client_a, "q=CUP-RED")) == ["N00001"]
+    assert listed(get(client_a, "q=nothing")) == []
+
+
+@pytest.mark.parametrize("total", [49, 50, 51, 101])
+def test_keyset_pages_cover_every_row_once(client_a, total):
+    for number in range(total):
+        make_order(client_a.merchant, number)
+    seen, query, pages = [], "", 0
+    while True:
+        html = get(client_a, query, fragment=pages > 0)
+        seen += listed(html)
+        pages += 1
+        match = re.search(r'class="next" href="[^"]*cursor=([^"&]+)', html)
+        if not match:
+            break
+        query = f"cursor={match.group(1)}"
+    assert len(seen) == total and len(set(seen)) == total
+    assert pages == -(-total // abnormal.PAGE_SIZE)
+
+
+def test_rows_with_the_same_time_are_paged_by_id(client_a):
+    same = BASE + timedelta(days=2)
+    for number in range(55):
+        make_order(client_a.merchant, number, ordered_at=same)
+    first = get(client_a)
+    cursor = re.search(r'cursor=([^"&]+)', first).group(1)
+    second = get(client_a, f"cursor={cursor}")
+    assert len(set(listed(first)) | set(listed(second))) == 55
+
+
+def test_fragment_is_the_results_partial_and_page_includes_it(client_a):
+    make_order(client_a.merchant, 1)
+    fragment = get(client_a, fragment=True)
+    page = get(client_a)
+    assert fragment.lstrip().startswith('<div id="abnormal-results">') and "<html" not in fragment
+    assert fragment.strip() in page
+
+
+def test_historical_order_has_no_button_and_a_forged_repush_is_refused(client_a):
+    order = make_order(client_a.merchant, 1, state="historical")
+    html = get(client_a)
+    assert "历史订单不能重推" in html and "订单重推</button>" not in html
+    response = client_a.post(f"/abnormal/orders/{order.id}/repush", headers={"X-CSRFToken": client_a.csrf})
+    assert response.status_code == 409 and "历史订单不能重推" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).sync_state == "historical"
+
+
+def test_repush_queues_and_is_audited(client_a):
+    order = make_order(client_a.merchant, 1)
+    response = client_a.post(f"/abnormal/orders/{order.id}/repush",
+                             headers={"X-CSRFToken": client_a.csrf, "HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and html.lstrip().startswith(f'<tbody id="order-{order.id}"')
+    assert "排队中" in html and 'hx-trigger="every 1s"' in html
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).sync_state == "pending"
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "order.repush"))
+    assert entry.actor == client_a.user.username and entry.target == "N00001"
+
+
+def test_repush_without_csrf_is_refused(client_a):
+    order = make_order(client_a.merchant, 1)
+    assert client_a.post(f"/abnormal/orders/{order.id}/repush").status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).sync_state == "abnormal"
+
+
+def test_merchants_see_and_touch_only_their_orders(client_a, client_b):
+    order_a = make_order(client_a.merchant, 1)
+    make_order(client_b.merchant, 2)
+    assert listed(get(client_b)) == ["N00002"]
+    assert client_b.get(f"/abnormal/orders/{order_a.id}?expand=1").status_code == 404
+    assert client_b.post(f"/abnormal/orders/{order_a.id}/repush", headers={"X-CSRFToken": client_b.csrf}).status_code == 404
+    client_b.post("/abnormal/bulk", data={"order_ids": [str(order_a.id)], "scope": "selected"},
+                  headers={"X-CSRFToken": client_b.csrf})
+    db.session.expire_all()
+    assert db.session.get(Order, order_a.id).sync_state == "abnormal"
+
+
+def test_expanded_row_shows_history_and_a_hint(client_a):
+    order = make_order(client_a.merchant, 1, reason="missing_merchant_code", code=None)
+    html = client_a.get(f"/abnormal/orders/{order.id}?expand=1").get_data(as_text=True)
+    assert "如何处理" in html and "填写商家编码" in html and "/goods/?q=G1" in html
+    assert "还没有推送记录" in html
+
+
+def test_bulk_repush_by_filter_skips_historical_and_reports_progress(client_a):
+    for number in range(3):
+        make_order(client_a.merchant, number, reason="network")
+    make_order(client_a.merchant, 9, reason="missing_merchant_code")
+    response = client_a.post("/abnormal/bulk", data={"scope": "filter", "reason": "network"},
+                             headers={"X-CSRFToken": client_a.csrf, "HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert "0 / 3" in html and "<progress" in html
+    db.session.expire_all()
+    states = dict(db.session.execute(select(Order.order_no, Order.sync_state)).all())
+    assert states == {"N00000": "pending", "N00001": "pending", "N00002": "pending", "N00009": "abnormal"}
