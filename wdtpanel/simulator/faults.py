@@ -32,11 +32,13 @@ class Faults:
             self.queued: list[str] = []
             return self.settings
 
-    def fail_next(self, kind: str, count: int) -> None:
+    def fail_next(self, kind: str, count: int) -> list[str]:
+        """Make the next `count` calls fail with `kind`; returns the failures now queued."""
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}")
         with self.lock:
             self.queued += [kind] * count
+            return list(self.queued)
 
     def draw(self) -> str | None:
         """The failure this call meets, if any."""

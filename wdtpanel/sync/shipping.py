@@ -18,7 +18,7 @@ from .wdt_access import client_for
 log = logging.getLogger(__name__)
 
 PULL_LIMIT = 100  # records per query (WDT's maximum)
-MAX_ROUNDS = 200  # bound one run; the next run continues
+MAX_ROUNDS = 500  # bound one run (50,000 records); the next run continues
 
 
 @dataclass

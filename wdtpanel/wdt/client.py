@@ -16,7 +16,7 @@ from .payloads import (
 from .wire import WIRES, ItemErrors, WdtAccount
 
 MAX_SYNC_LIMIT = 100
-NOT_CHECKED = "未检查：接口账号未通过验证。 / Not checked: the credentials did not pass."
+NOT_CHECKED = "未检查：请先解决接口账号一项的问题。 / Not checked: fix the credentials item first."
 Item = TypeVar("Item")
 
 

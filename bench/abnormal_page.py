@@ -1,0 +1,125 @@
+"""Response time of 旺店通异常订单 with 200,000 orders of which 50,000 abnormal: first page, a deep page,
+a filtered search. The baseline in the same run is OFFSET pagination of the same deep page."""
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from _harness import Environment
+from sqlalchemy import insert, select
+
+REASONS = ["unknown_merchant_code", "missing_merchant_code", "network", "auth_failed", "unknown_shop"]
+
+
+def seed(app, merchant_id: int, total: int, abnormal: int) -> None:
+    from wdtpanel.extensions import db
+    from wdtpanel.models import Order, OrderLine
+
+    rng = random.Random(7)
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    abnormal_numbers = set(rng.sample(range(total), abnormal))
+    with app.app_context():
+        for first in range(0, total, 10_000):
+            numbers = range(first, min(first + 10_000, total))
+            rows = []
+            for n in numbers:
+                failed = n in abnormal_numbers
+                rows.append({
+                    "merchant_id": merchant_id, "order_no": f"P{n:08d}", "mall_status": "paid",
+                    "ordered_at": start + timedelta(minutes=2 * n), "mall_updated_at": start, "buyer_nick": f"买家{n}",
+                    "paid_amount": Decimal("88.80"), "post_amount": Decimal("0"), "discount_amount": Decimal("0"),
+                    "total_amount": Decimal("88.80"), "sync_state": "abnormal" if failed else "pushed",
+                    "sync_reason": REASONS[n % len(REASONS)] if failed else None,
+                    "sync_message": "WDT refused it" if failed else None, "push_attempts": 1,
+                    "snapshot_version": 1, "shipping_state": "none", "created_at": start, "updated_at": start,
+                })
+            db.session.execute(insert(Order), rows)
+            ids = dict(db.session.execute(select(Order.order_no, Order.id).where(
+                Order.merchant_id == merchant_id, Order.order_no.between(f"P{first:08d}", f"P{numbers[-1]:08d}"))).all())
+            db.session.execute(insert(OrderLine), [{
+                "order_id": ids[f"P{n:08d}"], "merchant_id": merchant_id, "mall_line_id": "1", "mall_goods_id": "G",
+                "mall_spec_id": "S", "goods_name": "杯子", "spec_name": "", "merchant_code": f"SKU-{n % 5000:05d}",
+                "quantity": 1, "price": Decimal("88.80"), "discount": Decimal("0"), "refund_status": "none",
+                "refund_pushed_status": "none"} for n in numbers])
+            db.session.commit()
+
+
+def timed(client, url: str, runs: int) -> tuple[float, float]:
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = client.get(url)
+        samples.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, url
+    return statistics.median(samples), sorted(samples)[int(0.95 * (len(samples) - 1))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=200_000)
+    parser.add_argument("--abnormal", type=int, default=50_000)
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    env = Environment()
+    app = env.app()
+    from wdtpanel.cli import ensure_merchant
+    from wdtpanel.extensions import db
+    from wdtpanel.models import Order
+    from wdtpanel.sync import abnormal
+    from wdtpanel.sync.accounts import create_user
+
+    with app.app_context():
+        merchant, _ = ensure_merchant("bench", "bench")
+        user = create_user(merchant, "staff", None, "staff")
+        merchant_id, user_id = merchant.id, user.id
+    started = time.perf_counter()
+    seed(app, merchant_id, args.orders, args.abnormal)
+    with app.app_context():
+        db.session.execute(db.text("ANALYZE"))
+        db.session.commit()
+        deep_position = args.abnormal // 2
+        deep_order = db.session.scalars(select(Order).where(Order.merchant_id == merchant_id, Order.sync_state == "abnormal")
+                                        .order_by(Order.ordered_at.desc(), Order.id.desc()).offset(deep_position).limit(1)).one()
+        cursor = abnormal.encode_cursor(deep_order)
+    print(f"seeded {args.orders} orders ({args.abnormal} abnormal) in {time.perf_counter() - started:.0f} s, "
+          f"database {env.env['DATABASE_URL'].split(':')[0]}")
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["user_id"], session["merchant_id"] = user_id, merchant_id
+    cases = {
+        "first page": "/abnormal/",
+        f"deep page (row {deep_position}, keyset)": f"/abnormal/?cursor={cursor}",
+        "filter: reason + date range": "/abnormal/?reason=network&date_from=2026-03-01&date_to=2026-05-31",
+        "search: merchant code": "/abnormal/?q=SKU-01234",
+        "search: order no.": f"/abnormal/?q={deep_order.order_no}",
+    }
+    print(f"{'case':42s} {'median ms':>10s} {'p95 ms':>8s}")
+    for label, url in cases.items():
+        median, p95 = timed(client, url, args.runs)
+        print(f"{label:42s} {median:10.1f} {p95:8.1f}")
+    with app.app_context():
+        query = (select(Order).where(Order.merchant_id == merchant_id, Order.sync_state.in_(abnormal.LISTED_STATES))
+                 .order_by(Order.ordered_at.desc(), Order.id.desc()))
+        samples = []
+        for _ in range(args.runs):
+            started = time.perf_counter()
+            db.session.scalars(query.offset(deep_position).limit(abnormal.PAGE_SIZE)).all()
+            samples.append((time.perf_counter() - started) * 1000)
+            db.session.rollback()
+        keyset = []
+        for _ in range(args.runs):
+            started = time.perf_counter()
+            abnormal.list_page(merchant_id, abnormal.Filters(cursor=cursor), ZoneInfo("Asia/Shanghai"))
+            keyset.append((time.perf_counter() - started) * 1000)
+            db.session.rollback()
+    print(f"baseline, same deep page by OFFSET (query only): median {statistics.median(samples):.1f} ms; "
+          f"keyset query only: median {statistics.median(keyset):.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

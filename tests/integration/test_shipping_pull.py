@@ -1,0 +1,177 @@
+"""Shipping comes back: WDT (the simulator) ships, the pull records it, acks it, and the mall is told."""
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from tests.conftest import connect_to_simulator, csrf_token_from, order_payload, run_worker, sign_in
+from wdtpanel.extensions import db
+from wdtpanel.jobs import pull_shipments, sweep_webhooks
+from wdtpanel.models import Merchant, Order, Shipment, SyncStatus, User, WdtConfig, WebhookDelivery
+from wdtpanel.security import hmac_signature
+
+NOW = datetime.now(timezone.utc)
+
+
+class MallReceiver:
+    """The mall's callback endpoint: records what arrives, answers with `status`."""
+
+    def __init__(self):
+        self.status, self.received = 200, []
+        self.server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wsgi(self, environ, start_response):
+        request = Request(environ)
+        self.received.append((dict(request.headers), request.get_data()))
+        return Response("ok" if self.status == 200 else "down", status=self.status)(environ, start_response)
+
+
+@pytest.fixture
+def mall_receiver():
+    receiver = MallReceiver()
+    yield receiver
+    receiver.server.shutdown()
+
+
+@pytest.fixture
+def shop(mall_api, wdt_simulator, mall_receiver):
+    """Merchant connected to the simulator (ZTO and SF mapped), with a pushed two-line order M1001."""
+    connect_to_simulator(mall_api.merchant, wdt_simulator)
+    config = db.session.scalar(select(WdtConfig).where(WdtConfig.merchant_id == mall_api.merchant.id))
+    config.enabled_at = NOW - timedelta(minutes=5)
+    merchant = db.session.get(Merchant, mall_api.merchant.id)
+    merchant.webhook_url = mall_receiver.url
+    db.session.commit()
+    stamp = NOW.isoformat()
+    assert mall_api.post("/api/v1/orders", order_payload(created_at=stamp, paid_at=stamp, updated_at=stamp)).status_code == 201
+    run_worker()
+    return mall_api
+
+
+def pull(shop):
+    result = pull_shipments(shop.merchant.id)
+    run_worker()  # webhook deliveries
+    return result
+
+
+def sync_record(simulator, tid):
+    return [r for r in simulator.state()["sync"] if r["tid"] == tid]
+
+
+def test_whole_shipment_is_recorded_told_to_the_mall_and_acked(shop, wdt_simulator, mall_receiver):
+    wdt_simulator.ship("M1001", "ZTO", "ZT900001")
+    result = pull(shop)
+    assert result["shipments"] == 1
+    shipment = db.session.scalar(select(Shipment))
+    assert (shipment.logistics_no, shipment.carrier_code, shipment.line_ids) == ("ZT900001", "zhongtong", [])
+    order = db.session.scalar(select(Order).where(Order.order_no == "M1001"))
+    assert order.shipping_state == "shipped"
+    assert len(mall_receiver.received) == 1
+    headers, body = mall_receiver.received[0]
+    secret = shop.secret
+    assert headers["X-Wdtpanel-Signature"] == hmac_signature(secret, headers["X-Wdtpanel-Timestamp"], body)
+    event = json.loads(body)
+    assert event["event"] == "shipment.created" and event["data"]["tracking_no"] == "ZT900001"
+    assert event["data"]["carrier_code"] == "zhongtong"
+    records = sync_record(wdt_simulator, "M1001")
+    assert [r["status"] for r in records] == ["synced"]
+    api_view = shop.get("/api/v1/orders/M1001").get_json()
+    assert api_view["shipping_state"] == "shipped" and api_view["shipments"][0]["tracking_no"] == "ZT900001"
+
+
+def test_partial_shipments_mark_their_lines(shop, wdt_simulator):
+    wdt_simulator.ship("M1001", "SF", "SF100", oids=["L1"])
+    pull(shop)
+    order = db.session.scalar(select(Order).where(Order.order_no == "M1001"))
+    assert order.shipping_state == "partial"
+    wdt_simulator.ship("M1001", "SF", "SF200", oids=["L2"])
+    pull(shop)
+    db.session.expire_all()
+    assert db.session.scalar(select(Order.shipping_state).where(Order.order_no == "M1001")) == "shipped"
+    assert sorted(s.line_ids[0] for s in db.session.scalars(select(Shipment))) == ["L1", "L2"]
+
+
+def test_unmapped_carrier_is_acked_as_failed_and_shown(shop, wdt_simulator, mall_receiver, signed_in):
+    wdt_simulator.ship("M1001", "JT", "JT777")
+    result = pull(shop)
+    assert result["failed"] == 1 and db.session.scalar(select(func.count(Shipment.id))) == 0
+    record = sync_record(wdt_simulator, "M1001")[0]
+    assert record["status"] == "failed" and "未在 旺店通配置 中对应" in record["message"]
+    assert mall_receiver.received == []
+    staff = signed_in(shop.merchant.code + "-staff")
+    page = staff.get("/sync/")  # another merchant's page shows nothing of it
+    assert "JT777" not in page.get_data(as_text=True)
+
+
+def test_lost_ack_does_not_duplicate_the_shipment(shop, wdt_simulator, mall_receiver):
+    wdt_simulator.ship("M1001", "ZTO", "ZT1")
+    pull(shop)
+    rec_id = sync_record(wdt_simulator, "M1001")[0]["rec_id"]
+    wdt_simulator.reoffer(rec_id)  # WDT never got our ack and sends the record again
+    pull(shop)
+    assert db.session.scalar(select(func.count(Shipment.id))) == 1
+    assert len(mall_receiver.received) == 1
+    assert sync_record(wdt_simulator, "M1001")[0]["status"] == "synced"
+
+
+def test_mall_down_delays_the_webhook_but_loses_nothing(shop, wdt_simulator, mall_receiver):
+    mall_receiver.status = 503
+    wdt_simulator.ship("M1001", "ZTO", "ZT2")
+    pull(shop)
+    delivery = db.session.scalar(select(WebhookDelivery).where(WebhookDelivery.event == "shipment.created"))
+    assert delivery.state == "pending" and delivery.attempts >= 1 and "503" in delivery.last_error
+    mall_receiver.status = 200
+    delivery.next_attempt_at = NOW - timedelta(hours=1)
+    delivery.created_at = NOW - timedelta(hours=1)
+    db.session.commit()
+    assert sweep_webhooks() == 1
+    run_worker()
+    db.session.expire_all()
+    assert db.session.get(WebhookDelivery, delivery.id).state == "delivered"
+    ids = {json.loads(body)["id"] for _, body in mall_receiver.received}
+    assert ids == {delivery.id}
+
+
+def test_unknown_order_is_acked_as_failed(shop, wdt_simulator):
+    from wdtpanel.sync.config import load_config
+    from wdtpanel.sync.wdt_access import client_for
+    from wdtpanel.sync.trade_mapping import to_raw_trade
+
+    ghost = db.session.scalar(select(Order).where(Order.order_no == "M1001"))
+    trade = to_raw_trade(ghost)
+    client_for(load_config(shop.merchant.id)).push_trades("mall01", [type(trade)(**{**trade.__dict__, "tid": "GHOST"})])
+    wdt_simulator.ship("GHOST", "ZTO", "ZT3")
+    pull(shop)
+    record = sync_record(wdt_simulator, "GHOST")[0]
+    assert record["status"] == "failed" and "商城中没有订单 GHOST" in record["message"]
+
+
+def test_sync_status_page_and_pull_now(shop, wdt_simulator, app):
+
+    wdt_simulator.ship("M1001", "JT", "JT9")
+    pull(shop)
+    client = app.test_client()
+    user = db.session.scalar(select(User).where(User.merchant_id == shop.merchant.id))
+    sign_in(client, user)
+    html = client.get("/sync/").get_data(as_text=True)
+    assert "可以连接" in html and "今日拉取物流记录" in html
+    assert "M1001" in html and "未在 旺店通配置 中对应" in html
+    token = csrf_token_from(html)
+    answer = client.post("/sync/pull", headers={"X-CSRFToken": token, "HX-Request": "true"}).get_data(as_text=True)
+    assert "已开始同步" in answer and answer.lstrip().startswith('<div id="sync-overview"')
+
+
+def test_wdt_down_shows_in_the_status(shop, wdt_simulator):
+    wdt_simulator.fail_next("5xx", 5)
+    result = pull(shop)
+    assert result["error"] and "旺店通服务暂时出错" in result["error"]
+    status = db.session.get(SyncStatus, shop.merchant.id)
+    assert status.wdt_reachable is False and "旺店通服务暂时出错" in status.last_error

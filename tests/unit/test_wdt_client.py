@@ -1,0 +1,447 @@
+"""WdtClient with WDT mocked by `responses`: request shapes, batching, per-item errors and error classes."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+import requests
+import responses
+
+from wdtpanel.wdt import (
+    EDITION_ENTERPRISE, EDITION_ULTIMATE, LogisticsAck, PlatformGoodsLine, RawRefund, RawTrade, RawTradeLine,
+    WdtAccount, WdtClient, WdtError, WdtPermanentError, WdtTransientError, base_url_for,
+)
+from wdtpanel.wdt.signing import enterprise_sign, ultimate_sign
+
+CLOCK = 1700000000.0
+SECRET = "topsecret:pepper"
+URLS = {EDITION_ENTERPRISE: "https://wdt.test/openapi2/", EDITION_ULTIMATE: "https://wdt.test/openapi"}
+TRADE_PUSH = {EDITION_ENTERPRISE: URLS[EDITION_ENTERPRISE] + "trade_push.php", EDITION_ULTIMATE: URLS[EDITION_ULTIMATE]}
+BOTH = pytest.mark.parametrize("edition", [EDITION_ENTERPRISE, EDITION_ULTIMATE])
+
+
+@pytest.fixture
+def wdt():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+def make_client(edition: str, **options) -> WdtClient:
+    account = WdtAccount(edition, URLS[edition], "sid01", "key01", SECRET)
+    return WdtClient(account, clock=lambda: CLOCK, **options)
+
+
+@pytest.fixture
+def enterprise():
+    with make_client(EDITION_ENTERPRISE) as client:
+        yield client
+
+
+@pytest.fixture
+def ultimate():
+    with make_client(EDITION_ULTIMATE) as client:
+        yield client
+
+
+def line(oid="L1", **overrides) -> RawTradeLine:
+    values = dict(oid=oid, num=Decimal(2), price=Decimal("12.5"), status=30, refund_status=0, goods_id="G1",
+                  spec_id="S1", goods_no="", spec_no="DEMO-0001", goods_name="保温杯😀", spec_name="红色",
+                  adjust_amount=Decimal(0), discount=Decimal("1"), share_discount=Decimal("0.25"))
+    values.update(overrides)
+    return RawTradeLine(**values)
+
+
+def trade(tid="T1", **overrides) -> RawTrade:
+    values = dict(tid=tid, trade_status=30, pay_status=2, delivery_term=1,
+                  trade_time=datetime(2026, 11, 29, 2, 0, 0, tzinfo=timezone.utc), pay_time=None,
+                  buyer_nick="小王🐱", receiver_name="王小明", receiver_mobile="13800138000", receiver_telno="",
+                  receiver_province="浙江省", receiver_city="杭州市", receiver_district="西湖区",
+                  receiver_address="文三路 100 号", receiver_zip="310000", buyer_message="", seller_memo="",
+                  post_amount=Decimal(10), cod_amount=Decimal(0), ext_cod_fee=Decimal(0), other_amount=Decimal(0),
+                  paid=Decimal("33.75"), logistics_type=-1, refund_status=0, lines=[line()])
+    values.update(overrides)
+    return RawTrade(**values)
+
+
+def ok(edition: str, **payload) -> dict:
+    if edition == EDITION_ENTERPRISE:
+        return {"code": 0, "message": "", **payload}
+    return {"status": 0, **payload}
+
+
+def form_of(call) -> dict:
+    return dict(parse_qsl(call.request.body))
+
+
+def query_of(call) -> dict:
+    return dict(parse_qsl(urlsplit(call.request.url).query))
+
+
+def ultimate_args(call) -> list:
+    return json.loads(call.request.body)
+
+
+# --- request shapes ---
+
+def test_enterprise_posts_a_signed_form_with_escaped_json(wdt, enterprise):
+    wdt.post(TRADE_PUSH[EDITION_ENTERPRISE], json=ok(EDITION_ENTERPRISE, new_count=1, chg_count=0))
+    assert enterprise.push_trades("mall01", [trade()]) == {"T1": None}
+    call = wdt.calls[0]
+    assert call.request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    form = form_of(call)
+    assert form["sid"] == "sid01" and form["appkey"] == "key01" and form["timestamp"] == "1700000000"
+    assert form["switch"] == "1" and form["shop_no"] == "mall01"
+    assert form["sign"] == enterprise_sign(form, SECRET)
+    assert form["trade_list"].isascii()  # \u-escaped: characters == bytes
+    sent = json.loads(form["trade_list"])[0]
+    assert sent["trade_time"] == "2026-11-29 10:00:00"  # Asia/Shanghai
+    assert sent["pay_time"] == "0000-00-00 00:00:00"
+    assert sent["buyer_nick"] == "小王" and sent["order_list"][0]["goods_name"] == "保温杯"  # 4-byte chars dropped
+    assert sent["post_amount"] == "10.0000" and sent["paid"] == "33.7500"
+    assert sent["order_list"][0]["num"] == "2.0000" and sent["order_list"][0]["price"] == "12.5000"
+    assert sent["receiver_province"] == "浙江省" and sent["logistics_type"] == -1
+    assert SECRET not in call.request.body
+
+
+def test_enterprise_lenient_push_sends_switch_0(wdt, enterprise):
+    wdt.post(TRADE_PUSH[EDITION_ENTERPRISE], json=ok(EDITION_ENTERPRISE))
+    enterprise.push_trades("mall01", [trade()], strict=False)
+    assert form_of(wdt.calls[0])["switch"] == "0"
+
+
+def test_ultimate_signs_the_query_and_posts_the_arguments_as_json(wdt, ultimate):
+    wdt.post(URLS[EDITION_ULTIMATE], json=ok(EDITION_ULTIMATE, data={"new_count": 1, "chg_count": 0, "error_list": []}))
+    two_lines = [line("L1"), line("L2", num=Decimal(1), refund_status=5)]
+    assert ultimate.push_trades("mall01", [trade(lines=two_lines)]) == {"T1": None}
+    call = wdt.calls[0]
+    assert call.request.headers["Content-Type"] == "application/json"
+    query = query_of(call)
+    assert query["method"] == "sales.RawTrade.pushSelf2" and query["v"] == "1.0"
+    assert query["sid"] == "sid01" and query["key"] == "key01" and query["salt"] == "pepper"
+    assert query["timestamp"] == str(1700000000 - 1325347200)
+    body = call.request.body.decode()
+    assert query["sign"] == ultimate_sign({**query, "body": body}, "topsecret")
+    assert "topsecret" not in call.request.url + body
+    shop_no, heads, lines = ultimate_args(call)
+    assert shop_no == "mall01"
+    head = heads[0]
+    assert head["process_status"] == 10 and head["order_count"] == 2 and head["goods_count"] == "3.0000"
+    assert head["receiver_area"] == "浙江省 杭州市 西湖区" and head["is_auto_wms"] is False
+    assert head["pay_time"] is None and head["trade_time"] == "2026-11-29 10:00:00"
+    assert head["discount"] == "2.5000"  # line discounts and shares
+    assert head["receivable"] == "45.0000"  # (25 - 1 - 0.25) + (12.5 - 1 - 0.25) + 10 postage
+    assert [row["tid"] for row in lines] == ["T1", "T1"] and "order_list" not in head
+    assert lines[0]["total_amount"] == "24.0000" and lines[0]["refund_amount"] == "0.0000"
+    assert lines[1]["refund_amount"] == "11.2500"
+
+
+def test_timestamps_follow_the_clock(wdt):
+    wdt.post(URLS[EDITION_ENTERPRISE] + "logistics.php", json=ok(EDITION_ENTERPRISE, logistics_list=[]))
+    with WdtClient(WdtAccount(EDITION_ENTERPRISE, URLS[EDITION_ENTERPRISE], "s", "k", SECRET),
+                   clock=lambda: 1700000123.9) as client:
+        client.list_logistics()
+    assert form_of(wdt.calls[0])["timestamp"] == "1700000123"
+
+
+@pytest.mark.parametrize(("edition", "environment", "custom", "expected"), [
+    ("enterprise", "production", None, "https://api.wangdian.cn/openapi2/"),
+    ("ultimate", "sandbox", None, "http://47.92.239.46/openapi"),
+    ("enterprise", "custom", "http://127.0.0.1:8765", "http://127.0.0.1:8765/openapi2/"),
+    ("enterprise", "custom", "http://127.0.0.1:8765/openapi2", "http://127.0.0.1:8765/openapi2/"),
+    ("ultimate", "custom", "http://127.0.0.1:8765/", "http://127.0.0.1:8765/openapi"),
+    ("ultimate", "custom", "http://127.0.0.1:8765/openapi/", "http://127.0.0.1:8765/openapi"),
+])
+def test_base_url_for(edition, environment, custom, expected):
+    assert base_url_for(edition, environment, custom) == expected
+
+
+@pytest.mark.parametrize(("edition", "environment", "custom"), [("flagship", "production", None),
+                                                                 ("enterprise", "custom", None)])
+def test_base_url_for_refuses_what_it_cannot_build(edition, environment, custom):
+    with pytest.raises(ValueError):
+        base_url_for(edition, environment, custom)
+
+
+# --- error classes ---
+
+ERROR_CASES = [
+    # edition, mocked answer, our code, transient
+    ("enterprise", {"body": requests.ConnectionError("refused")}, "network", True),
+    ("ultimate", {"body": requests.ConnectTimeout("slow")}, "network", True),
+    ("enterprise", {"body": requests.ReadTimeout("slow")}, "timeout", True),
+    ("ultimate", {"status": 502, "body": "Bad Gateway"}, "http_5xx", True),
+    ("enterprise", {"status": 429, "body": ""}, "rate_limited", True),
+    ("ultimate", {"json": {"status": 100, "message": "超过每分钟最大调用频率限制，请稍后重试"}}, "rate_limited", True),
+    ("ultimate", {"json": {"status": "7", "message": "时间戳错误"}}, "clock_skew", True),
+    ("enterprise", {"json": {"code": 1, "message": "timestamp 超出允许的误差范围(300秒)"}}, "clock_skew", True),
+    ("enterprise", {"body": "<html>维护中</html>"}, "bad_response", True),
+    ("ultimate", {"json": ["not", "an", "object"]}, "bad_response", True),
+    ("enterprise", {"json": {"message": "no code"}}, "bad_response", True),
+    ("ultimate", {"status": 404, "body": "Not Found"}, "bad_response", True),
+    ("ultimate", {"json": {"status": 4, "message": "数据库错误"}}, "http_5xx", True),
+    ("enterprise", {"json": {"code": "1", "message": "签名错误"}}, "auth_failed", False),
+    ("ultimate", {"json": {"status": 1, "message": "验证失败"}}, "auth_failed", False),
+    ("ultimate", {"json": {"status": 1, "message": "app auth fail"}}, "auth_failed", False),
+    ("ultimate", {"json": {"status": 6, "message": "ip限制"}}, "auth_failed", False),
+    ("ultimate", {"json": {"status": 1, "message": "sid is not exists"}}, "unknown_sid", False),
+    ("enterprise", {"json": {"code": 100, "message": "店铺编号不存在或已停用"}}, "unknown_shop", False),
+    ("ultimate", {"json": {"status": 100, "message": "店铺平台不是自有平台"}}, "shop_not_own_platform", False),
+    ("ultimate", {"json": {"status": 100, "message": "无仓库访问权限"}}, "unknown_warehouse", False),
+    ("enterprise", {"json": {"code": 100, "message": "trade_list 条数超过上限 50"}}, "batch_too_large", False),
+]
+
+
+@pytest.mark.parametrize(("edition", "answer", "code", "transient"), ERROR_CASES)
+def test_call_failures_are_raised_with_a_reason(wdt, edition, answer, code, transient):
+    wdt.post(TRADE_PUSH[edition], **answer)
+    with make_client(edition) as client, pytest.raises(WdtError) as caught:
+        client.push_trades("mall99", [trade()])
+    error = caught.value
+    assert (error.code, error.transient) == (code, transient)
+    assert isinstance(error, WdtTransientError if transient else WdtPermanentError)
+    assert error.user_message and "/" in error.user_message  # Chinese / English
+    assert "topsecret" not in str(error) + error.user_message + repr(error)
+    assert error.__cause__ is None  # the requests exception (and its URL) is not kept
+
+
+def test_unknown_shop_message_names_the_shop_and_the_field(wdt, enterprise):
+    wdt.post(TRADE_PUSH[EDITION_ENTERPRISE], json={"code": 100, "message": "店铺编号不存在或已停用"})
+    with pytest.raises(WdtPermanentError) as caught:
+        enterprise.push_trades("mall99", [trade()])
+    assert caught.value.field == "shop_no" and caught.value.wdt_code == "100"
+    assert "店铺编号 mall99" in caught.value.user_message and "Shop no. mall99" in caught.value.user_message
+
+
+def test_auth_failure_points_at_the_appsecret(wdt, ultimate):
+    wdt.post(URLS[EDITION_ULTIMATE], json={"status": 1, "message": "验证失败"})
+    with pytest.raises(WdtPermanentError) as caught:
+        ultimate.list_logistics()
+    assert caught.value.field == "appsecret" and "appsecret" in caught.value.user_message
+    assert caught.value.wdt_message == "验证失败"
+
+
+def test_network_error_keeps_the_signed_url_out_of_the_message(wdt, ultimate):
+    wdt.post(URLS[EDITION_ULTIMATE], body=requests.ConnectionError("https://wdt.test/openapi?salt=pepper&sign=x"))
+    with pytest.raises(WdtTransientError) as caught:
+        ultimate.list_logistics()
+    assert "pepper" not in str(caught.value) and "wdt.test" in caught.value.user_message
+
+
+def test_account_repr_hides_the_secret():
+    account = WdtAccount(EDITION_ULTIMATE, URLS[EDITION_ULTIMATE], "sid01", "key01", SECRET)
+    assert "topsecret" not in repr(account) and "pepper" not in str(account)
+
+
+# --- per-item answers ---
+
+def test_ultimate_error_list_is_mapped_to_tids(wdt, ultimate):
+    errors = [{"no": "T2", "error": "下单时间非法,原始单号为：T2"},
+              {"no": "T3", "error": "原始单号 T3 的商家编码 X-1 在旺店通中不存在"}]
+    wdt.post(URLS[EDITION_ULTIMATE], json=ok(EDITION_ULTIMATE, data={"new_count": 1, "chg_count": 0,
+                                                                    "error_list": errors}))
+    results = ultimate.push_trades("mall01", [trade("T1"), trade("T2"), trade("T3")])
+    assert results["T1"] is None
+    assert results["T2"].code == "business" and "下单时间非法" in results["T2"].user_message
+    assert results["T3"].code == "unknown_merchant_code" and "X-1" in results["T3"].user_message
+    assert results["T3"].field == "spec_no"
+
+
+def refuse_trades_containing(bad_tids: set[str]):
+    """An enterprise WDT that refuses a whole trade_push naming the first bad trade, as the simulator does."""
+    def answer(request):
+        tids = [item["tid"] for item in json.loads(dict(parse_qsl(request.body))["trade_list"])]
+        bad = [tid for tid in tids if tid in bad_tids]
+        if bad:
+            return 200, {}, json.dumps({"code": 100, "message": f"原始单号 {bad[0]} 的商家编码 NOPE 在旺店通中不存在"})
+        return 200, {}, json.dumps({"code": 0, "new_count": len(tids), "chg_count": 0})
+    return answer
+
+
+def test_enterprise_bisects_a_refused_batch_down_to_the_bad_trades(wdt, enterprise):
+    wdt.add_callback(responses.POST, TRADE_PUSH[EDITION_ENTERPRISE], callback=refuse_trades_containing({"T3", "T7"}))
+    tids = [f"T{number}" for number in range(1, 9)]
+    results = enterprise.push_trades("mall01", [trade(tid) for tid in tids])
+    assert list(results) == tids
+    assert {tid for tid, error in results.items() if error} == {"T3", "T7"}
+    assert results["T3"].code == "unknown_merchant_code"
+    # 8, then 4 + 4, then 2 + 2 in each half, then the pairs holding T3 and T7 one by one
+    assert len(wdt.calls) == 1 + 2 + 4 + 4
+
+
+def test_account_level_refusal_is_raised_not_bisected(wdt, enterprise):
+    wdt.post(TRADE_PUSH[EDITION_ENTERPRISE], json={"code": 100, "message": "店铺平台不是自有平台"})
+    with pytest.raises(WdtPermanentError):
+        enterprise.push_trades("tmall01", [trade("T1"), trade("T2")])
+    assert len(wdt.calls) == 1
+
+
+@BOTH
+def test_ack_errors_are_mapped_to_rec_ids(wdt, edition):
+    if edition == EDITION_ENTERPRISE:
+        url, answer = URLS[edition] + "logistics_sync_ack.php", ok(edition, errors=[
+            {"rec_id": 1002, "error": "非待同步状态,不可更新"}])
+    else:
+        url, answer = URLS[edition], ok(edition, data=["物流同步记录 1002 非待同步状态,不可更新"])
+    wdt.post(url, json=answer)
+    acks = [LogisticsAck("1001", True, "同步成功"), LogisticsAck("1002", True, "同步成功"),
+            LogisticsAck("10021", False, "商城无此订单")]
+    with make_client(edition) as client:
+        results = client.ack_logistics_sync(acks)
+    assert results["1001"] is None and results["10021"] is None
+    assert "非待同步状态" in results["1002"]
+    body = form_of(wdt.calls[0])["logistics_list"] if edition == EDITION_ENTERPRISE else wdt.calls[0].request.body
+    sent = json.loads(body)
+    items = sent if edition == EDITION_ENTERPRISE else sent[0]
+    assert [item["status"] for item in items] == ([0, 0, 1] if edition == EDITION_ENTERPRISE else [0, 0, 2])
+
+
+def test_ultimate_ack_error_naming_no_record_goes_to_all_records(wdt, ultimate):
+    wdt.post(URLS[EDITION_ULTIMATE], json=ok(EDITION_ULTIMATE, data=["同步结果状态为空!"]))
+    results = ultimate.ack_logistics_sync([LogisticsAck("1", True, ""), LogisticsAck("2", True, "")])
+    assert results == {"1": "同步结果状态为空!", "2": "同步结果状态为空!"}
+
+
+def goods(number: int, goods_id: str | None = None) -> PlatformGoodsLine:
+    return PlatformGoodsLine(goods_id if goods_id is not None else f"G{number}", f"S{number}", "", f"DEMO-{number:04d}",
+                             "杯", "红", 1, Decimal("9.9"))
+
+
+def test_enterprise_goods_errors_are_mapped_to_lines(wdt, enterprise):
+    wdt.post(URLS[EDITION_ENTERPRISE] + "api_goodsspec_push.php", json=ok(
+        EDITION_ENTERPRISE, new_count=1, chg_count=0, errors=[{"goods_id": "", "spec_id": "S2", "error": "goods_id 不能为空"}]))
+    results = enterprise.push_goods("mall01", [goods(1), goods(2, goods_id="")])
+    assert results == {("G1", "S1"): None, ("", "S2"): "goods_id 不能为空"}
+    info = json.loads(form_of(wdt.calls[0])["api_goods_info"])
+    assert info["platform_id"] == 127 and info["goods_list"][0]["price"] == "9.9000"
+
+
+def test_refused_refund_is_isolated_and_returned_as_text(wdt, ultimate):
+    def answer(request):
+        _, rows = json.loads(request.body)
+        if any(row["tid"] == "NOPE" for row in rows):
+            return 200, {}, json.dumps({"status": 100, "message": "原始订单 NOPE 不存在,无法创建退款单"})
+        return 200, {}, json.dumps({"status": 0, "data": {"new_count": 1, "chg_count": 0}})
+    wdt.add_callback(responses.POST, URLS[EDITION_ULTIMATE], callback=answer)
+    moment = datetime(2026, 11, 29, tzinfo=timezone.utc)
+    refunds = [RawRefund("R1", "T1", 2, 5, Decimal("12.3"), "小王", moment, "不想要了", [("L1", 1), ("L2", 2)]),
+               RawRefund("R2", "NOPE", 2, 2, Decimal(1), "小王", moment, "", [("X", 1)])]
+    assert ultimate.push_refunds("mall01", refunds) == {"R1": None, "R2": "原始订单 NOPE 不存在,无法创建退款单"}
+    _, rows = json.loads(wdt.calls[-2].request.body)
+    assert [(row["oid"], row["num"], row["refund_amount"]) for row in rows] == [
+        ("L1", "1.0000", "12.3000"), ("L2", "2.0000", "0.0000")]
+    assert rows[0]["actual_refund_amount"] == "12.3000" and rows[0]["refund_time"] == "2026-11-29 08:00:00"
+
+
+# --- batching ---
+
+@pytest.mark.parametrize(("edition", "count", "sizes"), [
+    ("enterprise", 120, [50, 50, 20]),
+    ("ultimate", 150, [100, 50]),
+])
+def test_trades_are_split_into_batches(wdt, edition, count, sizes):
+    wdt.post(TRADE_PUSH[edition], json=ok(edition, data={"error_list": []}))
+    with make_client(edition) as client:
+        results = client.push_trades("mall01", [trade(f"T{n}") for n in range(count)])
+    assert len(results) == count and all(error is None for error in results.values())
+    if edition == EDITION_ENTERPRISE:
+        sent = [len(json.loads(form_of(call)["trade_list"])) for call in wdt.calls]
+    else:
+        sent = [len(ultimate_args(call)[1]) for call in wdt.calls]
+    assert sent == sizes
+
+
+def test_acks_goods_and_refunds_are_split_into_batches(wdt, enterprise):
+    for script, payload in (("logistics_sync_ack", {"errors": []}), ("api_goodsspec_push", {"errors": []}),
+                            ("sales_refund_push", {})):
+        wdt.post(f"{URLS[EDITION_ENTERPRISE]}{script}.php", json=ok(EDITION_ENTERPRISE, **payload))
+    enterprise.ack_logistics_sync([LogisticsAck(str(n), True, "") for n in range(120)])
+    enterprise.push_goods("mall01", [goods(n) for n in range(4500)])
+    moment = datetime(2026, 11, 29, tzinfo=timezone.utc)
+    enterprise.push_refunds("mall01", [RawRefund(f"R{n}", "T1", 2, 2, Decimal(1), "a", moment, "", [("L1", 1)])
+                                       for n in range(25)])
+    sizes = {}
+    for call in wdt.calls:
+        script = urlsplit(call.request.url).path.rsplit("/", 1)[1]
+        field = {"logistics_sync_ack.php": "logistics_list", "api_goodsspec_push.php": "api_goods_info",
+                 "sales_refund_push.php": "api_refund_list"}[script]
+        value = json.loads(form_of(call)[field])
+        sizes.setdefault(script, []).append(len(value["goods_list"] if isinstance(value, dict) else value))
+    assert sizes == {"logistics_sync_ack.php": [50, 50, 20], "api_goodsspec_push.php": [2000, 2000, 500],
+                     "sales_refund_push.php": [10, 10, 5]}
+
+
+# --- reading answers ---
+
+def test_enterprise_records_keep_ids_as_strings_and_parse_times(wdt, enterprise):
+    record = {"rec_id": "2778958909363191820", "tid": 1234567, "logistics_no": "ZT100", "logistics_code_erp": "YS001",
+              "logistics_name_erp": "中通(自有)", "logistics_type": "5", "consign_time": "2026-11-29 10:00:00",
+              "oids": "L1, L2", "is_part_sync": "1"}
+    wdt.post(URLS[EDITION_ENTERPRISE] + "logistics_sync_query.php", json=ok(EDITION_ENTERPRISE, trades=[record]))
+    [parsed] = enterprise.query_logistics_sync("mall01", limit=500)
+    assert parsed.rec_id == "2778958909363191820" and parsed.tid == "1234567"
+    assert parsed.logistics_code == "YS001" and parsed.logistics_name == "中通(自有)"
+    assert parsed.oids == ["L1", "L2"] and parsed.is_part_sync is True
+    assert parsed.consign_time == datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc)
+    assert form_of(wdt.calls[0])["limit"] == "100"  # WDT's maximum
+
+
+def test_ultimate_records_and_lookups(wdt, ultimate):
+    wdt.post(URLS[EDITION_ULTIMATE], json=ok(EDITION_ULTIMATE, total=1, data=[
+        {"sync_id": 152650, "tid": "T1", "logistics_no": "SF1", "logistics_code": "YZBK", "logistics_name": "中国邮政",
+         "is_part_sync": 0, "oids": "", "created": "0000-00-00 00:00:00"}]))
+    [record] = ultimate.query_logistics_sync("mall01")
+    assert record.rec_id == "152650" and record.oids == [] and record.consign_time is None
+    query = query_of(wdt.calls[0])
+    assert query["page_size"] == "100" and query["page_no"] == "0"
+    assert ultimate_args(wdt.calls[0]) == [{"shop_no": "mall01", "is_own_platform": True}]
+
+
+def test_lookups_find_the_exact_row_or_none(wdt, ultimate):
+    shops = [{"shop_no": "mall011", "platform_id": 127}, {"shop_no": "mall01", "platform_id": "127", "shop_name": "自营"}]
+    wdt.post(URLS[EDITION_ULTIMATE], json=ok(EDITION_ULTIMATE, data={"total_count": 2, "details": shops}))
+    wdt.post(URLS[EDITION_ULTIMATE], json={"status": 100, "message": "店铺编号不存在或已停用"})
+    assert ultimate.get_shop("mall01")["shop_name"] == "自营"
+    assert ultimate.get_shop("mall02") is None
+
+
+def test_logistics_companies_are_read_page_by_page(wdt, ultimate):
+    def page(number, count):
+        return ok(EDITION_ULTIMATE, data={"total_count": 130, "details": [
+            {"logistics_no": f"C{number}-{n}", "logistics_name": "快递", "logistics_type": 5, "is_disabled": n == 0}
+            for n in range(count)]})
+    wdt.post(URLS[EDITION_ULTIMATE], json=page(0, 100))
+    wdt.post(URLS[EDITION_ULTIMATE], json=page(1, 30))
+    companies = ultimate.list_logistics()
+    assert len(companies) == 130 and companies[0].disabled and not companies[1].disabled
+    assert companies[0].logistics_type == "5"
+    assert [query_of(call)["page_no"] for call in wdt.calls] == ["0", "1"]
+
+
+def test_check_connection_reports_field_by_field(wdt, enterprise):
+    wdt.post(URLS[EDITION_ENTERPRISE] + "logistics.php", json=ok(EDITION_ENTERPRISE, logistics_list=[
+        {"logistics_no": "ZTO", "logistics_name": "中通快递", "logistics_type": 5, "is_disabled": "0"}]))
+    wdt.post(URLS[EDITION_ENTERPRISE] + "shop.php", json=ok(EDITION_ENTERPRISE, shoplist=[
+        {"shop_no": "tmall01", "platform_id": 1}]))
+    wdt.post(URLS[EDITION_ENTERPRISE] + "warehouse_query.php", json=ok(EDITION_ENTERPRISE, warehouses=[]))
+    report = enterprise.check_connection("tmall01", "wh99")
+    assert report.credentials.ok and not report.ok
+    assert not report.shop.ok and "自有平台" in report.shop.message and "tmall01" in report.shop.message
+    assert not report.warehouse.ok and "wh99" in report.warehouse.message
+    assert [company.code for company in report.logistics] == ["ZTO"]
+
+
+def test_check_connection_stops_at_bad_credentials(wdt, enterprise):
+    wdt.post(URLS[EDITION_ENTERPRISE] + "logistics.php", json={"code": 1, "message": "签名错误"})
+    report = enterprise.check_connection("mall01", "wh01")
+    assert not report.credentials.ok and "appsecret" in report.credentials.message
+    assert not report.shop.ok and not report.warehouse.ok and report.logistics == []
+    assert len(wdt.calls) == 1
+
+
+def test_naive_datetimes_are_refused(wdt, enterprise):
+    with pytest.raises(ValueError):
+        enterprise.push_trades("mall01", [trade(trade_time=datetime.now() - timedelta(hours=1))])
+    assert not wdt.calls

@@ -1,0 +1,21 @@
+"""The simulator's Flask app."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from . import hooks, protocol
+from .faults import Faults
+from .state import SimulatorAccount, SimulatorState
+
+
+def create_simulator_app(account: SimulatorAccount | None = None, *, state_file: str | Path | None = None) -> Flask:
+    """A fake WDT for `account` (the demo account by default), in memory or kept in `state_file`."""
+    app = Flask(__name__)
+    app.json.ensure_ascii = False
+    app.extensions["wdt_simulator"] = SimulatorState(account or SimulatorAccount(), state_file)
+    app.extensions["wdt_simulator_faults"] = Faults()
+    app.register_blueprint(protocol.bp)
+    app.register_blueprint(hooks.bp)
+    return app
