@@ -10,7 +10,7 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from wdtpanel.simulator import SimulatorAccount, create_simulator_app
+from wdtpanel.simulator import AccessLogHandler, SimulatorAccount, create_simulator_app
 
 
 class SimulatorHandle:
@@ -58,7 +58,8 @@ class SimulatorHandle:
 @pytest.fixture(scope="session")
 def wdt_simulator_server():
     account = SimulatorAccount()
-    server = make_server("127.0.0.1", 0, create_simulator_app(account), threaded=True)
+    server = make_server("127.0.0.1", 0, create_simulator_app(account), threaded=True,
+                         request_handler=AccessLogHandler)
     thread = threading.Thread(target=server.serve_forever, name="wdt-simulator", daemon=True)
     thread.start()
     handle = SimulatorHandle(f"http://127.0.0.1:{server.port}", account)

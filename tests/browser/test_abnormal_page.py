@@ -67,8 +67,12 @@ def test_bulk_repush_shows_progress_and_a_summary(page, live_server, mall_api, w
     progress = page.locator("#bulk-progress progress")
     expect(progress).to_be_visible()
     expect(page.locator("#bulk-progress")).to_contain_text("0 / 3")
+    expect(page.locator("tbody.state-queued")).to_have_count(3)  # the selected rows changed in place
+    page.screenshot(path=str(SCREENSHOTS / "abnormal-bulk-progress.png"), full_page=True)
     run_worker()
     summary = page.locator("#bulk-progress .summary")
     expect(summary).to_contain_text("批量重推完成", timeout=5000)
     expect(summary).to_contain_text("成功 2")
+    expect(page.locator("tbody.order-row")).to_have_count(1, timeout=8000)  # the two pushed rows left the list
+    expect(page.locator("tbody.order-row")).to_contain_text("LATER-002")
     page.screenshot(path=str(SCREENSHOTS / "abnormal-bulk.png"), full_page=True)

@@ -23,8 +23,8 @@ def recent(minutes: int = 0) -> str:
 
 def fresh_order(order_no="M1001", minutes=1, **overrides):
     """An order created after the switch went on, so it is pushed."""
-    return order_payload(order_no, created_at=recent(minutes), paid_at=recent(minutes), updated_at=recent(minutes),
-                         **overrides)
+    times = {"created_at": recent(minutes), "paid_at": recent(minutes), "updated_at": recent(minutes)}
+    return order_payload(order_no, **{**times, **overrides})
 
 
 def order(mall_api, order_no="M1001") -> Order:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from .app import create_simulator_app
+from .app import AccessLogHandler, create_simulator_app
 from .state import SimulatorAccount
 
 
@@ -21,7 +21,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--state-file", help="keep the state in this JSON file instead of only in memory")
     args = parser.parse_args(argv)
     account = SimulatorAccount(args.sid, args.appkey, args.appsecret, args.shop_no, args.warehouse_no)
-    create_simulator_app(account, state_file=args.state_file).run(args.host, args.port, threaded=True)
+    app = create_simulator_app(account, state_file=args.state_file)
+    app.run(args.host, args.port, threaded=True, request_handler=AccessLogHandler)
 
 
 if __name__ == "__main__":

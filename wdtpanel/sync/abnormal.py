@@ -132,6 +132,10 @@ def find_order(merchant_id: int, order_id: int) -> Order | None:
     return db.session.scalar(select(Order).where(Order.merchant_id == merchant_id, Order.id == order_id))
 
 
+def orders_by_id(merchant_id: int, order_ids: list[int]) -> list[Order]:
+    return list(db.session.scalars(select(Order).where(Order.merchant_id == merchant_id, Order.id.in_(order_ids))))
+
+
 def attempts_of(order: Order) -> list[PushAttempt]:
     return list(db.session.scalars(select(PushAttempt).where(
         PushAttempt.merchant_id == order.merchant_id, PushAttempt.order_id == order.id).order_by(PushAttempt.id.desc())))

@@ -82,29 +82,10 @@ class WdtClient:
             skipped = CheckItem(False, NOT_CHECKED)
             return ConnectionReport(CheckItem(False, error.user_message), skipped, skipped, [])
         credentials = CheckItem(True, "接口账号验证通过。 / The credentials were accepted.")
-        return ConnectionReport(credentials, self._check_shop(shop_no), self._check_warehouse(warehouse_no), logistics)
-
-    def _check_shop(self, shop_no: str) -> CheckItem:
-        try:
-            shop = self.get_shop(shop_no)
-        except WdtError as error:
-            return CheckItem(False, error.user_message)
-        if shop is None or flag(shop.get("is_disabled")):
-            return CheckItem(False, wdt_error("unknown_shop", shop_no=shop_no).user_message)
-        if id_text(shop.get("platform_id")) != str(OWN_PLATFORM_ID):
-            return CheckItem(False, wdt_error("shop_not_own_platform", shop_no=shop_no).user_message)
-        name = id_text(shop.get("shop_name"))
-        return CheckItem(True, f"店铺 {name}（{shop_no}）存在，平台为自有平台。 / Shop {shop_no} found, self-built platform.")
-
-    def _check_warehouse(self, warehouse_no: str) -> CheckItem:
-        try:
-            warehouse = self.get_warehouse(warehouse_no)
-        except WdtError as error:
-            return CheckItem(False, error.user_message)
-        if warehouse is None or flag(warehouse.get("is_disabled")):
-            return CheckItem(False, wdt_error("unknown_warehouse", warehouse_no=warehouse_no).user_message)
-        name = id_text(warehouse.get("name"))
-        return CheckItem(True, f"仓库 {name}（{warehouse_no}）存在。 / Warehouse {warehouse_no} found.")
+        shop = _check(lambda: self.get_shop(shop_no), "unknown_shop", {"shop_no": shop_no}, _shop_item)
+        warehouse = _check(lambda: self.get_warehouse(warehouse_no), "unknown_warehouse",
+                           {"warehouse_no": warehouse_no}, _warehouse_item)
+        return ConnectionReport(credentials, shop, warehouse, logistics)
 
     def _in_batches(self, items: Sequence[Item], size: int, send: Callable[[Sequence[Item]], ItemErrors],
                     key: Callable[[Item], Hashable]) -> dict:
@@ -134,6 +115,29 @@ def _chunks(items: Sequence[Item], size: int) -> list[Sequence[Item]]:
 
 def _text(error: WdtError | None) -> str | None:
     return None if error is None else error.wdt_message or error.user_message
+
+
+def _check(find: Callable[[], dict | None], missing_code: str, context: dict[str, str],
+           describe: Callable[[dict], CheckItem]) -> CheckItem:
+    try:
+        row = find()
+    except WdtError as error:
+        return CheckItem(False, error.user_message)
+    if row is None or flag(row.get("is_disabled")):
+        return CheckItem(False, wdt_error(missing_code, **context).user_message)
+    return describe(row)
+
+
+def _shop_item(shop: dict) -> CheckItem:
+    shop_no, name = id_text(shop.get("shop_no")), id_text(shop.get("shop_name"))
+    if id_text(shop.get("platform_id")) != str(OWN_PLATFORM_ID):
+        return CheckItem(False, wdt_error("shop_not_own_platform", shop_no=shop_no).user_message)
+    return CheckItem(True, f"店铺 {name}（{shop_no}）存在，平台为自有平台。 / Shop {shop_no} found, self-built platform.")
+
+
+def _warehouse_item(warehouse: dict) -> CheckItem:
+    warehouse_no, name = id_text(warehouse.get("warehouse_no")), id_text(warehouse.get("name"))
+    return CheckItem(True, f"仓库 {name}（{warehouse_no}）存在。 / Warehouse {warehouse_no} found.")
 
 
 def _find(fetch: Callable[[], list[dict]], key: str, value: str, missing_code: str) -> dict | None:

@@ -100,7 +100,9 @@ def classify(edition: str, wdt_code: str | None, wdt_message: str) -> str:
     return "business"
 
 
-class _Blank(dict):
+class _Context(dict):
+    """Values for a reason's message; a name the call did not supply shows as '?'."""
+
     def __missing__(self, key: str) -> str:
         return "?"
 
@@ -116,7 +118,7 @@ class WdtError(Exception):
         self.field = reason.field
         self.wdt_code = wdt_code
         self.wdt_message = wdt_message
-        self.user_message = reason.message.format_map(_Blank(context, detail=wdt_message or code))
+        self.user_message = reason.message.format_map(_Context(context, detail=wdt_message or code))
         super().__init__(f"{code}: {self.user_message}")
 
 

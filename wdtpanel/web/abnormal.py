@@ -119,13 +119,19 @@ def bulk_repush():
     bulk, queued = abnormal.start_bulk_repush(g.user.merchant_id, g.user, order_ids)
     if queued:
         _queue(queued)
-    return bulk_status(bulk.id)
+    rows = abnormal.orders_by_id(g.user.merchant_id, queued[:abnormal.PAGE_SIZE]) if request.form.get("scope") != "filter" else []
+    return _bulk_progress(bulk.id, rows)
 
 
 @bp.get("/bulk/<int:bulk_id>")
 @login_required
 def bulk_status(bulk_id: int):
     """The progress bar; it polls itself until every order has an outcome."""
+    return _bulk_progress(bulk_id, [])
+
+
+def _bulk_progress(bulk_id: int, rows):
+    """The progress bar, plus the selected rows swapped out of band to their queued state."""
     progress = abnormal.bulk_progress(g.user.merchant_id, bulk_id) or abort(404)
-    return render_template("abnormal/_bulk_progress.html", progress=progress,
+    return render_template("abnormal/_bulk_progress.html", progress=progress, rows=rows, action_form=EmptyForm(),
                            poll_url=url_for("abnormal.bulk_status", bulk_id=bulk_id))

@@ -66,6 +66,11 @@ def _local_path(target: str | None) -> str | None:
     return target if target and target.startswith("/") and not target.startswith("//") else None
 
 
+def _home(user: User) -> str:
+    """Admins land on the configuration, staff on the failed orders they work on."""
+    return url_for("settings.wdt_config") if user.role == "admin" else url_for("abnormal.index")
+
+
 def _start_session(user: User) -> None:
     session.clear()
     session["user_id"] = user.id
@@ -73,8 +78,9 @@ def _start_session(user: User) -> None:
 
 
 @bp.get("/")
+@login_required
 def index():
-    return redirect(url_for("settings.wdt_config"))
+    return redirect(_home(g.user))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -86,7 +92,7 @@ def login():
         user = authenticate(form.merchant.data, form.username.data, form.password.data)
         if user:
             _start_session(user)
-            return redirect(_local_path(request.args.get("next")) or url_for("settings.wdt_config"))
+            return redirect(_local_path(request.args.get("next")) or _home(user))
         error = "商户编号、用户名或密码不正确。 Merchant, username or password is wrong."
     return render_template("auth/login.html", form=form, error=error)
 
@@ -101,7 +107,7 @@ def embed():
         return render_template("errors/refused.html", title="无法登录 / Cannot sign in",
                                message=EMBED_REFUSALS[exc.reason]), 403
     _start_session(user)
-    return redirect(url_for("settings.wdt_config"))
+    return redirect(_local_path(request.args.get("next")) or _home(user))
 
 
 @bp.post("/logout")

@@ -1,0 +1,155 @@
+"""The simulator's own rules, through Flask's test client: caller checks, hooks, the page, faults, the state file."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from wdtpanel.simulator import SimulatorAccount, create_simulator_app
+from wdtpanel.wdt.payloads import compact_json
+from wdtpanel.wdt.signing import enterprise_sign, ultimate_sign, ultimate_timestamp
+
+DEMO = SimulatorAccount()
+TRADE = {"tid": "T1", "trade_time": "2026-01-01 10:00:00", "buyer_nick": "小王", "receiver_name": "王",
+         "receiver_address": "文三路", "buyer_message": "",
+         "order_list": [{"oid": "T1-1", "num": "1.0000", "price": "9.9000", "spec_no": "DEMO-0001"}]}
+
+
+@pytest.fixture
+def sim():
+    return create_simulator_app().test_client()
+
+
+def enterprise_call(sim, script: str, params: dict, appsecret: str = DEMO.appsecret, unix_time: float | None = None,
+                    **overrides):
+    """A signed enterprise call; `overrides` change the form after signing."""
+    form = {"sid": DEMO.sid, "appkey": DEMO.appkey, "timestamp": str(int(unix_time or time.time())),
+            **{key: value if isinstance(value, str) else compact_json(value) for key, value in params.items()}}
+    form["sign"] = enterprise_sign(form, appsecret)
+    form.update(overrides)
+    return sim.post(f"/openapi2/{script}.php", data=form).get_json()
+
+
+def ultimate_call(sim, method: str, args: list, unix_time: float | None = None, **pager: str):
+    secret, salt = DEMO.appsecret.split(":", 1)
+    body = compact_json(args)
+    query = {"sid": DEMO.sid, "key": DEMO.appkey, "salt": salt, "method": method, "v": "1.0",
+             "timestamp": str(ultimate_timestamp(unix_time or time.time())), **pager}
+    query["sign"] = ultimate_sign({**query, "body": body}, secret)
+    return sim.post("/openapi", query_string=query, data=body, content_type="application/json").get_json()
+
+
+def push(sim, trade: dict | None = None) -> dict:
+    return enterprise_call(sim, "trade_push", {"shop_no": DEMO.shop_no, "switch": "1", "trade_list": [trade or TRADE]})
+
+
+def test_signed_enterprise_call_is_served(sim):
+    assert push(sim) == {"code": 0, "message": "", "new_count": 1, "chg_count": 0}
+    assert push(sim)["chg_count"] == 1
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"sid": "other"}, "sid不存在"),
+    ({"shop_no": "mall02"}, "签名错误"),
+    ({"unix_time": time.time() - 301}, "timestamp"),
+])
+def test_enterprise_caller_checks(sim, options, message):
+    answer = enterprise_call(sim, "logistics", {"shop_no": "mall01"}, **options)
+    assert answer["code"] != 0 and message in answer["message"]
+
+
+def test_enterprise_wrong_secret_fails_the_signature(sim):
+    assert enterprise_call(sim, "logistics", {}, appsecret="demosecret")["message"] == "签名错误"
+
+
+def test_ultimate_caller_checks(sim):
+    assert ultimate_call(sim, "setting.Logistics.queryLogistics", [{}], page_size="10", page_no="0")["status"] == 0
+    assert ultimate_call(sim, "setting.Logistics.queryLogistics", [{}], time.time() - 121,
+                         page_size="10", page_no="0")["status"] == 7
+    assert "分页" in ultimate_call(sim, "setting.Logistics.queryLogistics", [{}])["message"]
+    assert ultimate_call(sim, "sales.RawTrade.pushSelf2", ["mall01"])["message"] == "invalid argument count"
+
+
+def test_ultimate_checks_the_line_count_of_each_trade(sim):
+    head = {key: value for key, value in TRADE.items() if key != "order_list"} | {"order_count": 2}
+    rows = [{**TRADE["order_list"][0], "tid": "T1"}]
+    answer = ultimate_call(sim, "sales.RawTrade.pushSelf2", [DEMO.shop_no, [head], rows])
+    assert answer["data"]["error_list"][0]["no"] == "T1" and "order_count" in answer["data"]["error_list"][0]["error"]
+
+
+def test_enterprise_lenient_switch_lets_unknown_codes_in(sim):
+    unknown = {**TRADE, "order_list": [{**TRADE["order_list"][0], "spec_no": "NOPE"}]}
+    assert "NOPE" in push(sim, unknown)["message"]
+    lenient = enterprise_call(sim, "trade_push", {"shop_no": DEMO.shop_no, "switch": "0", "trade_list": [unknown]})
+    assert lenient["code"] == 0
+
+
+def test_warehouse_flow_on_the_page(sim):
+    push(sim)
+    page = sim.get("/").get_data(as_text=True)
+    assert "T1" in page and "已递交" in page  # the button to the next stage
+    for _ in range(3):
+        assert sim.post("/_sim/trades/T1/advance", data={"from": "page"}).status_code == 302
+    assert "确认发货" in sim.get("/").get_data(as_text=True)
+    answer = sim.post("/_sim/trades/T1/ship", data={"from": "page", "logistics_code": "JT", "logistics_no": "JT9"})
+    assert answer.status_code == 302
+    state = sim.get("/_sim/state").get_json()
+    assert state["trades"][0]["stage"] == "已发货" and state["sync"][0]["logistics_name"] == "极兔速递"
+    assert "JT9" in sim.get("/").get_data(as_text=True)
+
+
+def test_hooks_refuse_what_cannot_be_done(sim):
+    push(sim)
+    assert sim.post("/_sim/trades/NOPE/advance").status_code == 404
+    assert sim.post("/_sim/trades/T1/ship", json={"logistics_code": "XX", "logistics_no": "1"}).status_code == 400
+    assert sim.post("/_sim/trades/T1/ship", json={"logistics_code": "SF", "logistics_no": "1",
+                                                  "oids": ["T1-9"]}).status_code == 400
+    assert sim.post("/_sim/sync/999/reoffer").status_code == 404
+    assert sim.post("/_sim/faults", json={"no_such_fault": 1}).status_code == 400
+    assert sim.post("/_sim/faults/next", json={"kind": "meteor", "count": 1}).status_code == 400
+
+
+def statuses(sim, calls: int) -> list[int]:
+    return [sim.post("/openapi2/logistics.php", data={}).status_code for _ in range(calls)]
+
+
+def test_seeded_faults_repeat_exactly(sim):
+    sim.post("/_sim/faults", json={"error_5xx_rate": 0.5, "seed": 7})
+    first = statuses(sim, 20)
+    sim.post("/_sim/faults", json={"error_5xx_rate": 0.5, "seed": 7})
+    assert statuses(sim, 20) == first and {200, 502} == set(first)
+
+
+def test_fail_next_fails_exactly_that_many_calls(sim):
+    sim.post("/_sim/faults/next", json={"kind": "5xx", "count": 2})
+    assert statuses(sim, 3) == [502, 502, 200]
+    sim.post("/_sim/faults/next", json={"kind": "rate_limit", "count": 1})
+    assert "超过每分钟最大调用频率" in sim.post("/openapi2/logistics.php", data={}).get_json()["message"]
+
+
+def test_reset_forgets_trades_and_faults(sim):
+    push(sim)
+    sim.post("/_sim/faults", json={"error_5xx_rate": 1.0})
+    sim.post("/_sim/reset")
+    assert sim.get("/_sim/state").get_json()["trades"] == []
+    assert statuses(sim, 1) == [200]
+
+
+def test_state_file_survives_a_restart(tmp_path):
+    path = tmp_path / "sim.json"
+    first = create_simulator_app(state_file=path).test_client()
+    push(first)
+    first.post("/_sim/goods", json={"codes": ["NEW-1"]})
+    again = create_simulator_app(state_file=path).test_client()
+    state = again.get("/_sim/state").get_json()
+    assert state["trades"][0]["tid"] == "T1" and "NEW-1" in state["goods"]
+    assert json.loads(path.read_text("utf-8"))["trades"]["mall01"]["T1"]["push_count"] == 1
+
+
+def test_other_accounts_can_be_simulated():
+    account = SimulatorAccount("sid2", "key2", "s2:salt2", "shopA", "whA")
+    sim = create_simulator_app(account).test_client()
+    state = sim.get("/_sim/state").get_json()
+    assert {shop["shop_no"] for shop in state["shops"]} == {"shopA", "tmall01"}
+    assert "s2:salt2" not in repr(account)
