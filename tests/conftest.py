@@ -92,6 +92,8 @@ def app(database_url, redis_url):
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
+    with app.app_context():  # the served app's own pool
+        db.engine.dispose()
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ case "${1:-}" in
       pg_createcluster "$version" main >/dev/null
       cluster_port=$(pg_lsclusters -h | awk -v v="$version" '$1==v && $2=="main" {print $3}')
     fi
-    pg_ctlcluster "$version" main start 2>/dev/null || true
+    pg_ctlcluster "$version" main start >/dev/null 2>&1 || true
     as_postgres() { if [ "$(id -u)" -eq 0 ]; then su postgres -c "$1"; else sudo -u postgres sh -c "$1"; fi; }
     as_postgres "psql -p $cluster_port -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='wdtpanel'\" | grep -q 1 || psql -p $cluster_port -qc \"CREATE ROLE wdtpanel LOGIN PASSWORD 'wdtpanel' CREATEDB\"" >/dev/null
     as_postgres "dropdb -p $cluster_port --if-exists wdtpanel_test 2>/dev/null; createdb -p $cluster_port -O wdtpanel wdtpanel_test" >/dev/null

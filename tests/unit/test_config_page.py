@@ -169,6 +169,8 @@ def test_config_survives_a_new_app(client_a, database_url, redis_url):
     with other.app_context():
         config = db.session.scalar(select(WdtConfig).where(WdtConfig.merchant_id == client_a.merchant.id))
         assert config.sid == "mysid"
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_form_without_csrf_token_is_refused(client_a):

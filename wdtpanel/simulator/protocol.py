@@ -21,6 +21,7 @@ bp = Blueprint("wdt_protocol", __name__)
 ENTERPRISE_CLOCK_WINDOW = 300  # seconds, wdt-api.md §1
 ULTIMATE_CLOCK_WINDOW = 120
 ULTIMATE_MAX_PAGE = 1000
+ULTIMATE_REFUND_ROWS = 100  # RawRefund.upload rows per call, wdt-api.md §3.5
 RATE_LIMIT_MESSAGE = "超过每分钟最大调用频率限制，请稍后重试"
 ENTERPRISE, ULTIMATE = BATCH_LIMITS[EDITION_ENTERPRISE], BATCH_LIMITS[EDITION_ULTIMATE]
 
@@ -269,7 +270,7 @@ def _ultimate_goods_upload(args: list) -> dict:
 def _ultimate_refund_upload(args: list) -> dict:
     shop_no, rows = args[:2]
     refunds: dict[str, dict] = {}
-    for row in _within(rows, 100, "order_list"):
+    for row in _within(rows, ULTIMATE_REFUND_ROWS, "order_list"):
         refund = refunds.setdefault(row.get("refund_no"), {
             key: row.get(key) for key in ("refund_no", "tid", "type", "status", "buyer_nick", "refund_time", "reason")
         } | {"refund_fee": "0", "lines": []})
@@ -302,7 +303,10 @@ ULTIMATE_METHODS = {
 }
 
 
+def _dispatch(args: list) -> dict:
+    return ULTIMATE_METHODS[request.args["method"]].handle(args)  # _verify_ultimate knows the method
+
+
 @bp.post("/openapi")
 def ultimate():
-    method = ULTIMATE_METHODS.get(request.args.get("method", ""))
-    return _answer(EDITION_ULTIMATE, _verify_ultimate, lambda args: method.handle(args))
+    return _answer(EDITION_ULTIMATE, _verify_ultimate, _dispatch)

@@ -21,15 +21,19 @@ Item = TypeVar("Item")
 
 
 class WdtClient:
+    """One WDT account, one HTTP session (its connection pool). Use it as a context manager or close() it."""
+
     def __init__(self, account: WdtAccount, *, session: requests.Session | None = None, connect_timeout: float = 5.0,
                  read_timeout: float = 30.0, clock: Callable[[], float] = time.time):
         self.account = account
         self.limits = BATCH_LIMITS[account.edition]
         self.session = session or requests.Session()
+        self.owns_session = session is None
         self.wire = WIRES[account.edition](account, self.session, (connect_timeout, read_timeout), clock)
 
     def close(self) -> None:
-        self.session.close()
+        if self.owns_session:
+            self.session.close()
 
     def __enter__(self) -> WdtClient:
         return self

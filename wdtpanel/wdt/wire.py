@@ -1,6 +1,7 @@
 """One WDT call per method, in each edition's own protocol: sign, post, read the envelope, raise WdtError."""
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,7 +66,7 @@ class Wire:
 
     def check(self, code, answer: dict, context: dict) -> None:
         if code is None:
-            raise wdt_error("bad_response", wdt_message=f"no status in {compact_json(answer)[:80]}")
+            raise wdt_error("bad_response", wdt_message=f"no status in {json.dumps(answer, ensure_ascii=False)[:80]}")
         if str(code).strip() != "0":
             raise error_from_answer(self.edition, str(code).strip(), id_text(answer.get("message")), **context)
 
@@ -95,6 +96,7 @@ class EnterpriseWire(Wire):
         return {trade.tid: None for trade in trades}
 
     def logistics_sync(self, shop_no: str, limit: int) -> list[LogisticsRecord]:
+        # is_part_sync_able: the panel records split shipments by their oids
         answer = self.call("logistics_sync_query", {"shop_no": shop_no, "limit": str(limit), "is_part_sync_able": "1"},
                            shop_no=shop_no)
         return [enterprise_record(raw) for raw in answer.get("trades") or []]
