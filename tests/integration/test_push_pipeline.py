@@ -222,3 +222,43 @@ def test_wrong_secret_makes_orders_abnormal_with_a_plain_reason(connected, wdt_s
     stored = order(connected)
     assert stored.sync_state == "abnormal" and stored.sync_reason == "auth_failed"
     assert "appsecret" in stored.sync_message
+
+
+def test_two_staff_pressing_repush_at_once_push_once(connected, wdt_simulator, app, signed_in):
+    bad = fresh_order()
+    bad["lines"][0]["merchant_code"] = "LATER-1"
+    connected.post("/api/v1/orders", bad)
+    run_worker()
+    stored = order(connected)
+    assert stored.sync_state == "abnormal"
+    wdt_simulator.add_goods(["LATER-1"])
+    staff = [signed_in(connected.merchant.code, role) for role in ("admin", "staff")]
+    url = f"/abnormal/orders/{stored.id}/repush"
+    barrier, answers = threading.Barrier(2), []
+
+    def press(client):
+        barrier.wait()
+        answers.append(client.post(url,
+                                   headers={"X-CSRFToken": client.csrf, "HX-Request": "true"}).status_code)
+
+    threads = [threading.Thread(target=press, args=(client,)) for client in staff]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [200, 200]
+    run_worker()
+    assert order(connected).sync_state == "pushed"
+    assert sim_trade(wdt_simulator, "M1001")["push_count"] == 1
+
+
+def test_repush_while_a_retry_is_queued_pushes_once(connected, wdt_simulator, signed_in):
+    connected.post("/api/v1/orders", fresh_order())  # its job is queued, not yet run
+    stored = order(connected)
+    stored.sync_state, stored.sync_reason = "abnormal", "network"  # as if a try failed and staff press re-push
+    db.session.commit()
+    clerk = signed_in(connected.merchant.code, "staff")
+    clerk.post(f"/abnormal/orders/{stored.id}/repush", headers={"X-CSRFToken": clerk.csrf, "HX-Request": "true"})
+    run_worker()  # the queued job and the re-push job both run
+    assert order(connected).sync_state == "pushed"
+    assert sim_trade(wdt_simulator, "M1001")["push_count"] == 1
