@@ -35,7 +35,7 @@ def wait_for_port(port: int, seconds: float = 15) -> None:
 
 def database_url(workdir: Path) -> str:
     try:
-        return subprocess.run(["bash", str(ROOT / "tests/services.sh"), "postgres"], check=True,
+        return subprocess.run(["bash", str(ROOT / "tests/services.sh"), "postgres", "wdtpanel_bench"], check=True,
                               capture_output=True, text=True).stdout.strip()
     except (subprocess.CalledProcessError, FileNotFoundError):
         return f"sqlite:///{workdir / 'bench.db'}"
@@ -64,6 +64,7 @@ class Environment:
         wait_for_port(self.simulator_port)
         self.simulator_url = f"http://127.0.0.1:{self.simulator_port}"
         self.env = {**os.environ, "WDTPANEL_INSTANCE_DIR": str(self.workdir), "SECRET_KEY": "bench",
+                    "WDTPANEL_PUSH_DISPATCH_DELAY": "0",
                     "WDTPANEL_ENCRYPTION_KEYS": Fernet.generate_key().decode(), "WDTPANEL_EMBED_SECRET": "bench",
                     "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "DATABASE_URL": database_url(self.workdir),
                     "WDT_SIMULATOR_URL": self.simulator_url}
@@ -78,7 +79,8 @@ class Environment:
 
     def start_workers(self, count: int, extra_env: dict | None = None) -> list[subprocess.Popen]:
         env = {**self.env, **(extra_env or {})}
-        return [subprocess.Popen([str(BIN / "rq"), "worker", "--burst", "--url", env["REDIS_URL"], "-q", "wdt"],
+        return [subprocess.Popen([str(BIN / "rq"), "worker", "--burst", "--url", env["REDIS_URL"], "-q",
+                                  "--worker-class", "wdtpanel.worker.AppWorker", "wdt"],
                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 for _ in range(count)]
 

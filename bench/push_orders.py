@@ -25,19 +25,20 @@ def order(number: int, created: datetime) -> dict:
     }
 
 
-def run(env: Environment, app, merchant, first: int, count: int, batch_size: int | None, workers: int) -> dict:
+def run(env: Environment, app, api_key: str, secret: str, first: int, count: int, batch_size: int | None,
+        workers: int) -> dict:
     from wdtpanel.extensions import db
     from wdtpanel.models import Order
-    from wdtpanel.security import decrypt_secret, hmac_signature
+    from wdtpanel.security import hmac_signature
 
-    client, secret = app.test_client(), decrypt_secret(merchant.api_secret_encrypted)
+    client = app.test_client()
     created = datetime.now(timezone.utc) - timedelta(minutes=1)
     started = time.perf_counter()
     for number in range(first, first + count):
         body = json.dumps(order(number, created)).encode()
         stamp = str(int(time.time()))
         response = client.post("/api/v1/orders", data=body, headers={
-            "X-Api-Key": merchant.api_key, "X-Timestamp": stamp, "X-Signature": hmac_signature(secret, stamp, body),
+            "X-Api-Key": api_key, "X-Timestamp": stamp, "X-Signature": hmac_signature(secret, stamp, body),
             "Content-Type": "application/json"})
         assert response.status_code == 201, response.get_json()
     ingest_seconds = time.perf_counter() - started
@@ -59,7 +60,9 @@ def main() -> None:
     args = parser.parse_args()
     env = Environment()
     from wdtpanel.cli import ensure_merchant
-    from wdtpanel.sync.config import ConfigInput, save_config
+    from wdtpanel.extensions import db
+    from wdtpanel.security import decrypt_secret
+    from wdtpanel.sync.config import ConfigInput, load_config, save_config
 
     results = {}
     for label, batch_size, first in (("batched", None, 0), ("one-per-call", 1, args.orders)):
@@ -71,11 +74,10 @@ def main() -> None:
                     edition="enterprise", environment="custom", custom_base_url=env.simulator_url, sid="wdtdemo",
                     appkey="demo_app", appsecret="demosecret:demosalt", shop_no="mall01", warehouse_no="wh01",
                     enabled=True))
-                from wdtpanel.sync.config import load_config
-                from wdtpanel.extensions import db
                 load_config(merchant.id).enabled_at = datetime.now(timezone.utc) - timedelta(hours=1)
                 db.session.commit()
-        results[label] = run(env, app, merchant, first, args.orders, batch_size, args.workers)
+            api_key, secret = merchant.api_key, decrypt_secret(merchant.api_secret_encrypted)
+        results[label] = run(env, app, api_key, secret, first, args.orders, batch_size, args.workers)
     db_kind = env.env["DATABASE_URL"].split(":")[0]
     print(f"push {args.orders} orders, {args.workers} rq workers, simulator over HTTP, database {db_kind}")
     for label, result in results.items():

@@ -46,7 +46,8 @@ def procfile(env: dict) -> str:
     rq = BIN / "rq"
     return "\n".join([
         f"web: {BIN / 'flask'} --app wsgi run --host 127.0.0.1 --port {WEB_PORT}",
-        f"worker: {rq} worker --url {env['REDIS_URL']} --with-scheduler {env.get('WDTPANEL_RQ_QUEUE', 'wdt')}",
+        f"worker: {rq} worker --url {env['REDIS_URL']} --with-scheduler --worker-class wdtpanel.worker.AppWorker "
+        f"{env.get('WDTPANEL_RQ_QUEUE', 'wdt')}",
         f"cron: {rq} cron --url {env['REDIS_URL']} wdtpanel/cron.py",
         f"simulator: {BIN / 'python'} -m wdtpanel.simulator --port {SIMULATOR_PORT}",
         "",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
+from datetime import timedelta
 
 from flask import current_app, has_app_context
 from rq import Retry, get_current_job
@@ -14,22 +15,28 @@ from .extensions import db, job_queue, redis_connection
 from .sync import mall, orders, shipping
 
 log = logging.getLogger(__name__)
+DISPATCH_FLAG_SECONDS = 60  # a lost dispatcher blocks new ones at most this long (the sweeper covers the gap)
 _worker_app = None
 
 
-@contextmanager
-def app_context():
-    """The current app when there is one (tests, web); else one app per worker process."""
+def preload_app():
+    """One app per worker process (made at start by AppWorker)."""
     global _worker_app
-    if has_app_context():
-        yield current_app
-        return
     if _worker_app is None:
         from . import create_app
 
         _worker_app = create_app()
-    with _worker_app.app_context():
-        yield _worker_app
+    return _worker_app
+
+
+@contextmanager
+def app_context():
+    """The current app when there is one (tests, web); else the worker's."""
+    if has_app_context():
+        yield current_app
+        return
+    with preload_app().app_context():
+        yield current_app
 
 
 def _is_last_try() -> bool:
@@ -53,6 +60,25 @@ def enqueue_pushes(merchant_id: int, order_ids: list[int] | None = None, *, only
 
 
 # --- jobs ----------------------------------------------------------------------------------------
+
+
+def request_dispatch(merchant_id: int) -> None:
+    """New pending orders: queue one dispatcher per merchant, a moment later, so orders that arrive together
+    are pushed together (as many per WDT call as the edition allows)."""
+    if not redis_connection().set(f"wdtpanel:dispatch:{merchant_id}", 1, nx=True, ex=DISPATCH_FLAG_SECONDS):
+        return  # a dispatcher is already waiting and will take these orders too
+    delay = current_app.config["PUSH_DISPATCH_DELAY"]
+    if delay:
+        job_queue().enqueue_in(timedelta(seconds=delay), dispatch_pushes, merchant_id)
+    else:
+        job_queue().enqueue(dispatch_pushes, merchant_id)
+
+
+def dispatch_pushes(merchant_id: int) -> int:
+    """Split the merchant's unqueued pending orders into push jobs."""
+    with app_context():
+        redis_connection().delete(f"wdtpanel:dispatch:{merchant_id}")
+        return enqueue_pushes(merchant_id)
 
 
 def push_orders(merchant_id: int, order_ids: list[int]) -> dict:

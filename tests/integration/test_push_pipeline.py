@@ -204,9 +204,7 @@ def test_redis_down_at_ingest_loses_nothing(connected, wdt_simulator, app):
     response = connected.post("/api/v1/orders", fresh_order())
     assert response.status_code == 201 and response.get_json()["sync_state"] == "pending"
     stored = order(connected)
-    assert stored.sync_state == "pending" and stored.enqueued_at is not None
-    stored.enqueued_at = NOW - timedelta(minutes=30)
-    db.session.commit()
+    assert stored.sync_state == "pending" and stored.enqueued_at is None  # durable in the database, never queued
     sweep_pending()
     run_worker()
     assert order(connected).sync_state == "pushed"
@@ -262,3 +260,15 @@ def test_repush_while_a_retry_is_queued_pushes_once(connected, wdt_simulator, si
     run_worker()  # the queued job and the re-push job both run
     assert order(connected).sync_state == "pushed"
     assert sim_trade(wdt_simulator, "M1001")["push_count"] == 1
+
+
+def test_orders_arriving_together_share_one_dispatch(connected, wdt_simulator):
+    from wdtpanel.extensions import job_queue
+
+    for number in range(3):
+        connected.post("/api/v1/orders", fresh_order(f"M200{number}"))
+    assert [job.func_name for job in job_queue().jobs] == ["wdtpanel.jobs.dispatch_pushes"]
+    run_worker()
+    assert {order(connected, f"M200{n}").sync_state for n in range(3)} == {"pushed"}
+    attempts = db.session.scalars(select(PushAttempt.at)).all()
+    assert len(attempts) == 3

@@ -142,7 +142,7 @@ def upsert_order(merchant_id: int, snapshot: OrderSnapshot) -> UpsertResult:
         return UpsertResult(order, "unchanged")
     order.snapshot_version += 1
     if order.sync_state in ("pushed", "abnormal"):
-        order.sync_state, order.push_attempts, order.next_attempt_at = "pending", 0, None
+        order.sync_state, order.push_attempts, order.next_attempt_at, order.enqueued_at = "pending", 0, None, None
     return UpsertResult(order, "updated")
 
 

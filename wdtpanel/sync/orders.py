@@ -68,6 +68,8 @@ def batch_size(config: WdtConfig, override: int | None = None) -> int:
 
 def due_pending_ids(merchant_id: int, now: datetime, order_ids: list[int] | None = None,
                     only_lost: bool = False) -> list[int]:
+    """Pending orders no job holds: never queued (or re-pushed since), or — for the sweeper — queued so long
+    ago that their job must be lost."""
     query = select(Order.id).where(
         Order.merchant_id == merchant_id, Order.sync_state == "pending",
         or_(Order.claimed_until.is_(None), Order.claimed_until < now),
@@ -78,6 +80,8 @@ def due_pending_ids(merchant_id: int, now: datetime, order_ids: list[int] | None
     if only_lost:
         last_touch = func.coalesce(Order.next_attempt_at, Order.enqueued_at)
         query = query.where(or_(Order.enqueued_at.is_(None), last_touch < now - SWEEP_GRACE))
+    else:
+        query = query.where(Order.enqueued_at.is_(None))
     return list(db.session.scalars(query.order_by(Order.id)))
 
 
@@ -149,7 +153,12 @@ def push_orders(merchant_id: int, order_ids: list[int], *, last_try: bool = True
     summary.skipped = sorted(set(order_ids) - {order.id for order in orders})
     try:
         _push_claimed(config, token, orders, summary, last_try)
+        db.session.commit()  # every outcome of the batch in one transaction
+    except PushDeferred:
+        db.session.commit()  # the tries are recorded before RQ retries the job
+        raise
     finally:
+        db.session.rollback()  # after any other error the orders stay pending and are pushed again
         _release(token)
     return summary
 
@@ -239,11 +248,9 @@ def _record(order: Order, token: str, outcome: str, problem: Problem | None, tra
         db.session.flush()
         summary.deliveries.append(delivery.id)
     getattr(summary, outcome).append(order.id)
-    db.session.commit()
 
 
 def _release(token: str) -> None:
-    db.session.rollback()
     db.session.execute(update(Order).where(Order.claim_token == token).values(claim_token=None, claimed_until=None)
                        .execution_options(synchronize_session=False))
     db.session.commit()
@@ -272,7 +279,7 @@ def mark_for_repush(merchant_id: int, order_id: int) -> Order:
         raise RepushRefused("already_pushed", "订单已推送成功，无需重推。 The order is already in WDT.")
     db.session.execute(
         update(Order).where(Order.id == order.id, Order.sync_state.in_(("abnormal", "pushed")))
-        .values(sync_state="pending", push_attempts=0, next_attempt_at=None)
+        .values(sync_state="pending", push_attempts=0, next_attempt_at=None, enqueued_at=None)
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(order)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..extensions import csrf, db
-from ..jobs import enqueue_pushes
+from ..jobs import request_dispatch
 from ..sync import ingest, shipping
 from ..sync.api_auth import ApiAuthError, authenticate_request
 from ..sync.validation import InvalidInput
@@ -55,7 +55,7 @@ def json_body():
 def _queue_push(order) -> None:
     """Redis being down loses nothing: the order is pending in the database and the sweeper queues it."""
     try:
-        enqueue_pushes(order.merchant_id, [order.id])
+        request_dispatch(order.merchant_id)
     except RedisError:
         log.warning("could not queue order %s now; the sweeper will", order.order_no)
 
