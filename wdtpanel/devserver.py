@@ -18,7 +18,13 @@ SIMULATOR_PORT = int(os.environ.get("WDT_SIMULATOR_PORT", "8765"))
 DEV_REDIS_PORT = int(os.environ.get("WDTPANEL_DEV_REDIS_PORT", "6390"))
 
 
-def _wait_for_port(port: int, seconds: float = 10.0) -> None:
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, seconds: float = 10.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         with socket.socket() as probe:
@@ -38,7 +44,7 @@ def start_bundled_redis(port: int, data_dir: Path) -> subprocess.Popen:
          "--save", "60", "1", "--appendonly", "yes"],
         stdout=subprocess.DEVNULL,
     )
-    _wait_for_port(port)
+    wait_for_port(port)
     return process
 
 

@@ -1,7 +1,7 @@
 """Flask extensions and the Redis/RQ handles, created once and bound in create_app()."""
 from __future__ import annotations
 
-from flask import current_app, g, request, session
+from flask import current_app, g, session
 from flask_babel import Babel
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,10 +27,9 @@ htmx = Htmx()
 
 
 def select_locale() -> str:
+    """Chinese first (the merchants' language, whatever the browser says); English when the user picks it."""
     chosen = session.get("lang")
-    if chosen in current_app.config["LANGUAGES"]:
-        return chosen
-    return request.accept_languages.best_match(current_app.config["LANGUAGES"], default="zh")
+    return chosen if chosen in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 babel = Babel()

@@ -6,7 +6,7 @@ import logging
 from functools import wraps
 from pathlib import Path
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, abort, current_app, g, jsonify, make_response, request
 from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -46,10 +46,29 @@ def signed(view):
 
 
 def json_body():
+    """The request's JSON object; a 400 answer when the body is not JSON."""
     try:
         return json.loads(request.get_data(cache=True) or b"null")
     except (ValueError, UnicodeDecodeError):
-        return None
+        abort(make_response(problem(400, "bad_json", "body must be a JSON object")))
+
+
+@bp.errorhandler(InvalidInput)
+def invalid_input(exc: InvalidInput):
+    db.session.rollback()  # nothing is half-written
+    return problem(422, "invalid", "some fields are not valid", fields=exc.errors)
+
+
+def stored(store):
+    """Run `store` and commit; when a concurrent request created the same row first, run it once more."""
+    try:
+        result = store()
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        result = store()
+        db.session.commit()
+    return result
 
 
 def _queue_push(order) -> None:
@@ -64,20 +83,8 @@ def _queue_push(order) -> None:
 @signed
 def upsert_order():
     """Create or update an order from the mall's snapshot; older snapshots change nothing."""
-    data = json_body()
-    if data is None:
-        return problem(400, "bad_json", "body must be a JSON object")
-    try:
-        snapshot = ingest.read_order(data)
-        result = ingest.upsert_order(g.merchant.id, snapshot)
-        db.session.commit()
-    except InvalidInput as exc:
-        db.session.rollback()
-        return problem(422, "invalid", "some fields are not valid", fields=exc.errors)
-    except IntegrityError:  # the same new order posted twice at once: the other request stored it
-        db.session.rollback()
-        result = ingest.upsert_order(g.merchant.id, snapshot)
-        db.session.commit()
+    snapshot = ingest.read_order(json_body())
+    result = stored(lambda: ingest.upsert_order(g.merchant.id, snapshot))
     order = result.order
     if result.outcome in ("created", "updated") and order.sync_state == "pending":
         _queue_push(order)
@@ -90,16 +97,8 @@ def upsert_order():
 @signed
 def upsert_goods():
     """Create or update goods and their specs (with merchant codes)."""
-    data = json_body()
-    if data is None:
-        return problem(400, "bad_json", "body must be a JSON object")
-    try:
-        outcomes = ingest.upsert_goods(g.merchant.id, ingest.read_goods(data))
-        db.session.commit()
-    except InvalidInput as exc:
-        db.session.rollback()
-        return problem(422, "invalid", "some fields are not valid", fields=exc.errors)
-    return jsonify({"goods": outcomes})
+    snapshots = ingest.read_goods(json_body())
+    return jsonify({"goods": stored(lambda: ingest.upsert_goods(g.merchant.id, snapshots))})
 
 
 @bp.get("/orders/<order_no>")
