@@ -12,6 +12,7 @@ from ..sync.orders import RepushRefused
 from ..types import utcnow
 from .auth import login_required
 from .forms import AbnormalFilterForm, EmptyForm
+from .fragments import wants_fragment
 
 bp = Blueprint("abnormal", __name__, url_prefix="/abnormal")
 
@@ -47,10 +48,6 @@ def _filters(values) -> tuple[AbnormalFilterForm, abnormal.Filters]:
     return form, filters
 
 
-def _wants_fragment() -> bool:
-    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-History-Restore-Request")
-
-
 def _queue(order_ids: list[int]) -> bool:
     """Queue the pushes now; if Redis is down the orders stay pending and the sweeper queues them."""
     try:
@@ -73,7 +70,7 @@ def index():
     page = abnormal.list_page(g.user.merchant_id, filters, _zone())
     context = {"form": form, "filters": filters, "page": page, "action_form": EmptyForm(),
                "counts": abnormal.reason_counts(g.user.merchant_id)}
-    if _wants_fragment() and request.headers.get("HX-Target") == "abnormal-results":
+    if wants_fragment() and request.headers.get("HX-Target") == "abnormal-results":
         return render_template("abnormal/_results.html", **context)
     return render_template("abnormal/index.html", **context)
 

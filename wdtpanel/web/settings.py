@@ -9,6 +9,7 @@ from ..sync.config import (
 )
 from .auth import admin_required
 from .forms import WdtConfigForm, validate_fields
+from .fragments import page_or_fragment
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -37,9 +38,7 @@ def _fill_logistics_rows(form: WdtConfigForm, known: dict[str, str], chosen: dic
 def _render(form: WdtConfigForm, config, message=None, status=200, connection=None):
     context = {"form": form, "masked_secret": masked_appsecret(config), "config": config, "message": message,
                "inline_url": _inline_url(), "connection": connection}
-    if request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request"):
-        return render_template("settings/_wdt_config_form.html", **context), status
-    return render_template("settings/wdt_config.html", **context), status
+    return page_or_fragment("settings/wdt_config.html", "settings/_wdt_config_form.html", **context), status
 
 
 def _input_from(form: WdtConfigForm) -> ConfigInput:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, g, render_template, request
+from flask import Blueprint, abort, current_app, g
 from redis.exceptions import RedisError
 
 from ..extensions import job_queue
@@ -11,6 +11,7 @@ from ..jobs import enqueue_pull
 from ..sync.status import overview
 from .auth import login_required
 from .forms import EmptyForm
+from .fragments import page_or_fragment
 
 bp = Blueprint("status", __name__, url_prefix="/sync")
 
@@ -18,9 +19,7 @@ bp = Blueprint("status", __name__, url_prefix="/sync")
 def _render(message=None):
     context = {"view": overview(g.user.merchant_id, job_queue(), ZoneInfo(current_app.config["TIMEZONE"])),
                "form": EmptyForm(), "message": message}
-    if request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request"):
-        return render_template("status/_overview.html", **context)
-    return render_template("status/index.html", **context)
+    return page_or_fragment("status/index.html", "status/_overview.html", **context)
 
 
 @bp.get("/")
