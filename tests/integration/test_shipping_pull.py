@@ -175,3 +175,14 @@ def test_wdt_down_shows_in_the_status(shop, wdt_simulator):
     assert result["error"] and "旺店通服务暂时出错" in result["error"]
     status = db.session.get(SyncStatus, shop.merchant.id)
     assert status.wdt_reachable is False and "旺店通服务暂时出错" in status.last_error
+
+
+def test_an_order_that_becomes_abnormal_is_told_to_the_mall(shop, wdt_simulator, mall_receiver):
+    stamp = NOW.isoformat()
+    payload = order_payload("M2002", created_at=stamp, paid_at=stamp, updated_at=stamp)
+    payload["lines"][0]["merchant_code"] = ""
+    shop.post("/api/v1/orders", payload)
+    run_worker()  # push (abnormal) then the webhook
+    events = [json.loads(body) for _, body in mall_receiver.received]
+    assert [(e["event"], e["data"]["order_no"], e["data"]["reason"]) for e in events] == [
+        ("order.abnormal", "M2002", "missing_merchant_code")]
