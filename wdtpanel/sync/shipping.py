@@ -54,6 +54,7 @@ def pull(merchant_id: int) -> PullSummary:
             if not records:
                 break
             acks = [apply_record(config, record, summary) for record in records]
+            db.session.commit()  # the round is recorded before WDT hears of it: a lost ack only means a resend
             for rec_id, error in client.ack_logistics_sync(acks).items():
                 if error:
                     log.warning("WDT refused the ack of record %s: %s", rec_id, error)
@@ -72,7 +73,7 @@ def pull(merchant_id: int) -> PullSummary:
 
 
 def apply_record(config: WdtConfig, record: LogisticsRecord, summary: PullSummary) -> LogisticsAck:
-    """Record one shipment (once, whatever WDT resends) and say how to ack it."""
+    """Record one shipment (once, whatever WDT resends) and say how to ack it. The caller commits."""
     merchant_id = config.merchant_id
     if db.session.scalar(select(Shipment.id).where(Shipment.merchant_id == merchant_id,
                                                    Shipment.wdt_rec_id == record.rec_id)):
@@ -95,7 +96,7 @@ def apply_record(config: WdtConfig, record: LogisticsRecord, summary: PullSummar
     db.session.flush()
     order.shipping_state = shipping_state(order)
     delivery = mall.queue_event(merchant_id, mall.EVENT_SHIPMENT, shipment_event(order, shipment))
-    db.session.commit()
+    db.session.flush()
     summary.shipments += 1
     summary.deliveries.append(delivery.id)
     return LogisticsAck(record.rec_id, True, "同步成功")
@@ -111,7 +112,6 @@ def _same_parcel_recorded(order: Order, logistics_no: str, line_ids: list[str]) 
 def _refuse(merchant_id: int, record: LogisticsRecord, reason: str, message: str, summary: PullSummary) -> LogisticsAck:
     db.session.add(ShippingIssue(merchant_id=merchant_id, wdt_rec_id=record.rec_id, tid=record.tid,
                                  reason=reason, message=message))
-    db.session.commit()
     summary.failed += 1
     return LogisticsAck(record.rec_id, False, message)
 
