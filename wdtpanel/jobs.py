@@ -90,7 +90,10 @@ def push_orders(merchant_id: int, order_ids: list[int]) -> dict:
             enqueue_deliveries(deferred.deliveries)
             raise
         enqueue_deliveries(summary.deliveries)
-        return {"pushed": len(summary.pushed), "abnormal": len(summary.abnormal), "skipped": len(summary.skipped)}
+        if summary.changed:
+            request_dispatch(merchant_id)
+        return {"pushed": len(summary.pushed), "abnormal": len(summary.abnormal), "skipped": len(summary.skipped),
+                "changed": len(summary.changed)}
 
 
 def sweep_pending() -> int:

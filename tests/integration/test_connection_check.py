@@ -73,3 +73,9 @@ def test_saved_secret_is_used_when_the_field_is_left_empty(client_a, wdt_simulat
 def test_invalid_fields_are_shown_before_any_call(client_a, wdt_simulator):
     html = press_test(client_a, form_values(wdt_simulator, sid=""))
     assert "请先改正标红的字段" in html and "测试连接：" not in html
+
+
+def test_a_ticked_row_without_its_code_field_does_not_break_the_test(client_a, wdt_simulator):
+    html = press_test(client_a, {**form_values(wdt_simulator), "logistics-0-wdt_code": "ZTO",
+                                 "logistics-0-selected": "y"})
+    assert "测试连接：成功" in html

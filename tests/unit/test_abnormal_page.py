@@ -163,3 +163,13 @@ def test_bulk_repush_by_filter_skips_historical_and_reports_progress(client_a):
     db.session.expire_all()
     states = dict(db.session.execute(select(Order.order_no, Order.sync_state)).all())
     assert states == {"N00000": "pending", "N00001": "pending", "N00002": "pending", "N00009": "abnormal"}
+
+
+def test_ids_that_do_not_fit_are_not_found_not_500(client_a):
+    order = make_order(client_a.merchant, 1)
+    huge = "99999999999999999999999"
+    assert client_a.get(f"/abnormal/orders/{huge}").status_code == 404
+    assert client_a.post(f"/abnormal/orders/{huge}/repush", headers={"X-CSRFToken": client_a.csrf}).status_code == 404
+    response = client_a.post("/abnormal/bulk", data={"order_ids": ["²", huge, str(order.id)], "scope": "selected"},
+                             headers={"X-CSRFToken": client_a.csrf, "HX-Request": "true"})
+    assert response.status_code == 200 and "0 / 1" in response.get_data(as_text=True)

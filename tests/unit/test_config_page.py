@@ -224,3 +224,15 @@ def test_inline_validation_asks_for_a_secret_until_one_is_saved(client_a):
     kept = client_a.post("/settings/wdt/validate/appsecret", data={**VALID, "appsecret": ""}, headers=headers)
     html = kept.get_data(as_text=True)
     assert field_errors(html, "appsecret") == "" and "••••••ab12" in html
+
+
+def test_repeated_or_incomplete_logistics_rows_do_not_break_the_page(client_a):
+    rows = {"logistics-0-wdt_code": "SF", "logistics-0-selected": "y", "logistics-0-mall_code": "sf",
+            "logistics-1-wdt_code": "SF", "logistics-1-selected": "y", "logistics-1-mall_code": "sf2",
+            "logistics-2-wdt_code": "ZTO", "logistics-2-selected": "y"}
+    response = post_config(client_a, {**VALID, **rows})
+    assert response.status_code == 200
+    assert "已勾选的物流公司需要填写商城物流编码" in response.get_data(as_text=True)
+    del rows["logistics-2-selected"]
+    assert "已保存旺店通配置" in post_config(client_a, {**VALID, **rows}).get_data(as_text=True)
+    assert [(m.wdt_code, m.mall_code) for m in saved_config(client_a.merchant).logistics] == [("SF", "sf2")]

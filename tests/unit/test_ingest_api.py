@@ -171,3 +171,17 @@ def test_goods_upsert_with_specs_and_staleness(mall_api):
 def test_openapi_description_is_served(app):
     spec = app.test_client().get("/api/v1/openapi.json").get_json()
     assert "/api/v1/orders" in spec["paths"]
+
+
+def test_non_ascii_digits_in_the_timestamp_are_401_not_500(mall_api):
+    body = json.dumps(order_payload()).encode()
+    headers = mall_api.headers(body)
+    headers["X-Timestamp"] = "²"
+    assert mall_api.client.post("/api/v1/orders", data=body, headers=headers).status_code == 401
+
+
+def test_repeated_spec_id_in_goods_is_422(mall_api):
+    goods = {"goods": [{"goods_id": "G1", "name": "杯", "updated_at": "2026-11-29T10:00:00+08:00",
+                        "specs": [{"spec_id": "S1"}, {"spec_id": "S1"}]}]}
+    response = mall_api.post("/api/v1/goods", goods)
+    assert response.status_code == 422 and "goods[0].specs" in response.get_json()["fields"]

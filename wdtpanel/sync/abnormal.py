@@ -11,7 +11,7 @@ from sqlalchemy import exists, func, or_, select, tuple_
 from ..extensions import db
 from ..models import BulkRepush, Order, OrderLine, PushAttempt, User
 from . import audit
-from .orders import HISTORICAL_MESSAGE, RepushRefused, mark_for_repush
+from .orders import HISTORICAL_MESSAGE, RepushRefused, find_order, mark_for_repush
 
 LISTED_STATES = ("abnormal", "historical")
 PAGE_SIZE = 50
@@ -128,10 +128,6 @@ def reason_counts(merchant_id: int) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda item: -item[1]))
 
 
-def find_order(merchant_id: int, order_id: int) -> Order | None:
-    return db.session.scalar(select(Order).where(Order.merchant_id == merchant_id, Order.id == order_id))
-
-
 def orders_by_id(merchant_id: int, order_ids: list[int]) -> list[Order]:
     return list(db.session.scalars(select(Order).where(Order.merchant_id == merchant_id, Order.id.in_(order_ids))))
 
@@ -183,7 +179,10 @@ def start_bulk_repush(merchant_id: int, user: User, order_ids: list[int]) -> tup
     return bulk, queued
 
 
-def matching_ids(merchant_id: int, filters: Filters, zone: ZoneInfo, limit: int = 100_000) -> list[int]:
+BULK_LIMIT = 10_000  # rows one bulk re-push takes (the rest: press again)
+
+
+def matching_ids(merchant_id: int, filters: Filters, zone: ZoneInfo, limit: int = BULK_LIMIT) -> list[int]:
     query = _filtered(merchant_id, filters, zone).where(Order.sync_state == "abnormal").with_only_columns(Order.id)
     return list(db.session.scalars(query.limit(limit)))
 

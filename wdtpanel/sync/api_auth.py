@@ -19,7 +19,7 @@ class ApiAuthError(Exception):
 def authenticate_request(api_key: str, timestamp: str, signature: str, body: bytes, now: float | None = None) -> Merchant:
     if not api_key or not timestamp or not signature:
         raise ApiAuthError("X-Api-Key, X-Timestamp and X-Signature headers are required")
-    if not timestamp.isdigit() or abs((now or time.time()) - int(timestamp)) > REPLAY_WINDOW_SECONDS:
+    if not (timestamp.isascii() and timestamp.isdigit()) or abs((now or time.time()) - int(timestamp)) > REPLAY_WINDOW_SECONDS:
         raise ApiAuthError(f"X-Timestamp must be Unix seconds within {REPLAY_WINDOW_SECONDS}s of the server clock")
     merchant = db.session.scalar(select(Merchant).where(Merchant.api_key == api_key))
     if merchant is None or not merchant.api_secret_encrypted:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import Goods, Order, OrderLine, Sku, WdtConfig
@@ -140,9 +140,14 @@ def upsert_order(merchant_id: int, snapshot: OrderSnapshot) -> UpsertResult:
     changed = _apply(order, snapshot)
     if not changed:
         return UpsertResult(order, "unchanged")
-    order.snapshot_version += 1
-    if order.sync_state in ("pushed", "abnormal"):
-        order.sync_state, order.push_attempts, order.next_attempt_at, order.enqueued_at = "pending", 0, None, None
+    order.snapshot_version = Order.snapshot_version + 1  # in SQL: a push finishing now sees the change
+    db.session.flush()
+    # Decided in the database, not from the state read above: a worker may have just recorded `pushed`.
+    db.session.execute(
+        update(Order).where(Order.id == order.id, Order.sync_state.in_(("pushed", "abnormal")))
+        .values(sync_state="pending", push_attempts=0, next_attempt_at=None, enqueued_at=None)
+        .execution_options(synchronize_session=False))
+    db.session.refresh(order)
     return UpsertResult(order, "updated")
 
 
@@ -237,7 +242,7 @@ def read_goods(data) -> list[GoodsSnapshot]:
     errors: dict[str, str] = {}
     top = Reader(data, "", errors)
     goods = []
-    for item in top.objects("goods", 500):
+    for index, item in enumerate(top.objects("goods", 500)):
         goods.append(GoodsSnapshot(
             goods_id=item.text("goods_id", 64, required=True), name=item.text("name", 255, required=True),
             merchant_code=item.text("merchant_code", 64) or None, on_shelf=item.boolean("on_shelf", True),
@@ -246,6 +251,9 @@ def read_goods(data) -> list[GoodsSnapshot]:
                                 spec.text("merchant_code", 64) or None, spec.money("price"))
                    for spec in item.objects("specs", 500, required=False)],
         ))
+        spec_ids = [spec.spec_id for spec in goods[-1].specs]
+        if len(spec_ids) != len(set(spec_ids)):
+            errors.setdefault(f"goods[{index}].specs", "spec_id is repeated in this goods / 规格 ID 重复")
     if errors:
         raise InvalidInput(errors)
     return goods

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import requests
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 
 from ..extensions import db
 from ..models import Merchant, WebhookDelivery
@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 EVENT_SHIPMENT = "shipment.created"
 EVENT_ABNORMAL = "order.abnormal"
+SEND_LEASE = timedelta(seconds=60)  # longer than one POST with its timeouts
+RETRY_SLACK = timedelta(seconds=5)  # an RQ retry may fire a moment before the recorded next try
 
 
 class WebhookFailed(Exception):
@@ -45,9 +47,16 @@ def signed_request(merchant: Merchant, delivery: WebhookDelivery) -> tuple[bytes
 
 def deliver(delivery_id: int) -> bool:
     """POST one event to the merchant's callback URL. True when delivered (or already was)."""
+    now = utcnow()
+    claimed = db.session.execute(  # one sender at a time: a second job for the same event finds it held
+        update(WebhookDelivery).where(
+            WebhookDelivery.id == delivery_id, WebhookDelivery.state == "pending",
+            or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now + RETRY_SLACK))
+        .values(next_attempt_at=now + SEND_LEASE).execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    if not claimed:
+        return True  # delivered already, or another job is sending it / will retry it
     delivery = db.session.get(WebhookDelivery, delivery_id)
-    if delivery is None or delivery.state == "delivered":
-        return True
     merchant = db.session.get(Merchant, delivery.merchant_id)
     error = None
     if not merchant.webhook_url:

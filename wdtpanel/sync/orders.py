@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 CLAIM_SECONDS = 300  # a worker's hold on an order while pushing it
 SWEEP_GRACE = timedelta(minutes=5)  # a queued order untouched this long lost its job
+MAX_ROW_ID = 2**63 - 1
 BATCH_LIMITS = {"enterprise": 50, EDITION_ULTIMATE: 100}  # orders per WDT call (wdt-api.md §3.1)
 
 
@@ -46,7 +47,8 @@ class PushSummary:
     pushed: list[int] = field(default_factory=list)
     abnormal: list[int] = field(default_factory=list)
     retry: list[int] = field(default_factory=list)
-    skipped: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)  # not claimed: another worker has them, or done already
+    changed: list[int] = field(default_factory=list)  # updated while being pushed: to be queued again
     deliveries: list[int] = field(default_factory=list)  # webhook outbox rows to enqueue after commit
 
 
@@ -188,7 +190,8 @@ def _push_claimed(config: WdtConfig, token: str, orders: list[Order], summary: P
     for order in ready:
         error = results.get(order.order_no)
         problem = problem_from(error) if error is not None else _push_refunds(client, config, order)
-        _record(order, token, "pushed" if problem is None else "abnormal", problem, trades[order.id], summary)
+        _record(order, token, "pushed" if problem is None else "abnormal", problem, trades[order.id], summary,
+                trade_accepted=error is None)
 
 
 def _push_refunds(client, config: WdtConfig, order: Order) -> Problem | None:
@@ -210,7 +213,8 @@ def _push_refunds(client, config: WdtConfig, order: Order) -> Problem | None:
     return None
 
 
-def _record(order: Order, token: str, outcome: str, problem: Problem | None, trade, summary: PushSummary) -> None:
+def _record(order: Order, token: str, outcome: str, problem: Problem | None, trade, summary: PushSummary,
+            trade_accepted: bool = False) -> None:
     """Write the attempt and the order's new state, unless the order changed while it was being pushed."""
     now = utcnow()
     db.session.add(PushAttempt(
@@ -220,9 +224,10 @@ def _record(order: Order, token: str, outcome: str, problem: Problem | None, tra
         payload=redacted(trade) if trade is not None else {},
     ))
     values = {"push_attempts": Order.push_attempts + 1, "last_attempt_at": now}
+    if trade_accepted:  # WDT holds this version now, even if a refund of it was refused
+        values.update(pushed_version=order.snapshot_version)
     if outcome == "pushed":
-        values.update(sync_state="pushed", pushed_at=now, pushed_version=order.snapshot_version,
-                      sync_reason=None, sync_message=None, next_attempt_at=None)
+        values.update(sync_state="pushed", pushed_at=now, sync_reason=None, sync_message=None, next_attempt_at=None)
     elif outcome == "abnormal":
         values.update(sync_state="abnormal", sync_reason=problem.reason, sync_message=problem.message,
                       next_attempt_at=None)
@@ -237,11 +242,13 @@ def _record(order: Order, token: str, outcome: str, problem: Problem | None, tra
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount == 0:  # a newer snapshot arrived meanwhile: it stays pending and is pushed next
-        db.session.execute(update(Order).where(Order.id == order.id).values(
-            push_attempts=Order.push_attempts + 1, last_attempt_at=now, sync_state="pending"
-        ).execution_options(synchronize_session=False))
-        outcome = "skipped"
+    if result.rowcount == 0:  # a newer snapshot arrived meanwhile: it stays pending and is queued again
+        db.session.execute(update(Order).where(
+            Order.id == order.id, Order.claim_token == token, Order.snapshot_version != order.snapshot_version
+        ).values(push_attempts=Order.push_attempts + 1, last_attempt_at=now, sync_state="pending", enqueued_at=None,
+                 **({"pushed_version": order.snapshot_version} if trade_accepted else {}))
+          .execution_options(synchronize_session=False))
+        outcome = "changed"
     elif outcome == "abnormal":
         delivery = mall.queue_event(order.merchant_id, mall.EVENT_ABNORMAL, {
             "order_no": order.order_no, "reason": problem.reason, "message": problem.message})
@@ -259,6 +266,12 @@ def _release(token: str) -> None:
 # --- re-push (staff) -----------------------------------------------------------------------------
 
 
+def find_order(merchant_id: int, order_id: int) -> Order | None:
+    if not 0 < order_id <= MAX_ROW_ID:  # ids from a URL or a form may not even fit the column
+        return None
+    return db.session.scalar(select(Order).where(Order.merchant_id == merchant_id, Order.id == order_id))
+
+
 class RepushRefused(Exception):
     def __init__(self, reason: str, message: str):
         super().__init__(message)
@@ -270,7 +283,7 @@ HISTORICAL_MESSAGE = "历史订单不能重推。 Orders created before the inte
 
 def mark_for_repush(merchant_id: int, order_id: int) -> Order:
     """Staff pressed 订单重推: the order goes back to pending (idempotent while it is pending)."""
-    order = db.session.scalar(select(Order).where(Order.merchant_id == merchant_id, Order.id == order_id))
+    order = find_order(merchant_id, order_id)
     if order is None:
         raise RepushRefused("not_found", "订单不存在。 Order not found.")
     if order.sync_state == "historical":

@@ -1,6 +1,8 @@
 """设置 → 第三方管理 → 旺店通异常订单: failed orders, their reasons, and 订单重推 in place."""
 from __future__ import annotations
 
+import re
+
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, g, render_template, request, url_for
@@ -112,7 +114,8 @@ def bulk_repush():
         _, filters = _filters(request.form)  # the filter form's fields, sent along with the button
         order_ids = abnormal.matching_ids(g.user.merchant_id, filters, _zone())
     else:
-        order_ids = [int(x) for x in request.form.getlist("order_ids") if x.isdigit()]
+        order_ids = [int(x) for x in request.form.getlist("order_ids") if re.fullmatch(r"[0-9]{1,18}", x)]
+        order_ids = order_ids[:abnormal.BULK_LIMIT]
     bulk, queued = abnormal.start_bulk_repush(g.user.merchant_id, g.user, order_ids)
     if queued:
         _queue(queued)

@@ -48,8 +48,9 @@ def _input_from(form: WdtConfigForm) -> ConfigInput:
         sid=form.sid.data.strip(), appkey=form.appkey.data.strip(), appsecret=form.appsecret.data or None,
         shop_no=form.shop_no.data.strip(), warehouse_no=form.warehouse_no.data.strip(), enabled=form.enabled.data,
         webhook_url=(form.webhook_url.data or "").strip() or None,
-        logistics=[LogisticsChoice(row.wdt_code.data, row.wdt_name.data or "", row.mall_code.data.strip())
-                   for row in form.logistics if row.selected.data],
+        logistics=list({row.wdt_code.data: LogisticsChoice(row.wdt_code.data, row.wdt_name.data or "",
+                                                           (row.mall_code.data or "").strip())
+                        for row in form.logistics if row.selected.data}.values()),  # one row per WDT code
         known_logistics=[{"code": row.wdt_code.data, "name": row.wdt_name.data or ""} for row in form.logistics],
     )
 
