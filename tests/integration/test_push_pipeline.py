@@ -272,3 +272,24 @@ def test_orders_arriving_together_share_one_dispatch(connected, wdt_simulator):
     assert {order(connected, f"M200{n}").sync_state for n in range(3)} == {"pushed"}
     attempts = db.session.scalars(select(PushAttempt.at)).all()
     assert len(attempts) == 3
+
+
+def test_an_update_arriving_while_the_order_is_pushed_is_pushed_next(connected, wdt_simulator, monkeypatch):
+    from wdtpanel.wdt import WdtClient
+
+    connected.post("/api/v1/orders", fresh_order())
+    real_push = WdtClient.push_trades
+    posted = []
+
+    def push_while_the_mall_updates(self, shop_no, trades, **kwargs):
+        if not posted:  # the mall's update lands while WDT is being called
+            posted.append(connected.post("/api/v1/orders", fresh_order(status="received", updated_at=recent(9))))
+        return real_push(self, shop_no, trades, **kwargs)
+
+    monkeypatch.setattr(WdtClient, "push_trades", push_while_the_mall_updates)
+    run_worker()
+    assert posted[0].get_json()["outcome"] == "updated"
+    stored = order(connected)
+    assert stored.sync_state == "pushed" and stored.snapshot_version == stored.pushed_version == 2
+    trade = sim_trade(wdt_simulator, "M1001")
+    assert trade["push_count"] == 2 and int(trade["trade_status"]) == 60

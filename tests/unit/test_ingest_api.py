@@ -185,3 +185,24 @@ def test_repeated_spec_id_in_goods_is_422(mall_api):
                         "specs": [{"spec_id": "S1"}, {"spec_id": "S1"}]}]}
     response = mall_api.post("/api/v1/goods", goods)
     assert response.status_code == 422 and "goods[0].specs" in response.get_json()["fields"]
+
+
+def test_update_racing_a_push_that_just_finished_is_pushed_again(mall_api, monkeypatch):
+    from sqlalchemy import update
+
+    from wdtpanel.sync import ingest
+
+    enable_integration(mall_api.merchant)
+    mall_api.post("/api/v1/orders", order_payload())
+    real_check = ingest._refuse_changed_lines
+
+    def worker_finishes_meanwhile(order, snapshot):
+        with db.engine.begin() as other:  # the worker's own connection records the push of version 1
+            other.execute(update(Order).where(Order.id == order.id).values(sync_state="pushed", pushed_version=1))
+        real_check(order, snapshot)
+
+    monkeypatch.setattr(ingest, "_refuse_changed_lines", worker_finishes_meanwhile)
+    response = mall_api.post("/api/v1/orders", order_payload(status="received", updated_at="2026-11-30T09:00:00+08:00"))
+    assert response.get_json()["outcome"] == "updated"
+    order = stored(mall_api.merchant)
+    assert (order.sync_state, order.snapshot_version, order.pushed_version) == ("pending", 2, 1)
