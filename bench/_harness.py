@@ -19,7 +19,8 @@ from wdtpanel.devserver import free_port, start_bundled_redis, wait_for_port  # 
 
 def database_url(workdir: Path) -> str:
     try:
-        return subprocess.run(["bash", str(ROOT / "tests/services.sh"), "postgres", "wdtpanel_bench"], check=True,
+        name = "wdtpanel_bench_" + Path(sys.argv[0]).stem  # one database per benchmark: they may run side by side
+        return subprocess.run(["bash", str(ROOT / "tests/services.sh"), "postgres", name], check=True,
                               capture_output=True, text=True).stdout.strip()
     except (subprocess.CalledProcessError, FileNotFoundError):
         return f"sqlite:///{workdir / 'bench.db'}"
@@ -55,6 +56,24 @@ class Environment:
         from wdtpanel import create_app
 
         return create_app(config)
+
+    def connected_merchant(self, logistics=()):
+        """The bench merchant, connected to the simulator's demo account and switched on an hour ago.
+        Call inside an app context."""
+        from datetime import datetime, timedelta, timezone
+
+        from wdtpanel.cli import DEMO_WDT, ensure_merchant
+        from wdtpanel.extensions import db
+        from wdtpanel.sync.config import ConfigInput, load_config, save_config
+
+        merchant, _ = ensure_merchant("bench", "bench")
+        if load_config(merchant.id) is None:
+            save_config(merchant.id, None, ConfigInput(edition="enterprise", environment="custom",
+                                                       custom_base_url=self.simulator_url, enabled=True,
+                                                       logistics=list(logistics), **DEMO_WDT))
+            load_config(merchant.id).enabled_at = datetime.now(timezone.utc) - timedelta(hours=1)
+            db.session.commit()
+        return merchant
 
     def start_workers(self, count: int, extra_env: dict | None = None) -> list[subprocess.Popen]:
         env = {**self.env, **(extra_env or {})}

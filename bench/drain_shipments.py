@@ -41,20 +41,15 @@ def main() -> None:
     args = parser.parse_args()
     env = Environment()
     app = env.app()
-    from wdtpanel.cli import ensure_merchant
     from wdtpanel.extensions import db
     from wdtpanel.models import Order
     from wdtpanel.sync import shipping
-    from wdtpanel.sync.config import ConfigInput, LogisticsChoice, load_config, save_config
+    from wdtpanel.sync.config import LogisticsChoice, load_config
     from wdtpanel.sync.wdt_access import client_for
     from wdtpanel.wdt import LogisticsAck
 
     with app.app_context():
-        merchant, _ = ensure_merchant("bench", "bench")
-        save_config(merchant.id, None, ConfigInput(
-            edition="enterprise", environment="custom", custom_base_url=env.simulator_url, sid="wdtdemo",
-            appkey="demo_app", appsecret="demosecret:demosalt", shop_no="mall01", warehouse_no="wh01", enabled=True,
-            logistics=[LogisticsChoice("ZTO", "中通快递", "zhongtong")]))
+        merchant = env.connected_merchant([LogisticsChoice("ZTO", "中通快递", "zhongtong")])
         config = load_config(merchant.id)
         client = client_for(config)
         now = datetime.now(timezone.utc)

@@ -59,23 +59,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     env = Environment()
-    from wdtpanel.cli import ensure_merchant
-    from wdtpanel.extensions import db
     from wdtpanel.security import decrypt_secret
-    from wdtpanel.sync.config import ConfigInput, load_config, save_config
 
     results = {}
     for label, batch_size, first in (("batched", None, 0), ("one-per-call", 1, args.orders)):
         app = env.app(WDT_PUSH_BATCH_SIZE=batch_size)
         with app.app_context():
-            merchant, _ = ensure_merchant("bench", "bench")
-            if first == 0:
-                save_config(merchant.id, None, ConfigInput(
-                    edition="enterprise", environment="custom", custom_base_url=env.simulator_url, sid="wdtdemo",
-                    appkey="demo_app", appsecret="demosecret:demosalt", shop_no="mall01", warehouse_no="wh01",
-                    enabled=True))
-                load_config(merchant.id).enabled_at = datetime.now(timezone.utc) - timedelta(hours=1)
-                db.session.commit()
+            merchant = env.connected_merchant()
             api_key, secret = merchant.api_key, decrypt_secret(merchant.api_secret_encrypted)
         results[label] = run(env, app, api_key, secret, first, args.orders, batch_size, args.workers)
     db_kind = env.env["DATABASE_URL"].split(":")[0]
