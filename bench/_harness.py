@@ -44,7 +44,6 @@ class Environment:
         wait_for_port(self.simulator_port)
         self.simulator_url = f"http://127.0.0.1:{self.simulator_port}"
         self.env = {**os.environ, "WDTPANEL_INSTANCE_DIR": str(self.workdir), "SECRET_KEY": "bench",
-                    "WDTPANEL_PUSH_DISPATCH_DELAY": "0",
                     "WDTPANEL_ENCRYPTION_KEYS": Fernet.generate_key().decode(), "WDTPANEL_EMBED_SECRET": "bench",
                     "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "DATABASE_URL": database_url(self.workdir),
                     "WDT_SIMULATOR_URL": self.simulator_url}

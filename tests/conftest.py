@@ -62,7 +62,6 @@ def _test_config(database_url: str, redis_url: str) -> dict:
         "EMBED_SECRET": "test-embed-secret",
         "SERVER_NAME": None,
         "PUSH_RETRY_INTERVALS": [0, 0, 0],  # retried at once within a burst worker
-        "PUSH_DISPATCH_DELAY": 0,
         "WEBHOOK_RETRY_INTERVALS": [0, 0],
         "WDT_READ_TIMEOUT": 3.0,
     }

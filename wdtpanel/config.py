@@ -75,8 +75,6 @@ class Config:
         self.WDT_READ_TIMEOUT = float(env.get("WDT_READ_TIMEOUT", "30"))
         # Seconds between tries of a push that failed for a transient reason (network, 5xx, rate limit).
         self.PUSH_RETRY_INTERVALS = [int(x) for x in env.get("WDTPANEL_PUSH_RETRY_INTERVALS", "30,120,600,1800").split(",")]
-        # Seconds the push dispatcher waits after a new order, so orders arriving together share WDT calls.
-        self.PUSH_DISPATCH_DELAY = float(env.get("WDTPANEL_PUSH_DISPATCH_DELAY", "2"))
         # Orders per WDT push call; unset = the edition's limit (50 enterprise, 100 ultimate).
         self.WDT_PUSH_BATCH_SIZE = int(env["WDT_PUSH_BATCH_SIZE"]) if env.get("WDT_PUSH_BATCH_SIZE") else None
         # Webhooks to the mall: (connect, read) timeouts and the delays between tries (the last one repeats).

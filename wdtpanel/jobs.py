@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
-from datetime import timedelta
 
 from flask import current_app, has_app_context
 from rq import Retry, get_current_job
@@ -63,14 +62,9 @@ def enqueue_pushes(merchant_id: int, order_ids: list[int] | None = None, *, only
 
 
 def request_dispatch(merchant_id: int) -> None:
-    """New pending orders: queue one dispatcher per merchant, a moment later, so orders that arrive together
-    are pushed together (as many per WDT call as the edition allows)."""
-    if not redis_connection().set(f"wdtpanel:dispatch:{merchant_id}", 1, nx=True, ex=DISPATCH_FLAG_SECONDS):
-        return  # a dispatcher is already waiting and will take these orders too
-    delay = current_app.config["PUSH_DISPATCH_DELAY"]
-    if delay:
-        job_queue().enqueue_in(timedelta(seconds=delay), dispatch_pushes, merchant_id)
-    else:
+    """New pending orders: queue one dispatcher per merchant. Orders arriving while it waits in the queue
+    are taken by it too, so under load they share WDT calls (as many per call as the edition allows)."""
+    if redis_connection().set(f"wdtpanel:dispatch:{merchant_id}", 1, nx=True, ex=DISPATCH_FLAG_SECONDS):
         job_queue().enqueue(dispatch_pushes, merchant_id)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import exists, func, or_, select, tuple_
 from ..extensions import db
 from ..models import BulkRepush, Order, OrderLine, PushAttempt, User
 from . import audit
-from .orders import HISTORICAL_MESSAGE, RepushRefused, find_order, mark_for_repush
+from .orders import HISTORICAL_MESSAGE, RepushRefused, mark_for_repush
 
 LISTED_STATES = ("abnormal", "historical")
 PAGE_SIZE = 50

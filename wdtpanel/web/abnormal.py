@@ -10,7 +10,7 @@ from redis.exceptions import RedisError
 
 from ..jobs import enqueue_pushes
 from ..sync import abnormal
-from ..sync.orders import RepushRefused
+from ..sync.orders import RepushRefused, find_order
 from ..types import utcnow
 from .auth import login_required
 from .forms import AbnormalFilterForm, EmptyForm
@@ -81,7 +81,7 @@ def index():
 @login_required
 def row(order_id: int):
     """One row (a tbody), optionally with its push history; polled while the order is queued."""
-    order = abnormal.find_order(g.user.merchant_id, order_id) or abort(404)
+    order = find_order(g.user.merchant_id, order_id) or abort(404)
     expanded = request.args.get("expand") == "1"
     return _row(order, expanded=expanded, attempts=abnormal.attempts_of(order) if expanded else [],
                 hint=abnormal.fix_hint(order))
@@ -98,7 +98,7 @@ def repush(order_id: int):
     except RepushRefused as exc:
         if exc.reason == "not_found":
             abort(404)
-        order = abnormal.find_order(g.user.merchant_id, order_id)
+        order = find_order(g.user.merchant_id, order_id)
         return _row(order, refusal=exc.message), 409 if not request.htmx else 200
     queued = _queue([order.id])
     return _row(order, queued_later=not queued)
