@@ -199,10 +199,6 @@ class BulkProgress:
     def finished(self) -> bool:
         return self.done >= self.total
 
-    @property
-    def percent(self) -> int:
-        return 100 if not self.total else int(100 * self.done / self.total)
-
 
 def bulk_progress(merchant_id: int, bulk_id: int) -> BulkProgress | None:
     bulk = db.session.scalar(select(BulkRepush).where(BulkRepush.merchant_id == merchant_id, BulkRepush.id == bulk_id))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import Order, PushAttempt, WdtConfig
 from ..types import utcnow
-from ..wdt import EDITION_ULTIMATE, WdtError
+from ..wdt import BATCH_LIMITS, WdtError
 from . import mall
 from .config import load_config
 from .trade_mapping import redacted, refunds_to_push, to_raw_trade
@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 CLAIM_SECONDS = 300  # a worker's hold on an order while pushing it
 SWEEP_GRACE = timedelta(minutes=5)  # a queued order untouched this long lost its job
 MAX_ROW_ID = 2**63 - 1
-BATCH_LIMITS = {"enterprise": 50, EDITION_ULTIMATE: 100}  # orders per WDT call (wdt-api.md §3.1)
 
 
 @dataclass
@@ -61,7 +60,7 @@ class PushDeferred(Exception):
 
 
 def batch_size(config: WdtConfig, override: int | None = None) -> int:
-    limit = BATCH_LIMITS[config.edition]
+    limit = BATCH_LIMITS[config.edition].trades
     return min(override, limit) if override else limit
 
 
