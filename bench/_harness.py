@@ -63,7 +63,7 @@ class Environment:
 
         from wdtpanel.cli import DEMO_WDT, ensure_merchant
         from wdtpanel.extensions import db
-        from wdtpanel.sync.config import ConfigInput, load_config, save_config
+        from wdtpanel.merchant_config import ConfigInput, load_config, save_config
 
         merchant, _ = ensure_merchant("bench", "bench")
         if load_config(merchant.id) is None:

@@ -71,7 +71,7 @@ def main() -> None:
     from wdtpanel.extensions import db
     from wdtpanel.models import Order
     from wdtpanel.sync import abnormal
-    from wdtpanel.sync.accounts import create_user
+    from wdtpanel.accounts import create_user
 
     with app.app_context():
         merchant, _ = ensure_merchant("bench", "bench")

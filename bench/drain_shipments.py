@@ -44,8 +44,8 @@ def main() -> None:
     from wdtpanel.extensions import db
     from wdtpanel.models import Order
     from wdtpanel.sync import shipping
-    from wdtpanel.sync.config import LogisticsChoice, load_config
-    from wdtpanel.sync.wdt_access import client_for
+    from wdtpanel.merchant_config import LogisticsChoice, load_config
+    from wdtpanel.merchant_config import client_for
     from wdtpanel.wdt import LogisticsAck
 
     with app.app_context():

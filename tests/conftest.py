@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import atexit
 import os
-import re
 import shutil
 import tempfile
-import time
+import threading
 
 import pytest
 from cryptography.fernet import Fernet
 from redis import Redis
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
 
 os.environ["WDTPANEL_INSTANCE_DIR"] = tempfile.mkdtemp(prefix="wdtpanel-test-instance-")
 atexit.register(shutil.rmtree, os.environ["WDTPANEL_INSTANCE_DIR"], True)
@@ -20,7 +21,9 @@ from wdtpanel import create_app  # noqa: E402
 from wdtpanel.cli import ensure_merchant  # noqa: E402
 from wdtpanel.devserver import free_port, start_bundled_redis  # noqa: E402
 from wdtpanel.extensions import db  # noqa: E402
-from wdtpanel.sync.accounts import create_user  # noqa: E402
+from wdtpanel.accounts import create_user  # noqa: E402
+
+from tests.helpers import MallApi, csrf_token_from, sign_in  # noqa: E402
 
 pytest_plugins = ["tests.simulator_fixture"]
 
@@ -98,18 +101,6 @@ def make_merchant(app):
     return make
 
 
-def sign_in(client, user) -> None:
-    with client.session_transaction() as sess:
-        sess["user_id"] = user.id
-        sess["merchant_id"] = user.merchant_id
-
-
-def csrf_token_from(html: str) -> str:
-    match = re.search(r'"X-CSRFToken": "([^"]+)"', html)
-    assert match, "page carries no CSRF token"
-    return match.group(1)
-
-
 @pytest.fixture
 def signed_in(app, make_merchant):
     """A test client signed in as a new user of merchant `code`, with the page's CSRF token."""
@@ -135,32 +126,6 @@ def client_b(signed_in):
     return signed_in("shop-b")
 
 
-class MallApi:
-    """Calls the ingest API as the mall does: signed with the merchant's API key and secret."""
-
-    def __init__(self, client, merchant):
-        from wdtpanel.security import decrypt_secret
-
-        self.client, self.merchant = client, merchant
-        self.secret = decrypt_secret(merchant.api_secret_encrypted)
-
-    def headers(self, body: bytes, timestamp: int | None = None, secret: str | None = None) -> dict:
-        from wdtpanel.security import hmac_signature
-
-        stamp = str(timestamp if timestamp is not None else int(time.time()))
-        return {"X-Api-Key": self.merchant.api_key, "X-Timestamp": stamp, "Content-Type": "application/json",
-                "X-Signature": hmac_signature(secret or self.secret, stamp, body)}
-
-    def post(self, path: str, payload, **sign):
-        import json
-
-        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        return self.client.post(path, data=body, headers=self.headers(body, **sign))
-
-    def get(self, path: str):
-        return self.client.get(path, headers=self.headers(b""))
-
-
 @pytest.fixture
 def mall_api(app, make_merchant):
     """The mall of merchant shop-a (created here, integration switched off until a test turns it on)."""
@@ -168,45 +133,26 @@ def mall_api(app, make_merchant):
     return MallApi(app.test_client(), merchant)
 
 
-def order_payload(order_no: str = "M1001", **overrides) -> dict:
-    """A valid order snapshot as the mall sends it."""
-    payload = {
-        "order_no": order_no, "status": "paid",
-        "created_at": "2026-11-29T10:00:00+08:00", "paid_at": "2026-11-29T10:01:00+08:00",
-        "updated_at": "2026-11-29T10:01:00+08:00",
-        "buyer": {"nick": "买家小王", "message": "请尽快发货"},
-        "receiver": {"name": "王小明", "mobile": "13800138000", "province": "浙江省", "city": "杭州市",
-                     "district": "西湖区", "address": "文三路 100 号", "zip": "310000"},
-        "amounts": {"post": "10.00", "discount": "5.00", "paid": "204.80"},
-        "lines": [
-            {"line_id": "L1", "goods_id": "G1", "spec_id": "S1", "goods_name": "保温杯", "spec_name": "红色",
-             "merchant_code": "DEMO-0001", "quantity": 2, "price": "66.60", "discount": "0"},
-            {"line_id": "L2", "goods_id": "G2", "spec_id": "", "goods_name": "茶叶", "spec_name": "",
-             "merchant_code": "DEMO-0002", "quantity": 1, "price": "66.60", "discount": "0"},
-        ],
-    }
-    payload.update(overrides)
-    return payload
 
 
-def run_worker() -> None:
-    """Run every queued job (and immediate retries) in this process, as `rq worker --burst` would."""
-    from rq import SimpleWorker
+class MallReceiver:
+    """The mall's callback endpoint: records what arrives, answers with `status`."""
 
-    from wdtpanel.extensions import job_queue, redis_connection
+    def __init__(self):
+        self.status, self.received = 200, []
+        self.server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    SimpleWorker([job_queue()], connection=redis_connection()).work(burst=True, logging_level="WARNING")
+    def wsgi(self, environ, start_response):
+        request = Request(environ)
+        self.received.append((dict(request.headers), request.get_data()))
+        return Response("ok" if self.status == 200 else "down", status=self.status)(environ, start_response)
 
 
-def connect_to_simulator(merchant, simulator, edition: str = "enterprise", enabled: bool = True, **overrides):
-    """Save a config pointing at the simulator, switched on now (so earlier orders are historical)."""
-    from wdtpanel.sync.config import ConfigInput, LogisticsChoice, save_config
-
-    account = simulator.account
-    secret = account.appsecret
-    values = dict(edition=edition, environment="custom", custom_base_url=simulator.root_url, sid=account.sid,
-                  appkey=account.appkey, appsecret=secret, shop_no=account.shop_no,
-                  warehouse_no=account.warehouse_no, enabled=enabled,
-                  logistics=[LogisticsChoice("ZTO", "中通快递", "zhongtong"), LogisticsChoice("SF", "顺丰速运", "shunfeng")])
-    values.update(overrides)
-    return save_config(merchant.id, None, ConfigInput(**values))
+@pytest.fixture
+def mall_receiver():
+    """The mall's webhook receiver on a real port."""
+    receiver = MallReceiver()
+    yield receiver
+    receiver.server.shutdown()

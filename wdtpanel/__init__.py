@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from .config import Config
+from .settings import Settings
 from .extensions import babel, csrf, db, htmx, migrate, select_locale
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,7 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    app.config.from_object(Config())
+    app.config.from_object(Settings())
     if config:
         app.config.update(config)
 

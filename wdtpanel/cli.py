@@ -9,8 +9,8 @@ from flask import Flask, current_app
 from .extensions import db
 from .models import Merchant
 from .security import encrypt_secret, make_embed_token
-from .sync.accounts import create_user, find_merchant
-from .sync.config import ConfigInput, load_config, save_config
+from .accounts import create_user, find_merchant
+from .merchant_config import ConfigInput, load_config, save_config
 
 DEMO_MERCHANT = "demo"
 DEMO_USER, DEMO_PASSWORD = "admin", "demo1234"

@@ -2,9 +2,9 @@
 from rq import cron
 
 from wdtpanel import jobs
-from wdtpanel.config import Config
+from wdtpanel.settings import Settings
 
-settings = Config()
+settings = Settings()
 
 cron.register(jobs.pull_all_shipments, queue_name=settings.RQ_QUEUE, interval=settings.PULL_INTERVAL_SECONDS)
 cron.register(jobs.sweep_pending, queue_name=settings.RQ_QUEUE, interval=settings.SWEEP_INTERVAL_SECONDS)

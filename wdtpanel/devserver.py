@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from .config import INSTANCE_DIR
+from .settings import INSTANCE_DIR
 
 BIN = Path(sys.executable).parent
 WEB_PORT = int(os.environ.get("PORT", "5000"))

@@ -11,7 +11,9 @@ from rq import Retry, get_current_job
 from redis.exceptions import LockError
 
 from .extensions import db, job_queue, redis_connection
-from .sync import mall, orders, shipping
+from . import webhooks
+from .pulls import shipping
+from .push import pipeline
 
 log = logging.getLogger(__name__)
 DISPATCH_FLAG_SECONDS = 60  # a lost dispatcher blocks new ones at most this long (the sweeper covers the gap)
@@ -48,7 +50,7 @@ def _is_last_try() -> bool:
 
 def enqueue_pushes(merchant_id: int, order_ids: list[int] | None = None, *, only_lost: bool = False) -> int:
     """Queue push jobs for the merchant's due pending orders (or the given ones); returns orders queued."""
-    batches = orders.plan_batches(merchant_id, order_ids, only_lost=only_lost,
+    batches = pipeline.plan_batches(merchant_id, order_ids, only_lost=only_lost,
                                   size=current_app.config.get("WDT_PUSH_BATCH_SIZE"))
     db.session.commit()
     intervals = current_app.config["PUSH_RETRY_INTERVALS"]
@@ -79,8 +81,8 @@ def push_orders(merchant_id: int, order_ids: list[int]) -> dict:
     """Push a batch of orders; a transient WDT failure raises so RQ retries with growing delay."""
     with app_context():
         try:
-            summary = orders.push_orders(merchant_id, order_ids, last_try=_is_last_try())
-        except orders.PushDeferred as deferred:
+            summary = pipeline.push_batch(merchant_id, order_ids, last_try=_is_last_try())
+        except pipeline.PushDeferred as deferred:
             enqueue_deliveries(deferred.deliveries)
             raise
         enqueue_deliveries(summary.deliveries)
@@ -93,7 +95,7 @@ def push_orders(merchant_id: int, order_ids: list[int]) -> dict:
 def sweep_pending() -> int:
     """rq cron: re-queue pending orders whose job was lost (worker killed, Redis flushed)."""
     with app_context():
-        queued = sum(enqueue_pushes(merchant_id, only_lost=True) for merchant_id in orders.lost_pending_merchants())
+        queued = sum(enqueue_pushes(merchant_id, only_lost=True) for merchant_id in pipeline.lost_pending_merchants())
         if queued:
             log.info("sweeper re-queued %d pending orders", queued)
         return queued
@@ -109,7 +111,7 @@ def enqueue_deliveries(delivery_ids: list[int]) -> None:
 def deliver_webhook(delivery_id: int) -> bool:
     """POST one outbox event to the mall; raises while the mall does not answer 2xx, so RQ retries."""
     with app_context():
-        return mall.deliver(delivery_id)
+        return webhooks.deliver(delivery_id)
 
 
 def pull_shipments(merchant_id: int) -> dict:
@@ -146,6 +148,6 @@ def pull_all_shipments() -> int:
 def sweep_webhooks() -> int:
     """rq cron: re-queue outbox events whose tries ran out or whose job was lost."""
     with app_context():
-        due = mall.due_delivery_ids()
+        due = webhooks.due_delivery_ids()
         enqueue_deliveries(due)
         return len(due)

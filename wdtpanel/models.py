@@ -7,8 +7,9 @@ from decimal import Decimal
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .columns import Money, UTCDateTime, utcnow
 from .extensions import db
-from .types import Money, UTCDateTime, utcnow
+from .states import OrderState, ShippingState, WebhookState
 
 EDITIONS = ("enterprise", "ultimate")
 ENVIRONMENTS = ("production", "sandbox", "custom")
@@ -32,6 +33,8 @@ class User(db.Model):
     username: Mapped[str] = mapped_column(String(64))
     password_hash: Mapped[str | None] = mapped_column(String(256))  # None: signs in only through the mall's embed link
     role: Mapped[str] = mapped_column(String(16), default="staff")
+    # Sessions carry the version they were made with; logging out bumps it, so copied cookies stop working.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     merchant: Mapped[Merchant] = relationship()
 
@@ -85,11 +88,12 @@ class Goods(db.Model):
     merchant_code: Mapped[str | None] = mapped_column(String(64))  # 商家编码 of a single-spec goods
     on_shelf: Mapped[bool] = mapped_column(Boolean, default=True)
     mall_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    specs: Mapped[list["Sku"]] = relationship(back_populates="goods", cascade="all, delete-orphan")
+    specs: Mapped[list["Spec"]] = relationship(back_populates="goods", cascade="all, delete-orphan")
 
 
-class Sku(db.Model):
-    """A spec (规格) of a goods; multi-spec goods carry the 商家编码 here."""
+class Spec(db.Model):
+    """A sellable SKU: a spec (规格) of a multi-spec goods, or the one implicit spec (mall_spec_id "") of a
+    single-spec goods. Either way the 商家编码 WDT matches is here."""
 
     __table_args__ = (UniqueConstraint("goods_id", "mall_spec_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -100,9 +104,6 @@ class Sku(db.Model):
     merchant_code: Mapped[str | None] = mapped_column(String(64))
     price: Mapped[Decimal | None] = mapped_column(Money)
     goods: Mapped[Goods] = relationship(back_populates="specs")
-
-
-ORDER_SYNC_STATES = ("pending", "pushed", "abnormal", "historical", "not_synced")
 
 
 class Order(db.Model):
@@ -137,10 +138,11 @@ class Order(db.Model):
     paid_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     total_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     # Sync with WDT: the durable state the pipeline and the sweeper work from.
-    sync_state: Mapped[str] = mapped_column(String(16), default="pending")
-    sync_reason: Mapped[str | None] = mapped_column(String(40))
-    sync_message: Mapped[str | None] = mapped_column(Text)
-    push_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sync_state: Mapped[str] = mapped_column(String(16), default=OrderState.PENDING)
+    sync_reason: Mapped[str | None] = mapped_column(String(40))  # a code of wdtpanel/reasons.py
+    sync_params: Mapped[dict] = mapped_column(JSON, default=dict)  # the reason's parameters (WDT's text: detail)
+    push_attempts: Mapped[int] = mapped_column(Integer, default=0)  # all tries ever (the history lists each)
+    retry_count: Mapped[int] = mapped_column(Integer, default=0)  # transient failures since the last fresh start
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     snapshot_version: Mapped[int] = mapped_column(Integer, default=1)
@@ -149,7 +151,7 @@ class Order(db.Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # after a transient failure
     # A worker holds the order while pushing it; the lease expires if the worker dies.
     claim_token: Mapped[str | None] = mapped_column(String(36))
-    shipping_state: Mapped[str] = mapped_column(String(16), default="none")  # none | partial | shipped
+    shipping_state: Mapped[str] = mapped_column(String(16), default=ShippingState.NONE)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -163,7 +165,8 @@ class OrderLine(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), index=True)
-    mall_line_id: Mapped[str] = mapped_column(String(40))  # WDT's oid: stable, never an index
+    mall_line_id: Mapped[str] = mapped_column(String(40))  # the mall's own line id (unique within the order)
+    wdt_oid: Mapped[str] = mapped_column(String(40))  # the oid WDT knows the line by: unique per merchant, fixed
     mall_goods_id: Mapped[str] = mapped_column(String(64))
     mall_spec_id: Mapped[str] = mapped_column(String(64), default="")
     goods_name: Mapped[str] = mapped_column(String(255))
@@ -173,6 +176,7 @@ class OrderLine(db.Model):
     price: Mapped[Decimal] = mapped_column(Money)
     discount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     refund_status: Mapped[str] = mapped_column(String(16), default="none")
+    refund_kind: Mapped[str | None] = mapped_column(String(24))  # RefundKind, when the buyer asked for a refund
     # The after-shipment refund status WDT's refund interface last accepted for this line.
     refund_pushed_status: Mapped[str] = mapped_column(String(16), default="none")
     order: Mapped[Order] = relationship(back_populates="lines")
@@ -186,9 +190,9 @@ class PushAttempt(db.Model):
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), index=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    outcome: Mapped[str] = mapped_column(String(16))  # pushed | abnormal | retry
+    outcome: Mapped[str] = mapped_column(String(16))  # AttemptOutcome
     reason: Mapped[str | None] = mapped_column(String(40))
-    message: Mapped[str | None] = mapped_column(Text)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
     wdt_message: Mapped[str | None] = mapped_column(Text)
     payload_version: Mapped[int] = mapped_column(Integer)
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -219,39 +223,54 @@ class Shipment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class ShippingIssue(db.Model):
-    """A logistics record WDT sent that could not be applied (unknown order, unmapped carrier); acked as failed."""
+class PullIssue(db.Model):
+    """A record a pull brought back that the panel could not apply yet (unknown order, unmapped carrier, ...).
+    The record is kept whole and applied once its cause is fixed; then the issue is resolved."""
 
-    __table_args__ = (Index("ix_shipping_issue_merchant_id", "merchant_id", "id"),)
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "kind", "record_key"),
+        Index("ix_pull_issue_open", "merchant_id", "kind", "resolved_at", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"))
-    wdt_rec_id: Mapped[str] = mapped_column(String(40))
-    tid: Mapped[str] = mapped_column(String(40))
-    reason: Mapped[str] = mapped_column(String(32))
-    message: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))  # PullKind
+    record_key: Mapped[str] = mapped_column(String(64))  # WDT's rec_id / sync_id
+    subject: Mapped[str] = mapped_column(String(64), default="")  # the tid or merchant code it concerns
+    reason: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    record: Mapped[dict] = mapped_column(JSON, default=dict)  # the record as WDT sent it
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SyncStatus(db.Model):
-    """The merchant's last shipping pull: when it ran, when it last worked, and the last error in words."""
+    """A merchant's last pull of one kind: when it ran, when it last worked, and the last error."""
 
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # PullKind
     last_pull_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     wdt_reachable: Mapped[bool | None] = mapped_column(Boolean)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_reason: Mapped[str | None] = mapped_column(String(40))
+    last_error_params: Mapped[dict] = mapped_column(JSON, default=dict)
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class WebhookDelivery(db.Model):
     """Outbox of events for the mall, written in the same transaction as the change they report."""
 
-    __table_args__ = (Index("ix_webhook_delivery_state", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_webhook_delivery_state", "state", "next_attempt_at"),
+        Index("ix_webhook_delivery_order", "merchant_id", "order_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), index=True)
-    event: Mapped[str] = mapped_column(String(32))  # shipment.created | order.abnormal
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))  # the order it reports on, if one
+    event: Mapped[str] = mapped_column(String(32))  # shipment.created | order.abnormal | stock.changed
     payload: Mapped[dict] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | delivered
+    state: Mapped[str] = mapped_column(String(16), default=WebhookState.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -8,7 +8,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.conftest import connect_to_simulator, order_payload, run_worker
+from tests.helpers import connect_to_simulator, order_payload, run_worker
 from wdtpanel.extensions import db
 from wdtpanel.models import Order, WdtConfig
 from wdtpanel.security import make_embed_token

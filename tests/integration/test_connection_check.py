@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.conftest import free_port
+from wdtpanel.devserver import free_port
 
 
 def form_values(simulator, edition="enterprise", **overrides):

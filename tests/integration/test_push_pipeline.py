@@ -1,6 +1,8 @@
 """Orders flow to WDT by themselves: ingest API -> DB -> RQ (real Redis) -> client -> simulator (real HTTP)."""
 from __future__ import annotations
 
+from wdtpanel.reasons import render
+
 import threading
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -8,11 +10,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import connect_to_simulator, order_payload, run_worker
+from tests.helpers import connect_to_simulator, order_payload, run_worker
 from wdtpanel.extensions import db, redis_connection
 from wdtpanel.jobs import sweep_pending
 from wdtpanel.models import Order, PushAttempt, WdtConfig
-from wdtpanel.sync import orders
+from wdtpanel.push import pipeline as orders
 
 NOW = datetime.now(timezone.utc)
 
@@ -59,9 +61,9 @@ def test_posted_order_reaches_wdt_with_its_fields(connected, wdt_simulator):
     assert trade is not None and trade["push_count"] == 1
     assert int(trade["trade_status"]) == 30 and trade["receiver_name"] == "王小明"
     lines = {line["oid"]: line for line in trade["lines"]}
-    assert set(lines) == {"L1", "L2"}
-    assert lines["L1"]["spec_no"] == "DEMO-0001" and Decimal(str(lines["L1"]["num"])) == 2
-    assert Decimal(str(lines["L1"]["price"])) == Decimal("66.60")
+    assert set(lines) == {"M1001-L1", "M1001-L2"}  # unique per seller, not the mall's per-order line ids
+    assert lines["M1001-L1"]["spec_no"] == "DEMO-0001" and Decimal(str(lines["M1001-L1"]["num"])) == 2
+    assert Decimal(str(lines["M1001-L1"]["price"])) == Decimal("66.60")
     shares = sum(Decimal(str(line["share_discount"])) for line in lines.values())
     assert shares == Decimal("5.00")
 
@@ -75,7 +77,7 @@ def test_status_change_updates_the_same_raw_trade(connected, wdt_simulator):
     run_worker()
     trade = sim_trade(wdt_simulator, "M1001")
     assert trade["push_count"] == 2 and int(trade["trade_status"]) == 60
-    assert int({l["oid"]: l for l in trade["lines"]}["L2"]["refund_status"]) == 2
+    assert int({l["oid"]: l for l in trade["lines"]}["M1001-L2"]["refund_status"]) == 2
     assert len(wdt_simulator.state()["trades"]) == 1
     assert order(connected).pushed_version == 2
 
@@ -100,7 +102,7 @@ def test_missing_merchant_code_becomes_abnormal_with_the_line_named(connected, w
     run_worker()
     stored = order(connected)
     assert stored.sync_state == "abnormal" and stored.sync_reason == "missing_merchant_code"
-    assert "第 2 行" in stored.sync_message and "茶叶" in stored.sync_message
+    assert "第 2 行" in render(stored.sync_reason, stored.sync_params) and "茶叶" in render(stored.sync_reason, stored.sync_params)
     assert sim_trade(wdt_simulator, "M1001") is None
 
 
@@ -117,7 +119,7 @@ def test_unknown_merchant_code_is_abnormal_and_the_rest_of_the_batch_lands(conne
     run_worker()
     assert order(connected, "BAD1").sync_state == "abnormal"
     assert order(connected, "BAD1").sync_reason == "unknown_merchant_code"
-    assert "NOT-IN-WDT" in order(connected, "BAD1").sync_message
+    assert "NOT-IN-WDT" in str(order(connected, "BAD1").sync_params)
     assert order(connected, "GOOD1").sync_state == order(connected, "GOOD2").sync_state == "pushed"
     assert sim_trade(wdt_simulator, "BAD1") is None
 
@@ -177,7 +179,7 @@ def test_two_workers_never_push_the_same_order_at_once(connected, wdt_simulator,
 
     def worker():
         with app.app_context():
-            results.append(orders.push_orders(connected.merchant.id, [order_id]))
+            results.append(orders.push_batch(connected.merchant.id, [order_id]))
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
     for thread in threads:
@@ -219,7 +221,7 @@ def test_wrong_secret_makes_orders_abnormal_with_a_plain_reason(connected, wdt_s
     run_worker()
     stored = order(connected)
     assert stored.sync_state == "abnormal" and stored.sync_reason == "auth_failed"
-    assert "appsecret" in stored.sync_message
+    assert "旺店通拒绝了接口账号" in render(stored.sync_reason, stored.sync_params)
 
 
 def test_two_staff_pressing_repush_at_once_push_once(connected, wdt_simulator, app, signed_in):

@@ -2,43 +2,18 @@
 from __future__ import annotations
 
 import json
-import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
 
-from tests.conftest import connect_to_simulator, csrf_token_from, order_payload, run_worker, sign_in
+from tests.helpers import connect_to_simulator, csrf_token_from, order_payload, run_worker, sign_in
 from wdtpanel.extensions import db
 from wdtpanel.jobs import pull_shipments, sweep_webhooks
 from wdtpanel.models import Merchant, Order, Shipment, SyncStatus, User, WdtConfig, WebhookDelivery
 from wdtpanel.security import hmac_signature
 
 NOW = datetime.now(timezone.utc)
-
-
-class MallReceiver:
-    """The mall's callback endpoint: records what arrives, answers with `status`."""
-
-    def __init__(self):
-        self.status, self.received = 200, []
-        self.server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def wsgi(self, environ, start_response):
-        request = Request(environ)
-        self.received.append((dict(request.headers), request.get_data()))
-        return Response("ok" if self.status == 200 else "down", status=self.status)(environ, start_response)
-
-
-@pytest.fixture
-def mall_receiver():
-    receiver = MallReceiver()
-    yield receiver
-    receiver.server.shutdown()
 
 
 @pytest.fixture
@@ -88,11 +63,11 @@ def test_whole_shipment_is_recorded_told_to_the_mall_and_acked(shop, wdt_simulat
 
 
 def test_partial_shipments_mark_their_lines(shop, wdt_simulator):
-    wdt_simulator.ship("M1001", "SF", "SF100", oids=["L1"])
+    wdt_simulator.ship("M1001", "SF", "SF100", oids=["M1001-L1"])
     pull(shop)
     order = db.session.scalar(select(Order).where(Order.order_no == "M1001"))
     assert order.shipping_state == "partial"
-    wdt_simulator.ship("M1001", "SF", "SF200", oids=["L2"])
+    wdt_simulator.ship("M1001", "SF", "SF200", oids=["M1001-L2"])
     pull(shop)
     db.session.expire_all()
     assert db.session.scalar(select(Order.shipping_state).where(Order.order_no == "M1001")) == "shipped"
@@ -104,7 +79,7 @@ def test_unmapped_carrier_is_acked_as_failed_and_shown(shop, wdt_simulator, mall
     result = pull(shop)
     assert result["failed"] == 1 and db.session.scalar(select(func.count(Shipment.id))) == 0
     record = sync_record(wdt_simulator, "M1001")[0]
-    assert record["status"] == "failed" and "未在 旺店通配置 中对应" in record["message"]
+    assert record["status"] == "failed" and "没有对应的商城物流编码" in record["message"]
     assert mall_receiver.received == []
     staff = signed_in(shop.merchant.code + "-staff")
     page = staff.get("/sync/")  # another merchant's page shows nothing of it
@@ -141,9 +116,9 @@ def test_mall_down_delays_the_webhook_but_loses_nothing(shop, wdt_simulator, mal
 
 
 def test_unknown_order_is_acked_as_failed(shop, wdt_simulator):
-    from wdtpanel.sync.config import load_config
-    from wdtpanel.sync.wdt_access import client_for
-    from wdtpanel.sync.trade_mapping import to_raw_trade
+    from wdtpanel.merchant_config import load_config
+    from wdtpanel.merchant_config import client_for
+    from wdtpanel.push.trade_mapping import to_raw_trade
 
     ghost = db.session.scalar(select(Order).where(Order.order_no == "M1001"))
     trade = to_raw_trade(ghost)
@@ -163,7 +138,7 @@ def test_sync_status_page_and_pull_now(shop, wdt_simulator, app):
     sign_in(client, user)
     html = client.get("/sync/").get_data(as_text=True)
     assert "可以连接" in html and "今日拉取物流记录" in html
-    assert "M1001" in html and "未在 旺店通配置 中对应" in html
+    assert "M1001" in html and "没有对应的商城物流编码" in html
     token = csrf_token_from(html)
     answer = client.post("/sync/pull", headers={"X-CSRFToken": token, "HX-Request": "true"}).get_data(as_text=True)
     assert "已开始同步" in answer and answer.lstrip().startswith('<div id="sync-overview"')
@@ -172,9 +147,9 @@ def test_sync_status_page_and_pull_now(shop, wdt_simulator, app):
 def test_wdt_down_shows_in_the_status(shop, wdt_simulator):
     wdt_simulator.fail_next("5xx", 5)
     result = pull(shop)
-    assert result["error"] and "旺店通服务暂时出错" in result["error"]
-    status = db.session.get(SyncStatus, shop.merchant.id)
-    assert status.wdt_reachable is False and "旺店通服务暂时出错" in status.last_error
+    assert result["error"] == "http_5xx"
+    status = db.session.get(SyncStatus, (shop.merchant.id, "shipping"))
+    assert status.wdt_reachable is False and status.last_error_reason == "http_5xx"
 
 
 def test_an_order_that_becomes_abnormal_is_told_to_the_mall(shop, wdt_simulator, mall_receiver):

@@ -1,6 +1,8 @@
 """The real WdtClient against the simulator over real HTTP, in both editions."""
 from __future__ import annotations
 
+from wdtpanel.reasons import render
+
 import socket
 import time
 from datetime import datetime, timedelta, timezone
@@ -99,7 +101,7 @@ def test_changed_quantity_of_a_pushed_line_is_refused(client, wdt_simulator):
     client.push_trades("mall01", [trade("M1")])
     changed = trade("M1", lines=[line("M1-1", num=3), line("M1-2", "DEMO-0002", 2)])
     error = client.push_trades("mall01", [changed])["M1"]
-    assert error.code == "line_changed" and not error.transient and "M1-1" in error.user_message
+    assert error.code == "line_changed" and not error.transient and "M1-1" in error.params["detail"]
     assert sim_trade(wdt_simulator, "M1")["push_count"] == 1
 
 
@@ -107,7 +109,7 @@ def test_unknown_merchant_code_is_refused_for_that_trade_only(client, wdt_simula
     trades = [trade("GOOD1"), trade("BAD1", [line("BAD1-1", "NOT-IN-WDT")]), trade("GOOD2")]
     results = client.push_trades("mall01", trades, strict=True)
     assert results["GOOD1"] is None and results["GOOD2"] is None
-    assert results["BAD1"].code == "unknown_merchant_code" and "NOT-IN-WDT" in results["BAD1"].user_message
+    assert results["BAD1"].code == "unknown_merchant_code" and "NOT-IN-WDT" in results["BAD1"].params["detail"]
     assert sim_trade(wdt_simulator, "BAD1") is None
     assert sim_trade(wdt_simulator, "GOOD1")["push_count"] == sim_trade(wdt_simulator, "GOOD2")["push_count"] == 1
     wdt_simulator.add_goods(["NOT-IN-WDT"])  # the clerk adds the code in WDT; the re-push goes through
@@ -206,7 +208,7 @@ def test_wrong_secret_is_red_on_the_credentials_only(wdt_simulator, edition):
     with connect(wdt_simulator, edition, appsecret="wrongsecret:demosalt") as client:
         report = client.check_connection("mall01", "wh01")
     assert not report.ok and not report.credentials.ok
-    assert "appsecret" in report.credentials.message and "wrongsecret" not in report.credentials.message
+    assert report.credentials.code == "auth_failed" and "wrongsecret" not in render(report.credentials.code, report.credentials.params)
 
 
 def test_wrong_sid_is_named(wdt_simulator, edition):
@@ -218,13 +220,13 @@ def test_wrong_sid_is_named(wdt_simulator, edition):
 def test_unknown_shop_and_warehouse_are_named(client):
     report = client.check_connection("mall99", "wh99")
     assert report.credentials.ok
-    assert not report.shop.ok and "mall99" in report.shop.message
-    assert not report.warehouse.ok and "wh99" in report.warehouse.message
+    assert not report.shop.ok and "mall99" in render(report.shop.code, report.shop.params)
+    assert not report.warehouse.ok and "wh99" in render(report.warehouse.code, report.warehouse.params)
 
 
 def test_shop_of_another_platform_fails_the_check(client):
     report = client.check_connection("tmall01", "wh02")
-    assert not report.shop.ok and "自有平台" in report.shop.message and report.warehouse.ok
+    assert not report.shop.ok and "自有平台" in render(report.shop.code, report.shop.params) and report.warehouse.ok
 
 
 def test_simulator_down_is_a_transient_network_error(wdt_simulator, edition):
@@ -232,7 +234,7 @@ def test_simulator_down_is_a_transient_network_error(wdt_simulator, edition):
         report = client.check_connection("mall01", "wh01")
         with pytest.raises(WdtTransientError) as caught:
             client.push_trades("mall01", [trade("M1")])
-    assert not report.credentials.ok and "无法连接旺店通" in report.credentials.message
+    assert not report.credentials.ok and "无法连接旺店通" in render(report.credentials.code, report.credentials.params)
     assert caught.value.code == "network"
 
 

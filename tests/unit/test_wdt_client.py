@@ -1,6 +1,8 @@
 """WdtClient with WDT mocked by `responses`: request shapes, batching, per-item errors and error classes."""
 from __future__ import annotations
 
+from wdtpanel.reasons import render
+
 import json
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -202,8 +204,8 @@ def test_call_failures_are_raised_with_a_reason(wdt, edition, answer, code, tran
     error = caught.value
     assert (error.code, error.transient) == (code, transient)
     assert isinstance(error, WdtTransientError if transient else WdtPermanentError)
-    assert error.user_message and "/" in error.user_message  # Chinese / English
-    assert "topsecret" not in str(error) + error.user_message + repr(error)
+    assert error.params and str(error).startswith(error.code)
+    assert "topsecret" not in str(error) + str(error.params) + repr(error)
     assert error.__cause__ is None  # the requests exception (and its URL) is not kept
 
 
@@ -212,14 +214,14 @@ def test_unknown_shop_message_names_the_shop_and_the_field(wdt, enterprise):
     with pytest.raises(WdtPermanentError) as caught:
         enterprise.push_trades("mall99", [trade()])
     assert caught.value.field == "shop_no" and caught.value.wdt_code == "100"
-    assert "店铺编号 mall99" in caught.value.user_message and "Shop no. mall99" in caught.value.user_message
+    assert "店铺编号 mall99" in str(caught.value) and caught.value.params["shop_no"] == "mall99"
 
 
 def test_auth_failure_points_at_the_appsecret(wdt, ultimate):
     wdt.post(URLS[EDITION_ULTIMATE], json={"status": 1, "message": "验证失败"})
     with pytest.raises(WdtPermanentError) as caught:
         ultimate.list_logistics()
-    assert caught.value.field == "appsecret" and "appsecret" in caught.value.user_message
+    assert caught.value.field == "appsecret" and caught.value.code == "auth_failed"
     assert caught.value.wdt_message == "验证失败"
 
 
@@ -227,7 +229,7 @@ def test_network_error_keeps_the_signed_url_out_of_the_message(wdt, ultimate):
     wdt.post(URLS[EDITION_ULTIMATE], body=requests.ConnectionError("https://wdt.test/openapi?salt=pepper&sign=x"))
     with pytest.raises(WdtTransientError) as caught:
         ultimate.list_logistics()
-    assert "pepper" not in str(caught.value) and "wdt.test" in caught.value.user_message
+    assert "pepper" not in str(caught.value) and "wdt.test" in str(caught.value)
 
 
 def test_account_repr_hides_the_secret():
@@ -244,8 +246,8 @@ def test_ultimate_error_list_is_mapped_to_tids(wdt, ultimate):
                                                                     "error_list": errors}))
     results = ultimate.push_trades("mall01", [trade("T1"), trade("T2"), trade("T3")])
     assert results["T1"] is None
-    assert results["T2"].code == "business" and "下单时间非法" in results["T2"].user_message
-    assert results["T3"].code == "unknown_merchant_code" and "X-1" in results["T3"].user_message
+    assert results["T2"].code == "business" and "下单时间非法" in results["T2"].params["detail"]
+    assert results["T3"].code == "unknown_merchant_code" and "X-1" in results["T3"].params["detail"]
     assert results["T3"].field == "spec_no"
 
 
@@ -428,15 +430,15 @@ def test_check_connection_reports_field_by_field(wdt, enterprise):
     wdt.post(URLS[EDITION_ENTERPRISE] + "warehouse_query.php", json=ok(EDITION_ENTERPRISE, warehouses=[]))
     report = enterprise.check_connection("tmall01", "wh99")
     assert report.credentials.ok and not report.ok
-    assert not report.shop.ok and "自有平台" in report.shop.message and "tmall01" in report.shop.message
-    assert not report.warehouse.ok and "wh99" in report.warehouse.message
+    assert not report.shop.ok and "自有平台" in render(report.shop.code, report.shop.params) and "tmall01" in render(report.shop.code, report.shop.params)
+    assert not report.warehouse.ok and "wh99" in render(report.warehouse.code, report.warehouse.params)
     assert [company.code for company in report.logistics] == ["ZTO"]
 
 
 def test_check_connection_stops_at_bad_credentials(wdt, enterprise):
     wdt.post(URLS[EDITION_ENTERPRISE] + "logistics.php", json={"code": 1, "message": "签名错误"})
     report = enterprise.check_connection("mall01", "wh01")
-    assert not report.credentials.ok and "appsecret" in report.credentials.message
+    assert not report.credentials.ok and report.credentials.code == "auth_failed"
     assert not report.shop.ok and not report.warehouse.ok and report.logistics == []
     assert len(wdt.calls) == 1
 

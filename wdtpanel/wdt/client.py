@@ -16,7 +16,6 @@ from .payloads import (
 from .wire import WIRES, ItemErrors, WdtAccount
 
 MAX_SYNC_LIMIT = 100
-NOT_CHECKED = "未检查：请先解决接口账号一项的问题。 / Not checked: fix the credentials item first."
 Item = TypeVar("Item")
 
 
@@ -83,9 +82,9 @@ class WdtClient:
         try:
             logistics = self.list_logistics()
         except WdtError as error:
-            skipped = CheckItem(False, NOT_CHECKED)
-            return ConnectionReport(CheckItem(False, error.user_message), skipped, skipped, [])
-        credentials = CheckItem(True, "接口账号验证通过。 / The credentials were accepted.")
+            skipped = CheckItem(False, "not_checked")
+            return ConnectionReport(_failed(error), skipped, skipped, [])
+        credentials = CheckItem(True, "credentials_ok")
         shop = _check(lambda: self.get_shop(shop_no), "unknown_shop", {"shop_no": shop_no}, _shop_item)
         warehouse = _check(lambda: self.get_warehouse(warehouse_no), "unknown_warehouse",
                            {"warehouse_no": warehouse_no}, _warehouse_item)
@@ -118,7 +117,11 @@ def _chunks(items: Sequence[Item], size: int) -> list[Sequence[Item]]:
 
 
 def _text(error: WdtError | None) -> str | None:
-    return None if error is None else error.wdt_message or error.user_message
+    return None if error is None else error.wdt_message or str(error)
+
+
+def _failed(error: WdtError) -> CheckItem:
+    return CheckItem(False, error.code, error.params)
 
 
 def _check(find: Callable[[], dict | None], missing_code: str, context: dict[str, str],
@@ -126,22 +129,22 @@ def _check(find: Callable[[], dict | None], missing_code: str, context: dict[str
     try:
         row = find()
     except WdtError as error:
-        return CheckItem(False, error.user_message)
+        return _failed(error)
     if row is None or flag(row.get("is_disabled")):
-        return CheckItem(False, wdt_error(missing_code, **context).user_message)
+        return _failed(wdt_error(missing_code, **context))
     return describe(row)
 
 
 def _shop_item(shop: dict) -> CheckItem:
     shop_no, name = id_text(shop.get("shop_no")), id_text(shop.get("shop_name"))
     if id_text(shop.get("platform_id")) != str(OWN_PLATFORM_ID):
-        return CheckItem(False, wdt_error("shop_not_own_platform", shop_no=shop_no).user_message)
-    return CheckItem(True, f"店铺 {name}（{shop_no}）存在，平台为自有平台。 / Shop {shop_no} found, self-built platform.")
+        return _failed(wdt_error("shop_not_own_platform", shop_no=shop_no))
+    return CheckItem(True, "shop_ok", {"shop_no": shop_no, "shop_name": name})
 
 
 def _warehouse_item(warehouse: dict) -> CheckItem:
     warehouse_no, name = id_text(warehouse.get("warehouse_no")), id_text(warehouse.get("name"))
-    return CheckItem(True, f"仓库 {name}（{warehouse_no}）存在。 / Warehouse {warehouse_no} found.")
+    return CheckItem(True, "warehouse_ok", {"warehouse_no": warehouse_no, "warehouse_name": name})
 
 
 def _find(fetch: Callable[[], list[dict]], key: str, value: str, missing_code: str) -> dict | None:

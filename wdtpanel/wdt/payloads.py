@@ -123,7 +123,8 @@ class LogisticsCompany:
 @dataclass(frozen=True)
 class CheckItem:
     ok: bool
-    message: str
+    code: str  # a reason or notice code of wdtpanel/reasons.py
+    params: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

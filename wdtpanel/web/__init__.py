@@ -4,15 +4,17 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from flask import Flask, g, render_template
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
+
+from ..reasons import REASONS, reason, render
 from flask_wtf.csrf import CSRFError
 
-from . import abnormal, api, auth, goods, settings, status
+from . import abnormal, api, auth, goods, status, wdt_config
 
 
 def register_web(app: Flask) -> None:
     app.register_blueprint(auth.bp)
-    app.register_blueprint(settings.bp)
+    app.register_blueprint(wdt_config.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(abnormal.bp)
     app.register_blueprint(goods.bp)
@@ -24,6 +26,19 @@ def register_web(app: Flask) -> None:
     @app.template_filter("localtime")
     def localtime(value, fmt="%Y-%m-%d %H:%M:%S"):
         return "" if value is None else value.astimezone(zone).strftime(fmt)
+
+    @app.template_filter("reason_label")
+    def reason_label(code: str | None) -> str:
+        return gettext(reason(code).label)
+
+    @app.template_filter("reason_hint")
+    def reason_hint(code: str | None) -> str:
+        hint = REASONS[code].hint if code in REASONS else ""
+        return gettext(hint) if hint else ""
+
+    @app.template_filter("reason_text")
+    def reason_text(code: str | None, params: dict | None = None) -> str:
+        return render(code, params, gettext)
 
     @app.context_processor
     def session_user():

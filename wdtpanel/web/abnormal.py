@@ -6,12 +6,17 @@ import re
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, g, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from redis.exceptions import RedisError
 
+from ..columns import utcnow
+from ..extensions import db
 from ..jobs import enqueue_pushes
-from ..sync import abnormal
-from ..sync.orders import RepushRefused, find_order
-from ..types import utcnow
+from ..push import repush as repushing
+from ..queries import abnormal
+from ..queries.orders import order_by_id
+from ..reasons import REASONS
 from .auth import login_required
 from .forms import AbnormalFilterForm, EmptyForm
 from .fragments import wants_fragment
@@ -24,13 +29,13 @@ def row_state_filter(order) -> str:
     return abnormal.row_state(order, utcnow())
 
 
-bp.add_app_template_filter(abnormal.reason_label, "reason_label")
-ATTEMPT_LABELS = {"pushed": "成功", "abnormal": "失败", "retry": "稍后重试"}
+bp.add_app_template_filter(abnormal.chip_of, "chip")
+ATTEMPT_LABELS = {"pushed": _l("成功"), "abnormal": _l("失败"), "retry": _l("稍后重试"), "unconfirmed": _l("未确认")}
 
 
 @bp.context_processor
 def labels():
-    return {"reason_labels": abnormal.REASONS, "attempt_labels": ATTEMPT_LABELS}
+    return {"attempt_labels": ATTEMPT_LABELS}
 
 
 def _zone() -> ZoneInfo:
@@ -39,10 +44,10 @@ def _zone() -> ZoneInfo:
 
 def _filters(values) -> tuple[AbnormalFilterForm, abnormal.Filters]:
     form = AbnormalFilterForm(values)
-    form.reason.choices = [("", "全部原因")] + list(abnormal.REASONS.items())
+    form.reason.choices = [("", _("全部原因"))] + [(code, _(reason.label)) for code, reason in REASONS.items()]
     form.validate()
     filters = abnormal.Filters(
-        reason=form.reason.data if form.reason.data in abnormal.REASONS else "",
+        reason=form.reason.data if form.reason.data in REASONS else "",
         date_from=None if form.date_from.errors else form.date_from.data,
         date_to=None if form.date_to.errors else form.date_to.data,
         q=(form.q.data or "").strip(), cursor=form.cursor.data or "",
@@ -81,10 +86,10 @@ def index():
 @login_required
 def row(order_id: int):
     """One row (a tbody), optionally with its push history; polled while the order is queued."""
-    order = find_order(g.user.merchant_id, order_id) or abort(404)
+    order = order_by_id(g.user.merchant_id, order_id) or abort(404)
     expanded = request.args.get("expand") == "1"
     return _row(order, expanded=expanded, attempts=abnormal.attempts_of(order) if expanded else [],
-                hint=abnormal.fix_hint(order))
+                spec_to_fix=abnormal.spec_to_fix(order))
 
 
 @bp.post("/orders/<int:order_id>/repush")
@@ -94,12 +99,13 @@ def repush(order_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        order = abnormal.repush(g.user.merchant_id, g.user, order_id)
-    except RepushRefused as exc:
+        order = repushing.repush(g.user.merchant_id, g.user, order_id)
+        db.session.commit()
+    except repushing.RepushRefused as exc:
         if exc.reason == "not_found":
             abort(404)
-        order = find_order(g.user.merchant_id, order_id)
-        return _row(order, refusal=exc.message), 409 if not request.htmx else 200
+        order = order_by_id(g.user.merchant_id, order_id)
+        return _row(order, refusal=exc.reason), 409 if not request.htmx else 200
     queued = _queue([order.id])
     return _row(order, queued_later=not queued)
 
@@ -115,8 +121,8 @@ def bulk_repush():
         order_ids = abnormal.matching_ids(g.user.merchant_id, filters, _zone())
     else:
         order_ids = [int(x) for x in request.form.getlist("order_ids") if re.fullmatch(r"[0-9]{1,18}", x)]
-        order_ids = order_ids[:abnormal.BULK_LIMIT]
-    bulk, queued = abnormal.start_bulk_repush(g.user.merchant_id, g.user, order_ids)
+    bulk, queued = repushing.start_bulk_repush(g.user.merchant_id, g.user, order_ids)
+    db.session.commit()
     if queued:
         _queue(queued)
     rows = abnormal.orders_by_id(g.user.merchant_id, queued[:abnormal.PAGE_SIZE]) if request.form.get("scope") != "filter" else []
@@ -132,6 +138,6 @@ def bulk_status(bulk_id: int):
 
 def _bulk_progress(bulk_id: int, rows):
     """The progress bar, plus the selected rows swapped out of band to their queued state."""
-    progress = abnormal.bulk_progress(g.user.merchant_id, bulk_id) or abort(404)
+    progress = repushing.bulk_progress(g.user.merchant_id, bulk_id) or abort(404)
     return render_template("abnormal/_bulk_progress.html", progress=progress, rows=rows, action_form=EmptyForm(),
                            poll_url=url_for("abnormal.bulk_status", bulk_id=bulk_id))

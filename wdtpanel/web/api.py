@@ -7,15 +7,20 @@ from functools import wraps
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, g, jsonify, make_response, request
+from flask_babel import gettext
 from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..extensions import csrf, db
 from ..jobs import request_dispatch
-from ..sync import ingest, shipping
-from ..sync.api_auth import ApiAuthError, authenticate_request
-from ..sync.validation import InvalidInput
+from ..ingest import goods as goods_ingest, orders as order_ingest
+from ..pulls import shipping
+from ..queries.orders import order_by_no
+from ..reasons import render
+from ..states import OrderState
+from ..ingest.signature import ApiAuthError, authenticate_request
+from ..ingest.reader import InvalidInput
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -83,10 +88,10 @@ def _queue_push(order) -> None:
 @signed
 def upsert_order():
     """Create or update an order from the mall's snapshot; older snapshots change nothing."""
-    snapshot = ingest.read_order(json_body())
-    result = stored(lambda: ingest.upsert_order(g.merchant.id, snapshot))
+    snapshot = order_ingest.read_order(json_body())
+    result = stored(lambda: order_ingest.upsert_order(g.merchant.id, snapshot))
     order = result.order
-    if result.outcome in ("created", "updated") and order.sync_state == "pending":
+    if result.outcome in ("created", "updated") and order.sync_state == OrderState.PENDING:
         _queue_push(order)
     body = {"order_no": order.order_no, "outcome": result.outcome, "sync_state": order.sync_state,
             "snapshot_version": order.snapshot_version}
@@ -97,18 +102,20 @@ def upsert_order():
 @signed
 def upsert_goods():
     """Create or update goods and their specs (with merchant codes)."""
-    snapshots = ingest.read_goods(json_body())
-    return jsonify({"goods": stored(lambda: ingest.upsert_goods(g.merchant.id, snapshots))})
+    snapshots = goods_ingest.read_goods(json_body())
+    return jsonify({"goods": stored(lambda: goods_ingest.upsert_goods(g.merchant.id, snapshots))})
 
 
 @bp.get("/orders/<order_no>")
 @signed
 def get_order(order_no: str):
     """The order's sync state as wdtpanel knows it."""
-    order = ingest.find_order(g.merchant.id, order_no)
+    order = order_by_no(g.merchant.id, order_no)
     if order is None:
         return problem(404, "not_found", f"no order {order_no}")
-    return jsonify({**ingest.order_status(order),
+    status = order_ingest.order_status(order)
+    message = render(order.sync_reason, order.sync_params, gettext) if order.sync_reason else None
+    return jsonify({**status, "message": message,
                     "shipments": [shipping.shipment_view(s) for s in shipping.shipments_of(order)]})
 
 

@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length
 from ..extensions import db
 from ..models import User
 from ..security import EmbedTokenError, read_embed_token
-from ..sync.accounts import authenticate, sign_in_from_embed
+from ..accounts import authenticate, sign_in_from_embed
 
 bp = Blueprint("auth", __name__)
 
@@ -68,7 +68,7 @@ def _local_path(target: str | None) -> str | None:
 
 def _home(user: User) -> str:
     """Admins land on the configuration, staff on the failed orders they work on."""
-    return url_for("settings.wdt_config") if user.role == "admin" else url_for("abnormal.index")
+    return url_for("wdt_config.show") if user.role == "admin" else url_for("abnormal.index")
 
 
 def _start_session(user: User) -> None:
@@ -120,4 +120,4 @@ def logout():
 def set_language(code: str):
     if code in ("zh", "en"):
         session["lang"] = code
-    return redirect(_local_path(request.args.get("next")) or url_for("settings.wdt_config"))
+    return redirect(_local_path(request.args.get("next")) or url_for("wdt_config.show"))

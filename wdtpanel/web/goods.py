@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, render_template, request
 
-from ..sync.goods import missing_code_count, sku_rows
+from ..queries.goods import missing_code_count, sku_rows
 from .auth import login_required
 
 bp = Blueprint("goods", __name__, url_prefix="/goods")

@@ -8,7 +8,7 @@ from redis.exceptions import RedisError
 
 from ..extensions import job_queue
 from ..jobs import enqueue_pull
-from ..sync.status import overview
+from ..queries.status import overview
 from .auth import login_required
 from .forms import EmptyForm
 from .fragments import page_or_fragment

@@ -1,4 +1,4 @@
-"""The merchant's WDT configuration: load, save (with audit), and what the page may show of it."""
+"""The merchant's WDT configuration: load, save (with audit), what the page may show of it, and its WDT client."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import LogisticsMapping, Merchant, User, WdtConfig
-from ..security import decrypt_secret, encrypt_secret, mask_secret
-from ..types import utcnow
-from ..wdt import ConnectionReport, WdtAccount, WdtClient, base_url_for
 from . import audit
+from .columns import utcnow
+from .extensions import db
+from .models import LogisticsMapping, Merchant, User, WdtConfig
+from .security import decrypt_secret, encrypt_secret, mask_secret
+from .wdt import ConnectionReport, WdtAccount, WdtClient, base_url_for
 
 # Fields copied as they are from the form; the secret and the mapping have rules of their own.
 PLAIN_FIELDS = ("edition", "environment", "custom_base_url", "sid", "appkey", "shop_no", "warehouse_no", "enabled")
@@ -122,3 +122,23 @@ def check_connection(config: WdtConfig | None, data: ConfigInput) -> ConnectionR
                          sid=data.sid, appkey=data.appkey, appsecret=appsecret)
     with make_client(account) as client:
         return client.check_connection(data.shop_no, data.warehouse_no)
+
+
+_clients: dict[int, tuple[object, WdtClient]] = {}
+
+
+def account_for(config: WdtConfig) -> WdtAccount:
+    return WdtAccount(
+        edition=config.edition,
+        base_url=base_url_for(config.edition, config.environment, config.custom_base_url),
+        sid=config.sid, appkey=config.appkey, appsecret=appsecret_of(config),
+    )
+
+
+def client_for(config: WdtConfig) -> WdtClient:
+    """Reused while the config is unchanged, so calls of one merchant share a connection pool."""
+    cached = _clients.get(config.merchant_id)
+    if cached is None or cached[0] != config.updated_at:
+        cached = (config.updated_at, make_client(account_for(config)))
+        _clients[config.merchant_id] = cached
+    return cached[1]

@@ -8,8 +8,10 @@ from redis.exceptions import RedisError
 from rq import Queue
 
 from ..extensions import db
-from ..models import Merchant, ShippingIssue, SyncStatus
-from . import mall, shipping
+from ..models import Merchant, PullIssue, SyncStatus
+from ..states import PullKind
+from .. import webhooks
+from ..pulls import shipping
 
 
 @dataclass
@@ -20,7 +22,7 @@ class SyncOverview:
     webhook_url: str | None
     queue_depth: int | None  # None: Redis unreachable
     failed_jobs: int | None
-    issues: list[ShippingIssue]
+    issues: list[PullIssue]
 
 
 def overview(merchant_id: int, queue: Queue, zone: ZoneInfo) -> SyncOverview:
@@ -30,8 +32,8 @@ def overview(merchant_id: int, queue: Queue, zone: ZoneInfo) -> SyncOverview:
         depth = failed = None
     merchant = db.session.get(Merchant, merchant_id)
     return SyncOverview(
-        status=db.session.get(SyncStatus, merchant_id), pulled_today=shipping.pulled_today(merchant_id, zone),
-        pending_webhooks=mall.pending_count(merchant_id), webhook_url=merchant.webhook_url,
+        status=db.session.get(SyncStatus, (merchant_id, PullKind.SHIPPING)), pulled_today=shipping.pulled_today(merchant_id, zone),
+        pending_webhooks=webhooks.pending_count(merchant_id), webhook_url=merchant.webhook_url,
         queue_depth=depth, failed_jobs=failed, issues=shipping.recent_issues(merchant_id),
     )
 

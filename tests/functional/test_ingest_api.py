@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import MallApi, order_payload
+from tests.helpers import MallApi, order_payload
 from wdtpanel.extensions import db
 from wdtpanel.models import Goods, Order, OrderLine, WdtConfig
 
@@ -190,7 +190,7 @@ def test_repeated_spec_id_in_goods_is_422(mall_api):
 def test_update_racing_a_push_that_just_finished_is_pushed_again(mall_api, monkeypatch):
     from sqlalchemy import update
 
-    from wdtpanel.sync import ingest
+    from wdtpanel.ingest import orders as ingest
 
     enable_integration(mall_api.merchant)
     mall_api.post("/api/v1/orders", order_payload())

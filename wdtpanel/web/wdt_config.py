@@ -4,14 +4,14 @@ from __future__ import annotations
 from flask import Blueprint, g, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..sync.config import (
+from ..merchant_config import (
     ConfigError, ConfigInput, LogisticsChoice, check_connection, load_config, masked_appsecret, save_config,
 )
 from .auth import admin_required
 from .forms import WdtConfigForm, validate_fields
 from .fragments import page_or_fragment
 
-bp = Blueprint("settings", __name__, url_prefix="/settings")
+bp = Blueprint("wdt_config", __name__, url_prefix="/settings")
 
 
 def _form_for(config, data=None) -> WdtConfigForm:
@@ -38,7 +38,7 @@ def _fill_logistics_rows(form: WdtConfigForm, known: dict[str, str], chosen: dic
 def _render(form: WdtConfigForm, config, message=None, status=200, connection=None):
     context = {"form": form, "masked_secret": masked_appsecret(config), "config": config, "message": message,
                "inline_url": _inline_url(), "connection": connection}
-    return page_or_fragment("settings/wdt_config.html", "settings/_wdt_config_form.html", **context), status
+    return page_or_fragment("wdt_config/wdt_config.html", "wdt_config/_wdt_config_form.html", **context), status
 
 
 def _input_from(form: WdtConfigForm) -> ConfigInput:
@@ -57,7 +57,7 @@ def _input_from(form: WdtConfigForm) -> ConfigInput:
 
 @bp.get("/wdt")
 @admin_required
-def wdt_config():
+def show():
     """Show the merchant's WDT configuration."""
     config = load_config(g.user.merchant_id)
     return _render(_form_for(config), config)
@@ -65,7 +65,7 @@ def wdt_config():
 
 @bp.post("/wdt")
 @admin_required
-def save_wdt_config():
+def save():
     """Save the configuration; HTMX gets the form fragment back with the outcome."""
     config = load_config(g.user.merchant_id)
     form = _form_for(config, request.form)
@@ -110,9 +110,9 @@ def validate_field(field_name: str):
     if field is None or field_name in ("csrf_token", "logistics"):
         return "", 404
     validate_fields(form, [field_name])
-    return render_template("settings/_field.html", field=field, masked_secret=masked_appsecret(config),
+    return render_template("wdt_config/_field.html", field=field, masked_secret=masked_appsecret(config),
                            inline_url=_inline_url())
 
 
 def _inline_url() -> str:
-    return url_for("settings.validate_field", field_name="")
+    return url_for("wdt_config.validate_field", field_name="")

@@ -10,10 +10,11 @@ import requests
 from flask import current_app
 from sqlalchemy import func, or_, select, update
 
-from ..extensions import db
-from ..models import Merchant, WebhookDelivery
-from ..security import decrypt_secret, hmac_signature
-from ..types import utcnow
+from .extensions import db
+from .models import Merchant, WebhookDelivery
+from .security import decrypt_secret, hmac_signature
+from .states import WebhookState
+from .columns import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +28,10 @@ class WebhookFailed(Exception):
     """The mall did not take the event; the job raises this so RQ tries again later."""
 
 
-def queue_event(merchant_id: int, event: str, data: dict) -> WebhookDelivery:
+def queue_event(merchant_id: int, event: str, data: dict, order_id: int | None = None) -> WebhookDelivery:
     """Add an event to the outbox in the caller's transaction; enqueue delivery after commit."""
-    delivery = WebhookDelivery(merchant_id=merchant_id, event=event, payload=data, state="pending")
+    delivery = WebhookDelivery(merchant_id=merchant_id, order_id=order_id, event=event, payload=data,
+                               state=WebhookState.PENDING)
     db.session.add(delivery)
     return delivery
 
@@ -50,7 +52,7 @@ def deliver(delivery_id: int) -> bool:
     now = utcnow()
     claimed = db.session.execute(  # one sender at a time: a second job for the same event finds it held
         update(WebhookDelivery).where(
-            WebhookDelivery.id == delivery_id, WebhookDelivery.state == "pending",
+            WebhookDelivery.id == delivery_id, WebhookDelivery.state == WebhookState.PENDING,
             or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now + RETRY_SLACK))
         .values(next_attempt_at=now + SEND_LEASE).execution_options(synchronize_session=False)).rowcount
     db.session.commit()
@@ -60,18 +62,18 @@ def deliver(delivery_id: int) -> bool:
     merchant = db.session.get(Merchant, delivery.merchant_id)
     error = None
     if not merchant.webhook_url:
-        error = "未配置商城回调地址 / no callback URL configured"
+        error = "no callback URL configured"
     else:
         body, headers = signed_request(merchant, delivery)
         try:
             response = requests.post(merchant.webhook_url, data=body, headers=headers,
                                      timeout=current_app.config["WEBHOOK_TIMEOUTS"], allow_redirects=False)
             if 200 <= response.status_code < 300:
-                delivery.state, delivery.delivered_at = "delivered", utcnow()
+                delivery.state, delivery.delivered_at = WebhookState.DELIVERED, utcnow()
             else:
-                error = f"商城返回 HTTP {response.status_code} / the mall answered HTTP {response.status_code}"
+                error = f"HTTP {response.status_code}"
         except requests.RequestException as exc:
-            error = f"商城无法连接 / the mall is unreachable ({type(exc).__name__})"
+            error = type(exc).__name__
     delivery.attempts += 1
     if error:
         intervals = current_app.config["WEBHOOK_RETRY_INTERVALS"]
@@ -87,7 +89,7 @@ def due_delivery_ids(limit: int = 1000) -> list[int]:
     """Pending events whose next try is due (the sweeper re-queues these after RQ's retries run out)."""
     now = utcnow()
     query = select(WebhookDelivery.id).where(
-        WebhookDelivery.state == "pending",
+        WebhookDelivery.state == WebhookState.PENDING,
         or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now - timedelta(seconds=30)),
         WebhookDelivery.created_at <= now - timedelta(seconds=30),
     )
@@ -96,4 +98,4 @@ def due_delivery_ids(limit: int = 1000) -> list[int]:
 
 def pending_count(merchant_id: int) -> int:
     return db.session.scalar(select(func.count()).select_from(WebhookDelivery).where(
-        WebhookDelivery.merchant_id == merchant_id, WebhookDelivery.state == "pending"))
+        WebhookDelivery.merchant_id == merchant_id, WebhookDelivery.state == WebhookState.PENDING))

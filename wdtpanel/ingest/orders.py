@@ -1,4 +1,4 @@
-"""The mall's order and goods snapshots: read, check, and upsert (newest snapshot wins)."""
+"""The mall's order snapshots: read, check, and upsert (newest snapshot wins)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,8 +8,11 @@ from decimal import Decimal
 from sqlalchemy import select, update
 
 from ..extensions import db
-from ..models import Goods, Order, OrderLine, Sku, WdtConfig
-from .validation import InvalidInput, Reader
+from ..models import Order, OrderLine, WdtConfig
+from ..push.trade_mapping import wdt_oid
+from ..queries.orders import order_by_no
+from ..states import OrderState, RefundKind
+from .reader import InvalidInput, Reader
 
 MALL_STATUSES = ("unpaid", "paid", "shipped", "received", "completed", "closed")
 LINE_REFUND_STATUSES = ("none", "applied", "waiting_return", "waiting_receipt", "refunded", "cancelled")
@@ -28,6 +31,7 @@ class LineSnapshot:
     price: Decimal
     discount: Decimal
     refund_status: str
+    refund_kind: str | None
 
 
 @dataclass
@@ -100,6 +104,7 @@ def _read_line(line: Reader) -> LineSnapshot:
         price=line.money("price", required=True),
         discount=line.money("discount"),
         refund_status=line.choice("refund_status", LINE_REFUND_STATUSES, default="none"),
+        refund_kind=line.choice("refund_kind", tuple(RefundKind)),
     )
 
 
@@ -117,17 +122,13 @@ ORDER_COLUMNS = {  # snapshot attribute -> Order column
 LINE_COLUMNS = {
     "goods_id": "mall_goods_id", "spec_id": "mall_spec_id", "goods_name": "goods_name", "spec_name": "spec_name",
     "merchant_code": "merchant_code", "quantity": "quantity", "price": "price", "discount": "discount",
-    "refund_status": "refund_status",
+    "refund_status": "refund_status", "refund_kind": "refund_kind",
 }
-
-
-def find_order(merchant_id: int, order_no: str) -> Order | None:
-    return db.session.scalar(select(Order).where(Order.merchant_id == merchant_id, Order.order_no == order_no))
 
 
 def upsert_order(merchant_id: int, snapshot: OrderSnapshot) -> UpsertResult:
     """Store the snapshot unless an equal or newer one is stored. Does not commit."""
-    order = find_order(merchant_id, snapshot.order_no)
+    order = order_by_no(merchant_id, snapshot.order_no)
     if order is None:
         order = Order(merchant_id=merchant_id, order_no=snapshot.order_no, snapshot_version=1,
                       sync_state=_initial_state(merchant_id, snapshot.created_at))
@@ -144,8 +145,8 @@ def upsert_order(merchant_id: int, snapshot: OrderSnapshot) -> UpsertResult:
     db.session.flush()
     # Decided in the database, not from the state read above: a worker may have just recorded `pushed`.
     db.session.execute(
-        update(Order).where(Order.id == order.id, Order.sync_state.in_(("pushed", "abnormal")))
-        .values(sync_state="pending", push_attempts=0, next_attempt_at=None, enqueued_at=None)
+        update(Order).where(Order.id == order.id, Order.sync_state.in_((OrderState.PUSHED, OrderState.ABNORMAL, OrderState.UNCONFIRMED)))
+        .values(sync_state=OrderState.PENDING, retry_count=0, next_attempt_at=None, enqueued_at=None)
         .execution_options(synchronize_session=False))
     db.session.refresh(order)
     return UpsertResult(order, "updated")
@@ -155,7 +156,7 @@ def order_status(order: Order) -> dict:
     """What the mall may read back about an order's sync with WDT."""
     return {
         "order_no": order.order_no, "sync_state": order.sync_state, "reason": order.sync_reason,
-        "message": order.sync_message, "push_attempts": order.push_attempts,
+        "reason_params": order.sync_params or {}, "push_attempts": order.push_attempts,
         "pushed_at": order.pushed_at.isoformat() if order.pushed_at else None,
         "snapshot_version": order.snapshot_version, "pushed_version": order.pushed_version,
         "shipping_state": order.shipping_state,
@@ -166,8 +167,8 @@ def _initial_state(merchant_id: int, created_at: datetime) -> str:
     """历史订单: created before the integration was last switched on (or while it is off)."""
     config = db.session.scalar(select(WdtConfig).where(WdtConfig.merchant_id == merchant_id))
     if config is None or not config.enabled or config.enabled_at is None or created_at < config.enabled_at:
-        return "historical"
-    return "pending"
+        return OrderState.HISTORICAL
+    return OrderState.PENDING
 
 
 def _refuse_changed_lines(order: Order, snapshot: OrderSnapshot) -> None:
@@ -201,7 +202,8 @@ def _apply(order: Order, snapshot: OrderSnapshot) -> bool:
     for new in snapshot.lines:
         line = lines.get(new.line_id)
         if line is None:
-            line = OrderLine(merchant_id=order.merchant_id, mall_line_id=new.line_id)
+            line = OrderLine(merchant_id=order.merchant_id, mall_line_id=new.line_id,
+                             wdt_oid=wdt_oid(order.order_no, new.line_id))
             order.lines.append(line)
             changed = True
         for attr, column in LINE_COLUMNS.items():
@@ -215,71 +217,3 @@ def _apply(order: Order, snapshot: OrderSnapshot) -> bool:
             changed = True
     order.total_amount = sum((line.price * line.quantity - line.discount for line in order.lines), Decimal("0"))
     return changed
-
-
-# --- goods -----------------------------------------------------------------------------------
-
-
-@dataclass
-class SpecSnapshot:
-    spec_id: str
-    name: str
-    merchant_code: str | None
-    price: Decimal
-
-
-@dataclass
-class GoodsSnapshot:
-    goods_id: str
-    name: str
-    merchant_code: str | None
-    on_shelf: bool
-    updated_at: datetime
-    specs: list[SpecSnapshot]
-
-
-def read_goods(data) -> list[GoodsSnapshot]:
-    errors: dict[str, str] = {}
-    top = Reader(data, "", errors)
-    goods = []
-    for index, item in enumerate(top.objects("goods", 500)):
-        goods.append(GoodsSnapshot(
-            goods_id=item.text("goods_id", 64, required=True), name=item.text("name", 255, required=True),
-            merchant_code=item.text("merchant_code", 64) or None, on_shelf=item.boolean("on_shelf", True),
-            updated_at=item.moment("updated_at", required=True),
-            specs=[SpecSnapshot(spec.text("spec_id", 64, required=True), spec.text("name", 255),
-                                spec.text("merchant_code", 64) or None, spec.money("price"))
-                   for spec in item.objects("specs", 500, required=False)],
-        ))
-        spec_ids = [spec.spec_id for spec in goods[-1].specs]
-        if len(spec_ids) != len(set(spec_ids)):
-            errors.setdefault(f"goods[{index}].specs", "spec_id is repeated in this goods / 规格 ID 重复")
-    if errors:
-        raise InvalidInput(errors)
-    return goods
-
-
-def upsert_goods(merchant_id: int, snapshots: list[GoodsSnapshot]) -> dict[str, str]:
-    """goods_id -> created | updated | stale. Does not commit."""
-    outcomes = {}
-    for snapshot in snapshots:
-        goods = db.session.scalar(select(Goods).where(Goods.merchant_id == merchant_id,
-                                                      Goods.mall_goods_id == snapshot.goods_id))
-        if goods is not None and goods.mall_updated_at and snapshot.updated_at <= goods.mall_updated_at:
-            outcomes[snapshot.goods_id] = "stale"
-            continue
-        outcomes[snapshot.goods_id] = "updated" if goods else "created"
-        if goods is None:
-            goods = Goods(merchant_id=merchant_id, mall_goods_id=snapshot.goods_id)
-            db.session.add(goods)
-        goods.name, goods.merchant_code = snapshot.name, snapshot.merchant_code
-        goods.on_shelf, goods.mall_updated_at = snapshot.on_shelf, snapshot.updated_at
-        specs = {spec.mall_spec_id: spec for spec in goods.specs}
-        for new in snapshot.specs:
-            spec = specs.pop(new.spec_id, None) or Sku(merchant_id=merchant_id, mall_spec_id=new.spec_id)
-            if spec.id is None:
-                goods.specs.append(spec)
-            spec.name, spec.merchant_code, spec.price = new.name, new.merchant_code, new.price
-        for dropped in specs.values():
-            goods.specs.remove(dropped)
-    return outcomes

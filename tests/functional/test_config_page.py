@@ -114,7 +114,7 @@ def test_empty_secret_keeps_the_saved_one(client_a):
     html = post_config(client_a, {**VALID, "appsecret": "", "shop_no": "shop02"}).get_data(as_text=True)
     assert "已保存旺店通配置" in html
     config = saved_config(client_a.merchant)
-    from wdtpanel.sync.config import appsecret_of
+    from wdtpanel.merchant_config import appsecret_of
     assert config.shop_no == "shop02" and appsecret_of(config) == "s3cret-value-ab12"
     assert before  # the secret was there before and is still usable
 

@@ -16,29 +16,29 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Order, PushAttempt, WdtConfig
-from ..types import utcnow
+from ..columns import utcnow
 from ..wdt import BATCH_LIMITS, WdtError
-from . import mall
-from .config import load_config
+from .. import webhooks
+from ..merchant_config import client_for, load_config
+from ..reasons import render
+from ..states import AttemptOutcome, OrderState
 from .trade_mapping import redacted, refunds_to_push, to_raw_trade
-from .wdt_access import client_for
 
 log = logging.getLogger(__name__)
 
 CLAIM_SECONDS = 300  # a worker's hold on an order while pushing it
 SWEEP_GRACE = timedelta(minutes=5)  # a queued order untouched this long lost its job
-MAX_ROW_ID = 2**63 - 1
 
 
 @dataclass
 class Problem:
-    reason: str
-    message: str
+    reason: str  # a code of wdtpanel/reasons.py
+    params: dict = field(default_factory=dict)
     wdt_message: str | None = None
 
 
 def problem_from(error: WdtError) -> Problem:
-    return Problem(error.code, error.user_message, error.wdt_message)
+    return Problem(error.code, error.params, error.wdt_message)
 
 
 @dataclass
@@ -55,7 +55,7 @@ class PushDeferred(Exception):
     """A transient failure: the job raises this so RQ tries it again later."""
 
     def __init__(self, error: WdtError, deliveries: list[int]):
-        super().__init__(error.user_message)
+        super().__init__(str(error))
         self.error, self.deliveries = error, deliveries
 
 
@@ -72,7 +72,7 @@ def due_pending_ids(merchant_id: int, now: datetime, order_ids: list[int] | None
     """Pending orders no job holds: never queued (or re-pushed since), or — for the sweeper — queued so long
     ago that their job must be lost."""
     query = select(Order.id).where(
-        Order.merchant_id == merchant_id, Order.sync_state == "pending",
+        Order.merchant_id == merchant_id, Order.sync_state == OrderState.PENDING,
         or_(Order.claimed_until.is_(None), Order.claimed_until < now),
         or_(Order.next_attempt_at.is_(None), Order.next_attempt_at <= now),
     )
@@ -104,7 +104,7 @@ def plan_batches(merchant_id: int, order_ids: list[int] | None = None, *, only_l
 def lost_pending_merchants() -> list[int]:
     """Merchants (integration on) with pending orders that may need a new job."""
     query = select(Order.merchant_id).join(WdtConfig, WdtConfig.merchant_id == Order.merchant_id).where(
-        WdtConfig.enabled.is_(True), Order.sync_state == "pending").distinct()
+        WdtConfig.enabled.is_(True), Order.sync_state == OrderState.PENDING).distinct()
     return list(db.session.scalars(query))
 
 
@@ -116,7 +116,7 @@ def claim(merchant_id: int, order_ids: list[int]) -> tuple[str, list[Order]]:
     token, now = str(uuid.uuid4()), utcnow()
     db.session.execute(
         update(Order)
-        .where(Order.merchant_id == merchant_id, Order.id.in_(order_ids), Order.sync_state == "pending",
+        .where(Order.merchant_id == merchant_id, Order.id.in_(order_ids), Order.sync_state == OrderState.PENDING,
                or_(Order.claimed_until.is_(None), Order.claimed_until < now))
         .values(claim_token=token, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
         .execution_options(synchronize_session=False)
@@ -132,19 +132,15 @@ def check_order(order: Order, config: WdtConfig) -> Problem | None:
     """What stops an order from being pushed before WDT is asked."""
     missing = [name for name in ("sid", "appkey", "appsecret_encrypted", "shop_no") if not getattr(config, name)]
     if missing:
-        return Problem("config_incomplete", "旺店通配置不完整（缺少 %s）：请在 旺店通配置 中补全后重推。 "
-                       "The WDT configuration is incomplete: fill it in, then re-push." % ", ".join(missing))
+        return Problem("config_incomplete", {"missing": ", ".join(missing)})
     for number, line in enumerate(order.lines, start=1):
         if not line.merchant_code:
-            spec = f"规格「{line.spec_name}」(ID {line.mall_spec_id})" if line.mall_spec_id else "商品"
-            return Problem("missing_merchant_code",
-                           f"第 {number} 行「{line.goods_name}」的{spec}没有商家编码：请为该规格填写商家编码后重推。 "
-                           f"Line {number} ({line.goods_name} {line.spec_name}) has no merchant code: "
-                           f"give the spec a merchant code, then re-push.")
+            return Problem("missing_merchant_code", {"line": number, "goods": line.goods_name,
+                                                     "spec": line.spec_name or line.mall_spec_id or "-"})
     return None
 
 
-def push_orders(merchant_id: int, order_ids: list[int], *, last_try: bool = True) -> PushSummary:
+def push_batch(merchant_id: int, order_ids: list[int], *, last_try: bool = True) -> PushSummary:
     """Push the given orders in one WDT batch (the client splits above WDT's limit)."""
     summary = PushSummary()
     config = load_config(merchant_id)
@@ -169,7 +165,7 @@ def _push_claimed(config: WdtConfig, token: str, orders: list[Order], summary: P
     for order in orders:
         problem = check_order(order, config)
         if problem:
-            _record(order, token, "abnormal", problem, None, summary)
+            _record(order, token, AttemptOutcome.ABNORMAL, problem, None, summary)
         else:
             ready.append(order)
             trades[order.id] = to_raw_trade(order)
@@ -182,14 +178,14 @@ def _push_claimed(config: WdtConfig, token: str, orders: list[Order], summary: P
         problem = problem_from(error)
         retry = error.transient and not last_try
         for order in ready:
-            _record(order, token, "retry" if retry else "abnormal", problem, trades[order.id], summary)
+            _record(order, token, AttemptOutcome.RETRY if retry else AttemptOutcome.ABNORMAL, problem, trades[order.id], summary)
         if retry:
             raise PushDeferred(error, summary.deliveries) from error
         return
     for order in ready:
         error = results.get(order.order_no)
         problem = problem_from(error) if error is not None else _push_refunds(client, config, order)
-        _record(order, token, "pushed" if problem is None else "abnormal", problem, trades[order.id], summary,
+        _record(order, token, AttemptOutcome.PUSHED if problem is None else AttemptOutcome.ABNORMAL, problem, trades[order.id], summary,
                 trade_accepted=error is None)
 
 
@@ -205,10 +201,9 @@ def _push_refunds(client, config: WdtConfig, order: Order) -> Problem | None:
     for line, refund in pending:
         if errors.get(refund.refund_no) is None:
             line.refund_pushed_status = line.refund_status
-    failed = [f"{no}: {text}" for no, text in errors.items() if text]
+    failed = "; ".join(f"{no}: {text}" for no, text in errors.items() if text)
     if failed:
-        return Problem("refund_rejected", "旺店通拒绝了退款单：%s。请核对后重推。 WDT refused the refund." % "; ".join(failed),
-                       "; ".join(failed))
+        return Problem("refund_rejected", {"detail": failed}, failed)
     return None
 
 
@@ -218,22 +213,23 @@ def _record(order: Order, token: str, outcome: str, problem: Problem | None, tra
     now = utcnow()
     db.session.add(PushAttempt(
         merchant_id=order.merchant_id, order_id=order.id, at=now, outcome=outcome,
-        reason=problem.reason if problem else None, message=problem.message if problem else None,
+        reason=problem.reason if problem else None, params=problem.params if problem else {},
         wdt_message=problem.wdt_message if problem else None, payload_version=order.snapshot_version,
         payload=redacted(trade) if trade is not None else {},
     ))
     values = {"push_attempts": Order.push_attempts + 1, "last_attempt_at": now}
     if trade_accepted:  # WDT holds this version now, even if a refund of it was refused
         values.update(pushed_version=order.snapshot_version)
-    if outcome == "pushed":
-        values.update(sync_state="pushed", pushed_at=now, sync_reason=None, sync_message=None, next_attempt_at=None)
-    elif outcome == "abnormal":
-        values.update(sync_state="abnormal", sync_reason=problem.reason, sync_message=problem.message,
+    if outcome == AttemptOutcome.PUSHED:
+        values.update(sync_state=OrderState.PUSHED, pushed_at=now, sync_reason=None, sync_params={},
+                      next_attempt_at=None)
+    elif outcome == AttemptOutcome.ABNORMAL:
+        values.update(sync_state=OrderState.ABNORMAL, sync_reason=problem.reason, sync_params=problem.params,
                       next_attempt_at=None)
     else:
         intervals = current_app.config["PUSH_RETRY_INTERVALS"]
-        delay = intervals[min(order.push_attempts, len(intervals) - 1)]
-        values.update(sync_reason=problem.reason, sync_message=problem.message,
+        delay = intervals[min(order.retry_count, len(intervals) - 1)]
+        values.update(retry_count=Order.retry_count + 1, sync_reason=problem.reason, sync_params=problem.params,
                       next_attempt_at=now + timedelta(seconds=delay))
     result = db.session.execute(
         update(Order)
@@ -244,13 +240,15 @@ def _record(order: Order, token: str, outcome: str, problem: Problem | None, tra
     if result.rowcount == 0:  # a newer snapshot arrived meanwhile: it stays pending and is queued again
         db.session.execute(update(Order).where(
             Order.id == order.id, Order.claim_token == token, Order.snapshot_version != order.snapshot_version
-        ).values(push_attempts=Order.push_attempts + 1, last_attempt_at=now, sync_state="pending", enqueued_at=None,
+        ).values(push_attempts=Order.push_attempts + 1, last_attempt_at=now, sync_state=OrderState.PENDING,
+                 enqueued_at=None,
                  **({"pushed_version": order.snapshot_version} if trade_accepted else {}))
           .execution_options(synchronize_session=False))
         outcome = "changed"
-    elif outcome == "abnormal":
-        delivery = mall.queue_event(order.merchant_id, mall.EVENT_ABNORMAL, {
-            "order_no": order.order_no, "reason": problem.reason, "message": problem.message})
+    elif outcome == AttemptOutcome.ABNORMAL:
+        delivery = webhooks.queue_event(order.merchant_id, webhooks.EVENT_ABNORMAL, {
+            "order_no": order.order_no, "reason": problem.reason, "reason_params": problem.params,
+            "message": render(problem.reason, problem.params)}, order_id=order.id)
         db.session.flush()
         summary.deliveries.append(delivery.id)
     getattr(summary, outcome).append(order.id)
@@ -260,39 +258,3 @@ def _release(token: str) -> None:
     db.session.execute(update(Order).where(Order.claim_token == token).values(claim_token=None, claimed_until=None)
                        .execution_options(synchronize_session=False))
     db.session.commit()
-
-
-# --- re-push (staff) -----------------------------------------------------------------------------
-
-
-def find_order(merchant_id: int, order_id: int) -> Order | None:
-    if not 0 < order_id <= MAX_ROW_ID:  # ids from a URL or a form may not even fit the column
-        return None
-    return db.session.scalar(select(Order).where(Order.merchant_id == merchant_id, Order.id == order_id))
-
-
-class RepushRefused(Exception):
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
-        self.reason, self.message = reason, message
-
-
-HISTORICAL_MESSAGE = "历史订单不能重推。 Orders created before the integration was switched on are never pushed."
-
-
-def mark_for_repush(merchant_id: int, order_id: int) -> Order:
-    """Staff pressed 订单重推: the order goes back to pending (idempotent while it is pending)."""
-    order = find_order(merchant_id, order_id)
-    if order is None:
-        raise RepushRefused("not_found", "订单不存在。 Order not found.")
-    if order.sync_state == "historical":
-        raise RepushRefused("historical", HISTORICAL_MESSAGE)
-    if order.sync_state == "pushed" and order.pushed_version == order.snapshot_version:
-        raise RepushRefused("already_pushed", "订单已推送成功，无需重推。 The order is already in WDT.")
-    db.session.execute(
-        update(Order).where(Order.id == order.id, Order.sync_state.in_(("abnormal", "pushed")))
-        .values(sync_state="pending", push_attempts=0, next_attempt_at=None, enqueued_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(order)
-    return order

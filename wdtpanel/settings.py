@@ -24,7 +24,7 @@ def _bool(name: str, default: bool) -> bool:
     return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-class Config:
+class Settings:
     """Every setting the README documents; production requires the secret ones."""
 
     def __init__(self) -> None:

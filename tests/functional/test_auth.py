@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 
 from wdtpanel.security import make_embed_token
-from tests.conftest import csrf_token_from
+from tests.helpers import csrf_token_from
 
 
 def test_login_with_cli_created_user(app, make_merchant):
@@ -64,7 +64,7 @@ def test_embedded_session_is_scoped_to_its_merchant(app, make_merchant):
     client.get(f"/embed?token={make_embed_token('shop-b', 'bob', 'admin')}")
     with client.session_transaction() as sess:
         merchant_id = sess["merchant_id"]
-    from wdtpanel.sync.accounts import find_merchant
+    from wdtpanel.accounts import find_merchant
     assert merchant_id == find_merchant("shop-b").id
 
 

@@ -1,11 +1,13 @@
 """Our order as WDT sees it: the raw trade (原始订单) and the after-shipment refunds."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from ..models import Order, OrderLine
+from ..states import RefundKind
 from ..wdt import RawRefund, RawTrade, RawTradeLine
 
 CENT = Decimal("0.01")
@@ -20,7 +22,31 @@ LINE_REFUND = {"none": 0, "cancelled": 1, "applied": 2, "waiting_return": 3, "wa
 # Mall line refund status -> WDT refund status for sales_refund_push (2 applied, 3/4 waiting, 5 refunded, 1 cancelled).
 REFUND_STATUS = {"cancelled": 1, "applied": 2, "waiting_return": 3, "waiting_receipt": 4, "refunded": 5}
 AFTER_SHIPMENT = ("shipped", "received", "completed")
-RETURN_AND_REFUND = 2
+# After-sale type in the refund interfaces of both editions: 2 return and refund, 4 refund without return.
+REFUND_TYPE = {RefundKind.RETURN_AND_REFUND: 2, RefundKind.REFUND_ONLY: 4}
+
+
+WDT_ID_LENGTH = 40  # oid and refund_no: at most 40 characters (docs/wdt-protocol.md)
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32]
+
+
+def wdt_oid(order_no: str, line_id: str) -> str:
+    """The oid WDT keeps a line under: unique per seller for ever, so never the mall's per-order line number alone.
+    `order_no-line_id` when that fits and reads back unambiguously (no '-' in the line id), else 'H' + a digest.
+    A readable oid always holds a '-' and a digest never does, so the two forms cannot meet."""
+    readable = f"{order_no}-{line_id}"
+    if "-" not in line_id and len(readable) <= WDT_ID_LENGTH:
+        return readable
+    return "H" + _digest(order_no, line_id)
+
+
+def refund_no(oid: str) -> str:
+    """The refund number of a line's after-sale: one per line, stable, at most 40 characters."""
+    readable = f"R{oid}"
+    return readable if len(readable) <= WDT_ID_LENGTH else "RH" + _digest("refund", oid)[:30]
 
 
 def trade_status(order: Order) -> int:
@@ -64,7 +90,7 @@ def to_raw_trade(order: Order) -> RawTrade:
     status = trade_status(order)
     lines = [
         RawTradeLine(
-            oid=line.mall_line_id, num=Decimal(line.quantity), price=line.price,
+            oid=line.wdt_oid, num=Decimal(line.quantity), price=line.price,
             status=REFUNDED if line.refund_status == "refunded" else status,
             refund_status=LINE_REFUND[line.refund_status], goods_id=line.mall_goods_id, spec_id=line.mall_spec_id,
             goods_no="", spec_no=line.merchant_code or "", goods_name=line.goods_name, spec_name=line.spec_name,
@@ -91,9 +117,10 @@ def refunds_to_push(order: Order, now: datetime) -> list[tuple[OrderLine, RawRef
     shares = dict(zip((line.mall_line_id for line in order.lines), share_discounts(order)))
     return [
         (line, RawRefund(
-            refund_no=f"{order.order_no}-{line.mall_line_id}", tid=order.order_no, type=RETURN_AND_REFUND,
+            refund_no=refund_no(line.wdt_oid), tid=order.order_no,
+            type=REFUND_TYPE[RefundKind(line.refund_kind or RefundKind.RETURN_AND_REFUND)],
             status=REFUND_STATUS[line.refund_status], refund_fee=line_net(line) - shares[line.mall_line_id],
-            buyer_nick=order.buyer_nick, refund_time=now, reason="商城售后", lines=[(line.mall_line_id, line.quantity)],
+            buyer_nick=order.buyer_nick, refund_time=now, reason="商城售后", lines=[(line.wdt_oid, line.quantity)],
         ))
         for line in order.lines
         if line.refund_status != "none" and line.refund_status != line.refund_pushed_status

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from wdtpanel.extensions import db
 from wdtpanel.models import AuditEntry, Order, OrderLine
-from wdtpanel.sync import abnormal
+from wdtpanel.queries import abnormal
 
 BASE = datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
 
@@ -21,8 +21,9 @@ def make_order(merchant, number: int, state="abnormal", reason="unknown_merchant
                   ordered_at=ordered_at or BASE + timedelta(hours=number), paid_at=BASE,
                   mall_updated_at=BASE, buyer_nick=f"buyer{number}", paid_amount=Decimal("10.5"),
                   sync_state=state, sync_reason=reason if state == "abnormal" else None,
-                  sync_message="WDT said no" if state == "abnormal" else None, push_attempts=1)
-    order.lines.append(OrderLine(merchant_id=merchant.id, mall_line_id="L1", mall_goods_id="G1", goods_name="杯子",
+                  sync_params={"detail": "WDT said no"} if state == "abnormal" else {}, push_attempts=1)
+    order.lines.append(OrderLine(merchant_id=merchant.id, mall_line_id="L1", wdt_oid=f"N{number:05d}-L1",
+                                 mall_goods_id="G1", goods_name="杯子",
                                  merchant_code=code, quantity=1, price=Decimal("10.5")))
     db.session.add(order)
     db.session.commit()

@@ -8,12 +8,13 @@ from datetime import datetime, time
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Order, Shipment, ShippingIssue, SyncStatus, WdtConfig
-from ..types import utcnow
+from ..models import Order, PullIssue, Shipment, SyncStatus, WdtConfig
+from ..columns import utcnow
 from ..wdt import LogisticsAck, LogisticsRecord, WdtError
-from . import mall
-from .config import load_config
-from .wdt_access import client_for
+from .. import webhooks
+from ..merchant_config import client_for, load_config
+from ..reasons import render
+from ..states import PullKind, ShippingState
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +32,9 @@ class PullSummary:
 
 
 def _status(merchant_id: int) -> SyncStatus:
-    status = db.session.get(SyncStatus, merchant_id)
+    status = db.session.get(SyncStatus, (merchant_id, PullKind.SHIPPING))
     if status is None:
-        status = SyncStatus(merchant_id=merchant_id)
+        status = SyncStatus(merchant_id=merchant_id, kind=PullKind.SHIPPING, last_error_params={})
         db.session.add(status)
     return status
 
@@ -60,10 +61,10 @@ def pull(merchant_id: int) -> PullSummary:
                     log.warning("WDT refused the ack of record %s: %s", rec_id, error)
             summary.records += len(records)
     except WdtError as error:
-        summary.error = error.user_message
+        summary.error = error.code
         status = _status(merchant_id)
         status.wdt_reachable = not error.transient
-        status.last_error, status.last_error_at = error.user_message, utcnow()
+        status.last_error_reason, status.last_error_params, status.last_error_at = error.code, error.params, utcnow()
         db.session.commit()
         return summary
     status = _status(merchant_id)
@@ -80,13 +81,13 @@ def apply_record(config: WdtConfig, record: LogisticsRecord, summary: PullSummar
         return LogisticsAck(record.rec_id, True, "已同步")
     order = db.session.scalar(select(Order).where(Order.merchant_id == merchant_id, Order.order_no == record.tid))
     if order is None:
-        return _refuse(merchant_id, record, "unknown_order", f"商城中没有订单 {record.tid}", summary)
+        return _refuse(merchant_id, record, "unknown_order", {"tid": record.tid}, summary)
     carrier = next((m.mall_code for m in config.logistics if m.wdt_code == record.logistics_code), None)
     if carrier is None:
         return _refuse(merchant_id, record, "unmapped_carrier",
-                       f"物流公司 {record.logistics_name}（{record.logistics_code}）未在 旺店通配置 中对应商城物流编码",
-                       summary)
-    line_ids = sorted(record.oids) if record.is_part_sync else []
+                       {"logistics_name": record.logistics_name, "logistics_code": record.logistics_code}, summary)
+    by_oid = {line.wdt_oid: line.mall_line_id for line in order.lines}
+    line_ids = sorted(by_oid.get(oid, oid) for oid in record.oids) if record.is_part_sync else []
     if _same_parcel_recorded(order, record.logistics_no, line_ids):
         return LogisticsAck(record.rec_id, True, "已同步")
     shipment = Shipment(merchant_id=merchant_id, order_id=order.id, wdt_rec_id=record.rec_id,
@@ -95,7 +96,8 @@ def apply_record(config: WdtConfig, record: LogisticsRecord, summary: PullSummar
     db.session.add(shipment)
     db.session.flush()
     order.shipping_state = shipping_state(order)
-    delivery = mall.queue_event(merchant_id, mall.EVENT_SHIPMENT, shipment_event(order, shipment))
+    delivery = webhooks.queue_event(merchant_id, webhooks.EVENT_SHIPMENT, shipment_event(order, shipment),
+                                    order_id=order.id)
     db.session.flush()
     summary.shipments += 1
     summary.deliveries.append(delivery.id)
@@ -109,21 +111,21 @@ def _same_parcel_recorded(order: Order, logistics_no: str, line_ids: list[str]) 
     return any(sorted(s.line_ids) == line_ids for s in known)
 
 
-def _refuse(merchant_id: int, record: LogisticsRecord, reason: str, message: str, summary: PullSummary) -> LogisticsAck:
-    db.session.add(ShippingIssue(merchant_id=merchant_id, wdt_rec_id=record.rec_id, tid=record.tid,
-                                 reason=reason, message=message))
+def _refuse(merchant_id: int, record: LogisticsRecord, reason: str, params: dict, summary: PullSummary) -> LogisticsAck:
+    db.session.add(PullIssue(merchant_id=merchant_id, kind=PullKind.SHIPPING, record_key=record.rec_id,
+                             subject=record.tid, reason=reason, params=params, record=record.raw))
     summary.failed += 1
-    return LogisticsAck(record.rec_id, False, message)
+    return LogisticsAck(record.rec_id, False, render(reason, params))
 
 
 def shipping_state(order: Order) -> str:
     shipments = db.session.scalars(select(Shipment).where(Shipment.order_id == order.id)).all()
     if not shipments:
-        return "none"
+        return ShippingState.NONE
     if any(not s.line_ids for s in shipments):
-        return "shipped"
+        return ShippingState.SHIPPED
     shipped = {line_id for s in shipments for line_id in s.line_ids}
-    return "shipped" if shipped >= {line.mall_line_id for line in order.lines} else "partial"
+    return ShippingState.SHIPPED if shipped >= {line.mall_line_id for line in order.lines} else ShippingState.PARTIAL
 
 
 def shipment_event(order: Order, shipment: Shipment) -> dict:
@@ -146,14 +148,15 @@ def pulled_today(merchant_id: int, zone) -> int:
     start = datetime.combine(datetime.now(zone).date(), time(), zone)
     shipments = db.session.scalar(select(func.count()).select_from(Shipment).where(
         Shipment.merchant_id == merchant_id, Shipment.created_at >= start))
-    issues = db.session.scalar(select(func.count()).select_from(ShippingIssue).where(
-        ShippingIssue.merchant_id == merchant_id, ShippingIssue.created_at >= start))
+    issues = db.session.scalar(select(func.count()).select_from(PullIssue).where(
+        PullIssue.merchant_id == merchant_id, PullIssue.kind == PullKind.SHIPPING, PullIssue.created_at >= start))
     return shipments + issues
 
 
-def recent_issues(merchant_id: int, limit: int = 20) -> list[ShippingIssue]:
-    return list(db.session.scalars(select(ShippingIssue).where(ShippingIssue.merchant_id == merchant_id)
-                                   .order_by(ShippingIssue.id.desc()).limit(limit)))
+def recent_issues(merchant_id: int, limit: int = 20) -> list[PullIssue]:
+    return list(db.session.scalars(select(PullIssue).where(PullIssue.merchant_id == merchant_id,
+                                                           PullIssue.resolved_at.is_(None))
+                                   .order_by(PullIssue.id.desc()).limit(limit)))
 
 
 def enabled_merchant_ids() -> list[int]:

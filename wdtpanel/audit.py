@@ -1,8 +1,8 @@
 """The audit log: who changed what, when. Added to the caller's transaction."""
 from __future__ import annotations
 
-from ..extensions import db
-from ..models import AuditEntry, User
+from .extensions import db
+from .models import AuditEntry, User
 
 
 def record(merchant_id: int, user: User | None, action: str, target: str = "", details: dict | None = None) -> None:

@@ -5,9 +5,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..extensions import db
-from ..models import ROLES, EmbedTokenUse, Merchant, User
-from ..security import EmbedClaims, EmbedTokenError
+from .extensions import db
+from .models import ROLES, EmbedTokenUse, Merchant, User
+from .security import EmbedClaims, EmbedTokenError
 
 
 def find_merchant(code: str) -> Merchant | None:
