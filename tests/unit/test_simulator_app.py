@@ -6,14 +6,12 @@ import time
 
 import pytest
 
+from tests.simulator_calls import DEMO, enterprise_call, push_enterprise, ultimate_call
+from tests.wdt_samples import raw_line, raw_trade
 from wdtpanel.simulator import SimulatorAccount, create_simulator_app
-from wdtpanel.wdt.payloads import compact_json
-from wdtpanel.wdt.signing import enterprise_sign, ultimate_sign, ultimate_timestamp
+from wdtpanel.wdt.payloads import enterprise_trade, ultimate_trade
 
-DEMO = SimulatorAccount()
-TRADE = {"tid": "T1", "trade_time": "2026-01-01 10:00:00", "buyer_nick": "小王", "receiver_name": "王",
-         "receiver_address": "文三路", "buyer_message": "",
-         "order_list": [{"oid": "T1-1", "num": "1.0000", "price": "9.9000", "spec_no": "DEMO-0001"}]}
+TRADE = enterprise_trade(raw_trade("T1"))
 
 
 @pytest.fixture
@@ -21,27 +19,8 @@ def sim():
     return create_simulator_app().test_client()
 
 
-def enterprise_call(sim, script: str, params: dict, appsecret: str = DEMO.appsecret, unix_time: float | None = None,
-                    **overrides):
-    """A signed enterprise call; `overrides` change the form after signing."""
-    form = {"sid": DEMO.sid, "appkey": DEMO.appkey, "timestamp": str(int(unix_time or time.time())),
-            **{key: value if isinstance(value, str) else compact_json(value) for key, value in params.items()}}
-    form["sign"] = enterprise_sign(form, appsecret)
-    form.update(overrides)
-    return sim.post(f"/openapi2/{script}.php", data=form).get_json()
-
-
-def ultimate_call(sim, method: str, args: list, unix_time: float | None = None, **pager: str):
-    secret, salt = DEMO.appsecret.split(":", 1)
-    body = compact_json(args)
-    query = {"sid": DEMO.sid, "key": DEMO.appkey, "salt": salt, "method": method, "v": "1.0",
-             "timestamp": str(ultimate_timestamp(unix_time or time.time())), **pager}
-    query["sign"] = ultimate_sign({**query, "body": body}, secret)
-    return sim.post("/openapi", query_string=query, data=body, content_type="application/json").get_json()
-
-
 def push(sim, trade: dict | None = None) -> dict:
-    return enterprise_call(sim, "trade_push", {"shop_no": DEMO.shop_no, "switch": "1", "trade_list": [trade or TRADE]})
+    return push_enterprise(sim, trade or TRADE)
 
 
 def test_signed_enterprise_call_is_served(sim):
@@ -72,14 +51,13 @@ def test_ultimate_caller_checks(sim):
 
 
 def test_ultimate_checks_the_line_count_of_each_trade(sim):
-    head = {key: value for key, value in TRADE.items() if key != "order_list"} | {"order_count": 2}
-    rows = [{**TRADE["order_list"][0], "tid": "T1"}]
-    answer = ultimate_call(sim, "sales.RawTrade.pushSelf2", [DEMO.shop_no, [head], rows])
+    head, rows = ultimate_trade(raw_trade("T1"))
+    answer = ultimate_call(sim, "sales.RawTrade.pushSelf2", [DEMO.shop_no, [{**head, "order_count": 2}], rows])
     assert answer["data"]["error_list"][0]["no"] == "T1" and "order_count" in answer["data"]["error_list"][0]["error"]
 
 
 def test_enterprise_lenient_switch_lets_unknown_codes_in(sim):
-    unknown = {**TRADE, "order_list": [{**TRADE["order_list"][0], "spec_no": "NOPE"}]}
+    unknown = enterprise_trade(raw_trade("T1", [raw_line("T1-1", spec_no="NOPE")]))
     assert "NOPE" in push(sim, unknown)["message"]
     lenient = enterprise_call(sim, "trade_push", {"shop_no": DEMO.shop_no, "switch": "0", "trade_list": [unknown]})
     assert lenient["code"] == 0
