@@ -328,3 +328,8 @@ def test_an_answer_lost_after_the_call_was_carried_out(sim, edition, kind, statu
         answer = ultimate_call(sim, "sales.RawTrade.pushSelf2", [DEMO.shop_no, [head], lines])
     assert answer is None  # no JSON came back ...
     assert stored(sim, "T1") is not None  # ... but WDT holds the trade
+
+
+def test_a_trade_needs_lines(sim, edition):
+    result = push_raw(sim, edition, raw_trade("T1"), change=lambda head, lines: lines.clear())
+    assert not result["ok"] and stored(sim, "T1") is None

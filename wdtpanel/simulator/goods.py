@@ -21,10 +21,10 @@ def row_key(shop_no: str, goods_id, spec_id) -> str:
 
 def line_problems(data: dict, shop_no: str, line: dict, batch: list[dict], edition: str) -> list[Problem]:
     """Enterprise: a goods (SPU) with several specs needs every spec_id (r-goods-spec-id)."""
-    if edition != EDITION_ENTERPRISE or not isinstance(line, dict) or not blank(line.get("spec_id")):
+    if edition != EDITION_ENTERPRISE or not blank(line.get("spec_id")):
         return []
     goods_id = str(line.get("goods_id") or "")
-    siblings = [other for other in batch if isinstance(other, dict) and str(other.get("goods_id") or "") == goods_id]
+    siblings = [other for other in batch if str(other.get("goods_id") or "") == goods_id]
     stored = [row for row in data["platform_goods"].values()
               if row["shop_no"] == shop_no and row["goods_id"] == goods_id and row["spec_id"]]
     if len(siblings) > 1 or stored:

@@ -115,15 +115,15 @@ def _checked(record: Record, data, edition: str, **where: str):
 
 
 def _within(items, limit: int, name: str, edition: str) -> list:
-    if not isinstance(items, list):
-        raise Refusal(f"{name}订单列表结构异常")
-    if len(items) > limit:
+    if isinstance(items, list) and len(items) > limit:
         _refuse([Problem("r-batch-size", f"{name} 条数超过上限 {limit}")], edition)
     return items
 
 
-def _dicts(items: list, name: str) -> list[dict]:
-    if not all(isinstance(item, dict) for item in items):
+def _dicts(items, name: str) -> list[dict]:
+    """A list of objects, as every list WDT takes is (r-lines)."""
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        simulator().violation("r-lines", f"{name} is not a list of objects")
         raise Refusal(f"{name}订单列表结构异常")
     return items
 
@@ -155,11 +155,13 @@ def _enterprise_trade_push(form: dict) -> dict:
     trades = _json_param(form, "trade_list")
     _checked(ENTERPRISE_TRADE_PUSH, {**form, "trade_list": trades}, EDITION_ENTERPRISE)
     trades = _dicts(_within(trades, ENTERPRISE.trades, "trade_list", EDITION_ENTERPRISE), "trade_list")
+    if not trades:
+        raise Refusal("trade_list订单列表为空")
     buyers = Counter(str(trade.get("buyer_nick")) for trade in trades)
     if buyers and max(buyers.values()) > ENTERPRISE_SAME_BUYER_PER_CALL:
         simulator().violation("r-same-buyer", SAME_BUYER_ANSWER[1], edition=EDITION_ENTERPRISE)
         raise Refusal(SAME_BUYER_ANSWER[1], SAME_BUYER_ANSWER[0])
-    lines = [{**trade, "lines": trade.get("order_list")} for trade in trades]
+    lines = [{**trade, "lines": _dicts(trade.get("order_list") or [], "order_list")} for trade in trades]
     new, changed, _ = simulator().push_trades(form["shop_no"], lines, EDITION_ENTERPRISE,
                                               check_codes=form.get("switch") == "1", all_or_nothing=True)
     return {"new_count": new, "chg_count": changed}
@@ -196,7 +198,7 @@ def _enterprise_goods_push(form: dict) -> dict:
         simulator().violation("r-goods-platform", PLATFORM_MISMATCH[1], edition=EDITION_ENTERPRISE)
         raise Refusal(PLATFORM_MISMATCH[1], PLATFORM_MISMATCH[0])
     _checked(ENTERPRISE_GOODS, info, EDITION_ENTERPRISE)
-    lines = _within(info["goods_list"], ENTERPRISE.goods, "goods_list", EDITION_ENTERPRISE)
+    lines = _dicts(_within(info["goods_list"], ENTERPRISE.goods, "goods_list", EDITION_ENTERPRISE), "goods_list")
     new, changed, errors = simulator().push_platform_goods(str(info["shop_no"]), lines, EDITION_ENTERPRISE,
                                                            all_or_nothing=False)
     return {"new_count": new, "chg_count": changed,
@@ -209,8 +211,7 @@ def _enterprise_refund_push(form: dict) -> dict:
     shops = {refund.get("shop_no") for refund in refunds}
     if len(shops) != 1:
         raise Refusal("退款单须属于同一店铺")
-    refunds = [{**refund, "lines": _dicts(refund.get("order_list") if isinstance(refund.get("order_list"), list)
-                                          else [], "order_list")} for refund in refunds]
+    refunds = [{**refund, "lines": _dicts(refund.get("order_list") or [], "order_list")} for refund in refunds]
     new, changed = simulator().push_refunds(str(shops.pop()), refunds, EDITION_ENTERPRISE)
     return {"new_count": new, "chg_count": changed}
 
@@ -226,10 +227,10 @@ def _enterprise_stock_query(form: dict) -> dict:
 
 
 def _enterprise_stock_ack(form: dict) -> dict:
-    rows = _json_param(form, "stock_sync_list")
-    if not isinstance(rows, list) or not rows:
+    rows = _dicts(_json_param(form, "stock_sync_list"), "stock_sync_list")
+    if not rows:
         raise Refusal("stock_sync_list不能为空")
-    for row in _dicts(rows, "stock_sync_list"):
+    for row in rows:
         _checked(ENTERPRISE_STOCK_ACK, row, EDITION_ENTERPRISE, key=str(row.get("rec_id")))
     errors = [(row["rec_id"], error) for row in rows
               if (error := simulator().stock_synced(row["rec_id"], row["sync_stock"], row["stock_change_count"], True))]
@@ -339,7 +340,7 @@ def _ultimate_push_trades(args: list) -> dict:
     shop_no, heads, rows = args[:3]
     heads = _dicts(_within(heads, ULTIMATE.trades, "rawTradeList", EDITION_ULTIMATE), "rawTradeList")
     lines = defaultdict(list)
-    for row in _dicts(rows if isinstance(rows, list) else [], "rawTradeOrderList"):
+    for row in _dicts(rows, "rawTradeOrderList"):
         lines[row.get("tid")].append(row)
     trades = [{**head, "lines": lines[head.get("tid")]} for head in heads]
     new, changed, errors = simulator().push_trades(str(shop_no), trades, EDITION_ULTIMATE, check_codes=True,
@@ -413,7 +414,7 @@ def _ultimate_calc_stock(args: list) -> dict:
 
 
 def _ultimate_batch_calc_stock(args: list) -> dict:
-    items = _dicts(args[0] if isinstance(args[0], list) else [], "params")
+    items = _dicts(args[0], "params")
     success, errors = [], []
     for item in items:
         try:

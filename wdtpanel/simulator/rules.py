@@ -167,23 +167,21 @@ def trade_problems(edition: str, trade: dict, lines: list[dict], now: datetime) 
                             edition)
     for line in lines:
         problems += check_fields(line_record, line, edition)
-    problems += _shared_rules(trade, lines, now)
+    problems += _shared_rules(trade, now)
     rules = _enterprise_rules if edition == EDITION_ENTERPRISE else _ultimate_rules
-    problems += rules(trade, [line for line in lines if isinstance(line, dict)])
+    problems += rules(trade, lines)
     tid = trade.get("tid")
     return [Problem(p.rule, p.message if tid is None or "原始单号" in p.message else f"{p.message},原始单号为：{tid}",
                     p.effect) for p in problems]
 
 
-def _shared_rules(trade: dict, lines: list, now: datetime) -> list[Problem]:
+def _shared_rules(trade: dict, now: datetime) -> list[Problem]:
     problems = []
     trade_time = parse_time(trade.get("trade_time"))
     if trade_time is not None and trade_time > now + FUTURE_TOLERANCE:
         problems.append(Problem("r-trade-time", "下单时间非法"))
     if any(BEYOND_BMP.search(str(trade.get(name) or "")) for name in FREE_TEXT):
         problems.append(Problem("r-free-text", "昵称/收件人姓名/收件人地址/买家留言包含非法字符或为空"))
-    if not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
-        problems.append(Problem("r-lines", "订单货品明细结构异常"))
     return problems
 
 
@@ -232,7 +230,7 @@ def enterprise_paid_checked(trade: dict) -> bool:
 
 
 def _ultimate_rules(trade: dict, lines: list[dict]) -> list[Problem]:
-    problems = []
+    problems = [] if lines else [Problem("r-lines", "rawTradeOrderList不能为空")]
     ids = ("receiver_province_no", "receiver_city_no", "receiver_district_no")
     if blank(trade.get("receiver_area")) and any(blank(trade.get(name)) for name in ids):
         problems.append(Problem("r-ult-receiver-area", "receiver_area不能为空"))

@@ -354,7 +354,8 @@ class SimulatorState:
                 problems = check_fields(record, line, edition) + goods.line_problems(data, shop_no, line, lines, edition)
                 self.record(problems, key=f"{line.get('goods_id')}:{line.get('spec_id')}", edition=edition)
                 checked.append((line, next((problem for problem in problems if problem.effect == REFUSED), None)))
-            errors = [(line.get("goods_id"), line.get("spec_id"), refused.message) for line, refused in checked if refused]
+            errors = [(line.get("goods_id"), line.get("spec_id"), refused.message) for line, refused in checked
+                      if refused]
             if errors and all_or_nothing:
                 raise Refusal(errors[0][2])
             new = changed = 0
