@@ -287,14 +287,6 @@ def test_an_unrecognised_refusal_fails_the_batch_without_halving(wdt, enterprise
     assert all(error.code == "business" and error.wdt_message == "系统繁忙XYZ" for error in results.values())
 
 
-def test_narrowing_never_takes_more_than_twice_the_batch_in_calls(wdt, enterprise):
-    every_tid = {f"T{number}" for number in range(1, 9)}
-    wdt.add_callback(responses.POST, TRADE_PUSH[EDITION_ENTERPRISE], callback=refuse_trades_containing(
-        every_tid, "Data too long for column 'receiver_name'"))
-    results = enterprise.push_trades("mall01", [trade(tid) for tid in sorted(every_tid)])
-    assert len(wdt.calls) <= 16 and all(error is not None for error in results.values())
-
-
 def test_account_level_refusal_is_raised_not_bisected(wdt, enterprise):
     wdt.post(TRADE_PUSH[EDITION_ENTERPRISE], json={"code": 100, "message": "店铺平台不是自有平台"})
     with pytest.raises(WdtPermanentError):
@@ -340,12 +332,19 @@ def test_enterprise_goods_errors_are_mapped_to_lines(wdt, enterprise):
     assert info["goods_list"][0]["spec_no"] == "DEMO-0001" and info["goods_list"][0]["status"] == 1
 
 
-def test_ultimate_goods_upload_is_one_list_without_line_errors(wdt, ultimate):
-    wdt.post(URLS[EDITION_ULTIMATE], json=ok(EDITION_ULTIMATE, data={"status": 0, "rec_ids": [2001, 2002]}))
-    assert ultimate.push_goods("mall01", [goods_line(1), goods_line(2)]) == {("G1", "S1"): None, ("G2", "S2"): None}
-    [param] = ultimate_args(wdt.calls[0])
+def test_ultimate_goods_refused_as_a_whole_are_narrowed_to_the_bad_line(wdt, ultimate):
+    def answer(request):
+        [param] = json.loads(request.body)
+        if any(len(row["goods_id"]) > 40 for row in param["goods_list"]):
+            return 200, {}, json.dumps({"status": 100, "message": "Data truncation: Data too long for column 'goods_id' at row 1"})
+        return 200, {}, json.dumps({"status": 0, "data": {"status": 0, "rec_ids": [1]}})
+    wdt.add_callback(responses.POST, URLS[EDITION_ULTIMATE], callback=answer)
+    lines = [goods_line(1), goods_line(2, goods_id="G" * 41), goods_line(3)]
+    results = ultimate.push_goods("mall01", lines)
+    assert results[("G1", "S1")] is None and results[("G3", "S3")] is None
+    assert results[("G" * 41, "S2")].code == "field_refused"
     assert query_of(wdt.calls[0])["method"] == "goods.ApiGoods.upload"
-    assert param["shop_no"] == "mall01" and [row["spec_id"] for row in param["goods_list"]] == ["S1", "S2"]
+    assert [row["spec_id"] for row in ultimate_args(wdt.calls[0])[0]["goods_list"]] == ["S1", "S2", "S3"]
 
 
 def test_refused_refund_is_isolated_and_returned_as_text(wdt, ultimate):
