@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from wdtpanel.wdt import PlatformGoodsLine, RawRefund, RawTrade, RawTradeLine
+from wdtpanel.wdt import EDITION_ENTERPRISE, EDITION_ULTIMATE, PlatformGoodsLine, RawRefund, RawTrade, RawTradeLine
+
+# where the unit tests' mocked WDT lives
+URLS = {EDITION_ENTERPRISE: "https://wdt.test/openapi2/", EDITION_ULTIMATE: "https://wdt.test/openapi"}
+TRADE_PUSH = {EDITION_ENTERPRISE: URLS[EDITION_ENTERPRISE] + "trade_push.php", EDITION_ULTIMATE: URLS[EDITION_ULTIMATE]}
 
 
 def raw_line(oid: str = "L1", **overrides) -> RawTradeLine:

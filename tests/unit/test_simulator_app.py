@@ -14,10 +14,6 @@ from wdtpanel.wdt.payloads import enterprise_trade, ultimate_trade
 TRADE = enterprise_trade(raw_trade("T1"))
 
 
-@pytest.fixture
-def sim():
-    return create_simulator_app().test_client()
-
 
 def push(sim, trade: dict | None = None) -> dict:
     return push_enterprise(sim, trade or TRADE)

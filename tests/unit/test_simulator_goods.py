@@ -6,18 +6,9 @@ import pytest
 
 from tests.simulator_calls import DEMO, enterprise_call, push_raw, ultimate_call
 from tests.wdt_samples import goods_line, raw_line, raw_trade
-from wdtpanel.simulator import create_simulator_app
 from wdtpanel.wdt.payloads import goods_line as wire_goods_line
 
 
-@pytest.fixture
-def sim():
-    return create_simulator_app().test_client()
-
-
-@pytest.fixture(params=["enterprise", "ultimate"])
-def edition(request):
-    return request.param
 
 
 def state(sim) -> dict:

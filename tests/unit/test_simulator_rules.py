@@ -8,20 +8,11 @@ import pytest
 
 from tests.simulator_calls import DEMO, enterprise_call, push_enterprise, push_raw, ultimate_call
 from tests.wdt_samples import raw_line, raw_refund, raw_trade
-from wdtpanel.simulator import create_simulator_app
 from wdtpanel.wdt.payloads import enterprise_refund, enterprise_trade, ultimate_refund_rows, ultimate_trade
 
 RATE_LIMIT = "超过每分钟最大调用频率限制"
 
 
-@pytest.fixture
-def sim():
-    return create_simulator_app().test_client()
-
-
-@pytest.fixture(params=["enterprise", "ultimate"])
-def edition(request):
-    return request.param
 
 
 def state(sim) -> dict:

@@ -10,7 +10,7 @@ import pytest
 import requests
 import responses
 
-from tests.wdt_samples import goods_line, raw_line, raw_trade
+from tests.wdt_samples import TRADE_PUSH, URLS, goods_line, raw_line, raw_trade
 from wdtpanel.reasons import render
 from wdtpanel.wdt import (
     EDITION_ENTERPRISE, EDITION_ULTIMATE, LogisticsAck, RawRefund, RawTrade, RawTradeLine, WdtAccount, WdtClient,
@@ -20,15 +20,8 @@ from wdtpanel.wdt.signing import enterprise_sign, ultimate_sign
 
 CLOCK = 1700000000.0
 SECRET = "topsecret:pepper"
-URLS = {EDITION_ENTERPRISE: "https://wdt.test/openapi2/", EDITION_ULTIMATE: "https://wdt.test/openapi"}
-TRADE_PUSH = {EDITION_ENTERPRISE: URLS[EDITION_ENTERPRISE] + "trade_push.php", EDITION_ULTIMATE: URLS[EDITION_ULTIMATE]}
 BOTH = pytest.mark.parametrize("edition", [EDITION_ENTERPRISE, EDITION_ULTIMATE])
 
-
-@pytest.fixture
-def wdt():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 def make_client(edition: str, **options) -> WdtClient:

@@ -5,22 +5,14 @@ import json
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-import responses
 
-from tests.wdt_samples import raw_trade
+from tests.wdt_samples import TRADE_PUSH, URLS, raw_trade
 from wdtpanel.wdt import EDITION_ENTERPRISE, EDITION_ULTIMATE, WdtAccount, WdtClient, WdtTransientError
 from wdtpanel.wdt.editions import RATE_LIMIT_ANSWERS
 from wdtpanel.wdt.wire import RATE_LIMIT_BACKOFF
 
-URLS = {EDITION_ENTERPRISE: "https://wdt.test/openapi2/", EDITION_ULTIMATE: "https://wdt.test/openapi"}
-TRADE_PUSH = {EDITION_ENTERPRISE: URLS[EDITION_ENTERPRISE] + "trade_push.php", EDITION_ULTIMATE: URLS[EDITION_ULTIMATE]}
 BOTH = pytest.mark.parametrize("edition", [EDITION_ENTERPRISE, EDITION_ULTIMATE])
 
-
-@pytest.fixture
-def wdt():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 class Recorder:

@@ -8,18 +8,13 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import responses
 
+from tests.wdt_samples import URLS
 from wdtpanel.wdt import (
     EDITION_ENTERPRISE, EDITION_ULTIMATE, StockAck, WdtAccount, WdtClient, WdtPermanentError, WdtTransientError,
     WdtUnsupported, editions,
 )
 
-URLS = {EDITION_ENTERPRISE: "https://wdt.test/openapi2/", EDITION_ULTIMATE: "https://wdt.test/openapi"}
 
-
-@pytest.fixture
-def wdt():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 def client(edition: str) -> WdtClient:
