@@ -193,6 +193,10 @@ class UltimateWire(Wire):
 
     edition = EDITION_ULTIMATE
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shop_ids: dict[str, str] = {}
+
     def send(self, method: str, args: list, page_size: int | None = None, page_no: int = 0, **context: str) -> dict:
         secret, salt = split_ultimate_secret(self.account.appsecret)
         body = compact_json(args)
@@ -299,10 +303,13 @@ class UltimateWire(Wire):
         return results
 
     def shop_id(self, shop_no: str) -> str:
-        shop = next((row for row in self.shops(shop_no) if id_text(row.get("shop_no")) == shop_no), None)
-        if shop is None:
-            raise wdt_error("unknown_shop", shop_no=shop_no)
-        return id_text(shop.get("shop_id"))
+        """WDT's id of a shop (stock rows name shops by id), asked once per wire."""
+        if shop_no not in self.shop_ids:
+            shop = next((row for row in self.shops(shop_no) if id_text(row.get("shop_no")) == shop_no), None)
+            if shop is None:
+                raise wdt_error("unknown_shop", shop_no=shop_no)
+            self.shop_ids[shop_no] = id_text(shop.get("shop_id"))
+        return self.shop_ids[shop_no]
 
 
 def _errors_by_id(ids: list[str], texts: list[str]) -> dict[str, str | None]:
