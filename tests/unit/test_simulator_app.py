@@ -160,3 +160,18 @@ def test_hostile_ultimate_calls_get_a_refusal_not_a_crash(sim, method, args):
     answer = ultimate_call(sim, method, args)
     assert answer["status"] != 0 and answer["message"]
     assert sim.get("/_sim/state").get_json()["trades"] == []
+
+
+def test_the_command_line_sets_the_quota(monkeypatch):
+    from wdtpanel.simulator import __main__ as cli
+
+    made = {}
+
+    def fake_app(account, **options):
+        made.update(options, account=account)
+        return type("App", (), {"run": lambda self, *args, **kwargs: None})()
+    monkeypatch.setattr(cli, "create_simulator_app", fake_app)
+    cli.main(["--calls-per-minute", "60", "--shop-no", "shopX"])
+    assert made["calls_per_minute"] == 60 and made["account"].shop_no == "shopX"
+    quota = create_simulator_app(calls_per_minute=60).test_client().get("/_sim/quota").get_json()
+    assert quota["calls_per_minute"] == 60

@@ -17,7 +17,7 @@ from ..wdt.editions import (
 from ..wdt.fields import (
     ENTERPRISE_GOODS, ENTERPRISE_LOGISTICS_ACK, ENTERPRISE_LOGISTICS_QUERY, ENTERPRISE_RAW_TRADE_QUERY,
     ENTERPRISE_STOCK_ACK, ENTERPRISE_STOCK_QUERY, ENTERPRISE_TRADE_PUSH, ULTIMATE_GOODS, ULTIMATE_LOGISTICS_ACK,
-    ULTIMATE_RAW_TRADE_SEARCH, ULTIMATE_STOCK_SYNC_INFO, ULTIMATE_STOCK_WAIT_LIST, Record,
+    ULTIMATE_LOGISTICS_QUERY, ULTIMATE_RAW_TRADE_SEARCH, ULTIMATE_STOCK_SYNC_INFO, ULTIMATE_STOCK_WAIT_LIST, Record,
 )
 from ..wdt.payloads import OWN_PLATFORM_ID, decimal_of, money
 from ..wdt.signing import ULTIMATE_EPOCH, enterprise_sign, split_ultimate_secret, ultimate_sign
@@ -350,7 +350,7 @@ def _ultimate_push_trades(args: list) -> dict:
 
 
 def _ultimate_sync_query(args: list) -> dict:
-    params = _param(args)
+    params = _checked(ULTIMATE_LOGISTICS_QUERY, _param(args), EDITION_ULTIMATE)
     size, offset = _pager()
     records = simulator().pending_sync(params.get("shop_no", ""), size, offset) if params.get("is_own_platform") else []
     data = [{
