@@ -16,6 +16,8 @@ from wdtpanel.wdt import (
     EDITION_ENTERPRISE, EDITION_ULTIMATE, LogisticsAck, RawRefund, RawTrade, RawTradeLine, WdtAccount, WdtClient,
     WdtError, WdtPermanentError, WdtTransientError, base_url_for,
 )
+from wdtpanel.simulator.rules import WORDING
+from wdtpanel.wdt.errors import classify
 from wdtpanel.wdt.signing import enterprise_sign, ultimate_sign
 
 CLOCK = 1700000000.0
@@ -468,3 +470,22 @@ def test_naive_datetimes_are_refused(wdt, enterprise):
     with pytest.raises(ValueError):
         enterprise.push_trades("mall01", [trade(trade_time=datetime.now() - timedelta(hours=1))])
     assert not wdt.calls
+
+
+@pytest.mark.parametrize(("edition", "message", "code"), [
+    *[(edition, template.format(name="receiver_mobile", limit=40, value="x"), "field_refused")
+      for edition, words in WORDING.items() for template in words.values()],
+    ("ultimate", "收件人手机必须为11位手机号码,原始单号为：T1", "field_refused"),
+    ("ultimate", "电话号码不能包含*,原始单号为：T1", "field_refused"),
+    ("ultimate", "goods_count 与子单数量之和不符,原始单号为：T1", "field_refused"),
+    ("ultimate", "数量不合法,原始单号为：T1", "field_refused"),
+    ("enterprise", "子订单L1退款状态与子订单状态不一致,原始单号为：T1", "field_refused"),
+    ("enterprise", "goods_no和spec_no不能同时为空,原始单号为：T1", "field_refused"),
+    ("enterprise", "已付金额不正确 paid,原始单号为：T1", "amounts_inconsistent"),
+    ("enterprise", "货到付款订单COD金额不能为0,原始单号为：T1", "amounts_inconsistent"),
+    ("enterprise", "推送订单信息错误，错误内容：售后单关联的原始单不存在", "refund_rejected"),
+    ("enterprise", "buyer_nick 名字不能只用一个，不同客户必须用不同的名字", "batch_too_large"),
+    ("enterprise", "订单货品数量或价格不一致,原始单号为：T1,子订单号为：L1", "line_changed"),
+])
+def test_the_simulators_refusals_are_recognised(edition, message, code):
+    assert classify(edition, "100", message) == code
