@@ -65,6 +65,7 @@ def _test_config(database_url: str, redis_url: str) -> dict:
         "EMBED_SECRET": "test-embed-secret",
         "SERVER_NAME": None,
         "PUSH_RETRY_INTERVALS": [0, 0, 0],  # retried at once within a burst worker
+        "WDT_CALLS_PER_MINUTE": 60_000,  # pacing is tested on its own
         "WEBHOOK_RETRY_INTERVALS": [0, 0],
         "WDT_READ_TIMEOUT": 3.0,
     }

@@ -10,6 +10,7 @@ from rq import Retry, get_current_job
 
 from redis.exceptions import LockError
 
+from .columns import utcnow
 from .extensions import db, job_queue, redis_connection
 from . import webhooks
 from .pulls import shipping
@@ -88,13 +89,16 @@ def push_orders(merchant_id: int, order_ids: list[int]) -> dict:
         enqueue_deliveries(summary.deliveries)
         if summary.changed:
             request_dispatch(merchant_id)
-        return {"pushed": len(summary.pushed), "abnormal": len(summary.abnormal), "skipped": len(summary.skipped),
+        return {"pushed": len(summary.pushed), "abnormal": len(summary.abnormal),
+                "unconfirmed": len(summary.unconfirmed), "skipped": len(summary.skipped),
                 "changed": len(summary.changed)}
 
 
 def sweep_pending() -> int:
     """rq cron: re-queue pending orders whose job was lost (worker killed, Redis flushed)."""
     with app_context():
+        pipeline.recheck_unconfirmed(utcnow())
+        db.session.commit()
         queued = sum(enqueue_pushes(merchant_id, only_lost=True) for merchant_id in pipeline.lost_pending_merchants())
         if queued:
             log.info("sweeper re-queued %d pending orders", queued)

@@ -1,6 +1,9 @@
 """The merchant's WDT configuration: load, save (with audit), what the page may show of it, and its WDT client."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -10,8 +13,11 @@ from . import audit
 from .columns import utcnow
 from .extensions import db
 from .models import LogisticsMapping, Merchant, User, WdtConfig
+from .extensions import redis_connection
+from .pacing import Pacer, PacingExceeded
 from .security import decrypt_secret, encrypt_secret, mask_secret
 from .wdt import ConnectionReport, WdtAccount, WdtClient, base_url_for
+from .wdt.errors import wdt_error
 
 # Fields copied as they are from the form; the secret and the mapping have rules of their own.
 PLAIN_FIELDS = ("edition", "environment", "custom_base_url", "sid", "appkey", "shop_no", "warehouse_no", "enabled")
@@ -110,9 +116,9 @@ def _apply_logistics(config: WdtConfig, merchant_id: int, choices: list[Logistic
         config.logistics.remove(dropped)
 
 
-def make_client(account: WdtAccount) -> WdtClient:
+def make_client(account: WdtAccount, before_call: Callable[[str], None] | None = None) -> WdtClient:
     return WdtClient(account, connect_timeout=current_app.config["WDT_CONNECT_TIMEOUT"],
-                     read_timeout=current_app.config["WDT_READ_TIMEOUT"])
+                     read_timeout=current_app.config["WDT_READ_TIMEOUT"], before_call=before_call)
 
 
 def check_connection(config: WdtConfig | None, data: ConfigInput) -> ConnectionReport:
@@ -125,6 +131,35 @@ def check_connection(config: WdtConfig | None, data: ConfigInput) -> ConnectionR
 
 
 _clients: dict[int, tuple[object, WdtClient]] = {}
+_heartbeats: ContextVar[tuple[Callable[[], None], ...]] = ContextVar("wdt_call_heartbeats", default=())
+
+
+@contextmanager
+def heartbeat_while_calling(renew: Callable[[], None]) -> Iterator[None]:
+    """Run `renew` before every WDT call made inside the block (a push renews its claim lease so)."""
+    token = _heartbeats.set(_heartbeats.get() + (renew,))
+    try:
+        yield
+    finally:
+        _heartbeats.reset(token)
+
+
+def pacer_for(config: WdtConfig) -> Pacer:
+    settings = current_app.config
+    return Pacer(redis_connection(), f"wdtpanel:pace:{config.merchant_id}:{config.edition}",
+                 settings["WDT_CALLS_PER_MINUTE"], settings["WDT_CALLS_BURST"], settings["WDT_PACING_MAX_WAIT"])
+
+
+def _before_call(pacer: Pacer) -> Callable[[str], None]:
+    def before_call(method: str) -> None:
+        for renew in _heartbeats.get():
+            renew()
+        try:
+            pacer.wait_for_slot()
+        except PacingExceeded:
+            raise wdt_error("rate_limited", wdt_message=f"paced locally before {method}") from None
+
+    return before_call
 
 
 def account_for(config: WdtConfig) -> WdtAccount:
@@ -139,6 +174,6 @@ def client_for(config: WdtConfig) -> WdtClient:
     """Reused while the config is unchanged, so calls of one merchant share a connection pool."""
     cached = _clients.get(config.merchant_id)
     if cached is None or cached[0] != config.updated_at:
-        cached = (config.updated_at, make_client(account_for(config)))
+        cached = (config.updated_at, make_client(account_for(config), _before_call(pacer_for(config))))
         _clients[config.merchant_id] = cached
     return cached[1]

@@ -75,6 +75,10 @@ class Settings:
         self.WDT_READ_TIMEOUT = float(env.get("WDT_READ_TIMEOUT", "30"))
         # Seconds between tries of a push that failed for a transient reason (network, 5xx, rate limit).
         self.PUSH_RETRY_INTERVALS = [int(x) for x in env.get("WDTPANEL_PUSH_RETRY_INTERVALS", "30,120,600,1800").split(",")]
+        # Calls to WDT per merchant: a token bucket shared by all workers, below WDT's unpublished per-minute quota.
+        self.WDT_CALLS_PER_MINUTE = float(env.get("WDT_CALLS_PER_MINUTE", "50"))
+        self.WDT_CALLS_BURST = int(env.get("WDT_CALLS_BURST", "10"))
+        self.WDT_PACING_MAX_WAIT = float(env.get("WDT_PACING_MAX_WAIT", "10"))
         # Orders per WDT push call; unset = the edition's limit (50 enterprise, 100 ultimate).
         self.WDT_PUSH_BATCH_SIZE = int(env["WDT_PUSH_BATCH_SIZE"]) if env.get("WDT_PUSH_BATCH_SIZE") else None
         # Webhooks to the mall: (connect, read) timeouts and the delays between tries (the last one repeats).

@@ -8,7 +8,7 @@ from typing import TypeVar
 import requests
 
 from .editions import BATCH_LIMITS
-from .errors import WdtError, wdt_error
+from .errors import WdtError, WdtUnsupported, wdt_error
 from .payloads import (
     OWN_PLATFORM_ID, CheckItem, ConnectionReport, LogisticsAck, LogisticsCompany, LogisticsRecord, PlatformGoodsLine,
     RawRefund, RawTrade, flag, id_text, logistics_company,
@@ -23,12 +23,14 @@ class WdtClient:
     """One WDT account, one HTTP session (its connection pool). Use it as a context manager or close() it."""
 
     def __init__(self, account: WdtAccount, *, session: requests.Session | None = None, connect_timeout: float = 5.0,
-                 read_timeout: float = 30.0, clock: Callable[[], float] = time.time):
+                 read_timeout: float = 30.0, clock: Callable[[], float] = time.time,
+                 before_call: Callable[[str], None] | None = None):
         self.account = account
         self.limits = BATCH_LIMITS[account.edition]
         self.session = session or requests.Session()
         self.owns_session = session is None
         self.wire = WIRES[account.edition](account, self.session, (connect_timeout, read_timeout), clock)
+        self.wire.before_call = before_call
 
     def close(self) -> None:
         if self.owns_session:
@@ -44,6 +46,10 @@ class WdtClient:
         """tid -> None (accepted) or why WDT refused that trade. Failures of the call itself are raised."""
         return self._in_batches(trades, self.limits.trades, lambda batch: self.wire.push_trades(shop_no, batch, strict),
                                 lambda trade: trade.tid)
+
+    def find_raw_trades(self, shop_no: str, tids: list[str]) -> dict[str, bool]:
+        """tid -> whether WDT holds the raw trade. Not offered yet in either edition (docs/wdt-protocol.md)."""
+        raise WdtUnsupported(self.account.edition)
 
     def query_logistics_sync(self, shop_no: str, limit: int = MAX_SYNC_LIMIT) -> list[LogisticsRecord]:
         """Shipments waiting to be acknowledged (WDT offers them again until they are)."""

@@ -57,6 +57,10 @@ class WdtError(Exception):
         super().__init__(f"{code}: {render(code, self.params)}")
 
 
+class WdtUnsupported(Exception):
+    """The edition (or the account's plan) offers no such call."""
+
+
 class WdtTransientError(WdtError):
     """Worth retrying later: the network, WDT's servers, its rate limit, the clock."""
 

@@ -35,14 +35,17 @@ class Wire:
     """What both editions share: the HTTP post and the failures below WDT's envelope."""
 
     edition: str
+    before_call: Callable[[str], None] | None = None
 
     def __init__(self, account: WdtAccount, session: requests.Session, timeouts: tuple[float, float],
                  clock: Callable[[], float]):
         self.account, self.session, self.timeouts, self.clock = account, session, timeouts, clock
         self.host = urlsplit(account.base_url).netloc or account.base_url
 
-    def post(self, url: str, **request) -> dict:
+    def post(self, url: str, method: str, **request) -> dict:
         # Failures keep no link to the requests exception: its text holds the URL, and with it the signed query.
+        if self.before_call is not None:
+            self.before_call(method)
         try:
             response = self.session.post(url, timeout=self.timeouts, **request)
         except requests.ReadTimeout:
@@ -85,7 +88,7 @@ class EnterpriseWire(Wire):
             if value not in (None, ""):  # empty params are left out: sign exactly what is sent
                 form[key] = value if isinstance(value, str) else compact_json(value)
         form["sign"] = enterprise_sign(form, self.account.appsecret)
-        answer = self.post(f"{self.account.base_url}{script}.php", data=form)
+        answer = self.post(f"{self.account.base_url}{script}.php", script, data=form)
         self.check(answer.get("code"), answer, context)
         return answer
 
@@ -153,7 +156,7 @@ class UltimateWire(Wire):
         if page_size is not None:
             query.update(page_size=str(page_size), page_no=str(page_no), calc_total="0")
         query["sign"] = ultimate_sign({**query, "body": body}, secret)
-        answer = self.post(self.account.base_url, params=query, data=body.encode("utf-8"),
+        answer = self.post(self.account.base_url, method, params=query, data=body.encode("utf-8"),
                            headers={"Content-Type": "application/json"})
         self.check(answer.get("status", 0), answer, context)  # some methods leave `status` out on success
         return answer
