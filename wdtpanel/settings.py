@@ -7,6 +7,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 INSTANCE_DIR = Path(os.environ.get("WDTPANEL_INSTANCE_DIR", Path(__file__).resolve().parent.parent / "instance"))
+REDIS_URL_FILE = INSTANCE_DIR / "redis_url"  # written by `make run` for the Redis it started
 
 
 def _dev_file_secret(name: str, make) -> str:
@@ -17,6 +18,10 @@ def _dev_file_secret(name: str, make) -> str:
         path.write_text(make())
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _redis_started_by_make_run() -> str | None:
+    return REDIS_URL_FILE.read_text().strip() if REDIS_URL_FILE.exists() else None
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -55,7 +60,7 @@ class Settings:
             database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
         self.SQLALCHEMY_DATABASE_URI = database_url
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-        self.REDIS_URL = env.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+        self.REDIS_URL = env.get("REDIS_URL") or _redis_started_by_make_run() or "redis://127.0.0.1:6379/0"
         self.RQ_QUEUE = env.get("WDTPANEL_RQ_QUEUE", "wdt")
 
         self.TIMEZONE = env.get("WDTPANEL_TIMEZONE", "Asia/Shanghai")
