@@ -76,8 +76,8 @@ class Supervised:
 class Supervisor:
     """Runs named processes, prefixes their output, and restarts any that exits."""
 
-    def __init__(self, commands: dict[str, list[str]], env: dict, out=sys.stdout):
-        self.env, self.out, self.stopping = env, out, False
+    def __init__(self, commands: dict[str, list[str]], env: dict, out=sys.stdout, cwd: Path | None = None):
+        self.env, self.out, self.cwd, self.stopping = env, out, cwd, False
         self.children = [Supervised(name, command) for name, command in commands.items()]
         self.width = max(len(name) for name in commands)
         self.print_lock = threading.Lock()
@@ -88,7 +88,7 @@ class Supervisor:
             self.out.flush()
 
     def start(self, child: Supervised) -> None:
-        child.process = subprocess.Popen(child.command, env=self.env, stdout=subprocess.PIPE,
+        child.process = subprocess.Popen(child.command, env=self.env, cwd=self.cwd, stdout=subprocess.PIPE,
                                          stderr=subprocess.STDOUT, text=True, bufsize=1, start_new_session=True)
         child.started_at, child.restart_at = time.monotonic(), None
         self.say(child.name, f"started (pid {child.process.pid})")

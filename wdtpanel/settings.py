@@ -84,6 +84,8 @@ class Settings:
         self.WDT_CALLS_PER_MINUTE = float(env.get("WDT_CALLS_PER_MINUTE", "50"))
         self.WDT_CALLS_BURST = int(env.get("WDT_CALLS_BURST", "10"))
         self.WDT_PACING_MAX_WAIT = float(env.get("WDT_PACING_MAX_WAIT", "10"))
+        # An order whose push got no answer, where WDT could not be asked, is pushed again after this long.
+        self.UNCONFIRMED_RECHECK_SECONDS = int(env.get("WDTPANEL_UNCONFIRMED_RECHECK_SECONDS", "600"))
         # Orders per WDT push call; unset = the edition's limit (50 enterprise, 100 ultimate).
         self.WDT_PUSH_BATCH_SIZE = int(env["WDT_PUSH_BATCH_SIZE"]) if env.get("WDT_PUSH_BATCH_SIZE") else None
         # Webhooks to the mall: (connect, read) timeouts and the delays between tries (the last one repeats).

@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=50)  # covers one WDT call (connect 5 s + read 30 s) and a pacing wait (10 s)
 LOST_AFTER = timedelta(seconds=90)  # a queued order no worker claimed for this long lost its job
-UNCONFIRMED_RECHECK = timedelta(minutes=10)  # an unconfirmed order is pushed again (idempotent by tid) this often
 RATE_LIMIT_BACK_OFF = 60  # seconds without calls after WDT says we call too often
 # Failures after which the trade may have landed in WDT although no answer came back.
 ANSWER_LOST = ("timeout", "http_5xx", "bad_response", "network")
@@ -112,8 +111,8 @@ def plan_batches(merchant_id: int, order_ids: list[int] | None = None, *, only_l
 def recheck_unconfirmed(now: datetime) -> int:
     """Unconfirmed orders go back to pending after a while: the next push settles whether WDT has them."""
     return db.session.execute(
-        update(Order).where(Order.sync_state == OrderState.UNCONFIRMED,
-                            Order.last_attempt_at < now - UNCONFIRMED_RECHECK)
+        update(Order).where(Order.sync_state == OrderState.UNCONFIRMED, Order.last_attempt_at < now - timedelta(
+            seconds=current_app.config["UNCONFIRMED_RECHECK_SECONDS"]))
         .values(sync_state=OrderState.PENDING, retry_count=0, next_attempt_at=None, enqueued_at=None)
         .execution_options(synchronize_session=False)).rowcount
 
