@@ -3,6 +3,7 @@ WDT simulator, each restarted when it dies (as a production process manager woul
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -140,6 +141,10 @@ def main() -> None:
     env = dict(os.environ)
     env["PATH"] = f"{BIN}:{env.get('PATH', '')}"
     env.setdefault("WDT_SIMULATOR_URL", f"http://127.0.0.1:{SIMULATOR_PORT}")
+    metrics_dir = INSTANCE_DIR / "metrics"  # web and workers count into one place; /metrics sums it
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(metrics_dir))
     redis = None
     if not env.get("REDIS_URL"):
         redis = start_bundled_redis(DEV_REDIS_PORT, INSTANCE_DIR / "redis")

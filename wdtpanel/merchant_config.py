@@ -14,6 +14,7 @@ from .columns import utcnow
 from .extensions import db
 from .models import LogisticsMapping, Merchant, User, WdtConfig
 from .extensions import redis_connection
+from .metrics import time_wdt_calls
 from .pacing import Pacer, PacingExceeded
 from .security import decrypt_secret, encrypt_secret, mask_secret
 from .outbound import UnsafeUrl, check_public_url
@@ -125,8 +126,10 @@ def _apply_logistics(config: WdtConfig, merchant_id: int, choices: list[Logistic
 
 
 def make_client(account: WdtAccount, before_call: Callable[[str], None] | None = None) -> WdtClient:
-    return WdtClient(account, connect_timeout=current_app.config["WDT_CONNECT_TIMEOUT"],
-                     read_timeout=current_app.config["WDT_READ_TIMEOUT"], before_call=before_call)
+    client = WdtClient(account, connect_timeout=current_app.config["WDT_CONNECT_TIMEOUT"],
+                       read_timeout=current_app.config["WDT_READ_TIMEOUT"], before_call=before_call)
+    time_wdt_calls(client.session, account.edition)
+    return client
 
 
 def _check_addresses(data: ConfigInput) -> None:

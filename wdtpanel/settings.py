@@ -97,5 +97,7 @@ class Settings:
         self.SWEEP_INTERVAL_SECONDS = int(env.get("WDTPANEL_SWEEP_SECONDS", "60"))
         # Outbound addresses (custom WDT URL, mall callback) may point at loopback/private hosts only in development.
         self.ALLOW_PRIVATE_URLS = _bool("WDTPANEL_ALLOW_PRIVATE_URLS", not production)
+        # Bearer token for /metrics (Prometheus); unset: /metrics answers 404.
+        self.METRICS_TOKEN = env.get("WDTPANEL_METRICS_TOKEN", "")
         # Base URL the demo merchant and the simulator use in development.
         self.WDT_SIMULATOR_URL = env.get("WDT_SIMULATOR_URL", "http://127.0.0.1:8765")

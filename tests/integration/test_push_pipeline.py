@@ -309,3 +309,14 @@ def test_an_order_that_cannot_be_encoded_does_not_hold_back_its_batch(connected,
     stored = order(connected, "B2")
     assert (stored.sync_state, stored.sync_reason) == ("abnormal", "internal_error")
     assert all(order(connected, f"B{n}").sync_state == "pushed" for n in (0, 1, 3, 4))
+
+
+def test_push_outcomes_and_wdt_latency_are_counted(connected, wdt_simulator, edition):
+    from prometheus_client import REGISTRY, generate_latest
+
+    connected.post("/api/v1/orders", fresh_order())
+    run_worker()
+    text = generate_latest(REGISTRY).decode()
+    method = "trade_push" if edition == "enterprise" else "sales.RawTrade.pushSelf2"
+    assert f'wdtpanel_wdt_call_seconds_count{{edition="{edition}",method="{method}"}}' in text
+    assert 'wdtpanel_push_outcomes_total{outcome="pushed",reason=""}' in text

@@ -15,6 +15,7 @@ from ..columns import utcnow
 from ..extensions import db
 from ..locks import exclusive
 from ..merchant_config import client_for, load_config
+from ..metrics import count_pull
 from ..models import PullIssue, SyncStatus, WdtConfig
 from ..states import PullKind
 from ..wdt import WdtClient, WdtError
@@ -101,10 +102,12 @@ def run_pull(source: PullSource, merchant_id: int) -> PullSummary:
             status.wdt_reachable = not error.transient
             status.last_error_reason, status.last_error_params, status.last_error_at = error.code, error.params, utcnow()
             db.session.commit()
+            count_pull(source.kind, summary.applied, summary.failed)
             return summary
         status = _status(merchant_id, source.kind)
         status.last_success_at, status.wdt_reachable = utcnow(), True
         db.session.commit()
+    count_pull(source.kind, summary.applied, summary.failed)
     return summary
 
 

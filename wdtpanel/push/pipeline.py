@@ -19,6 +19,7 @@ from .. import webhooks
 from ..columns import utcnow
 from ..extensions import db
 from ..merchant_config import client_for, heartbeat_while_calling, load_config, pacer_for
+from ..metrics import count_push
 from ..models import Order, PushAttempt, WdtConfig
 from ..reasons import render
 from ..states import AttemptOutcome, OrderState
@@ -331,6 +332,7 @@ def _record(item: Claimed, token: str, outcome: AttemptOutcome, problem: Problem
           .execution_options(synchronize_session=False))
         summary.changed.append(order.id)
         return
+    count_push(outcome, problem.reason if problem else None)
     if outcome == AttemptOutcome.ABNORMAL:
         assert problem is not None
         delivery = webhooks.queue_event(order.merchant_id, webhooks.EVENT_ABNORMAL, {
