@@ -112,6 +112,8 @@ NOTICES: dict[str, str] = {
     "shop_ok": N_("店铺 %(shop_name)s（%(shop_no)s）存在，平台为自有平台。"),
     "warehouse_ok": N_("仓库 %(warehouse_name)s（%(warehouse_no)s）存在。"),
     "not_checked": N_("未检查：请先解决接口账号一项的问题。"),
+    "appsecret_required": N_("请填写 appsecret。"),
+    "url_not_public": N_("地址 %(host)s 指向本机或内网，不允许使用：请填写公网地址。"),
 }
 
 

@@ -8,7 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from ..models import Order, OrderLine
 from ..states import RefundKind
-from ..wdt import RawRefund, RawTrade, RawTradeLine
+from ..wdt import EDITION_ENTERPRISE, RawRefund, RawTrade, RawTradeLine
+from ..wdt.payloads import compact_json, enterprise_trade, ultimate_trade
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -108,6 +109,12 @@ def to_raw_trade(order: Order) -> RawTrade:
         post_amount=order.post_amount, cod_amount=ZERO, ext_cod_fee=ZERO, other_amount=ZERO, paid=order.paid_amount,
         logistics_type=-1, refund_status=trade_refund_status(order), lines=lines,
     )
+
+
+def encodable(edition: str, trade: RawTrade) -> None:
+    """Raise if the trade cannot be put on the wire (a time beyond what WDT's format holds, ...), so one bad order
+    is found before it spoils its batch's call."""
+    compact_json(enterprise_trade(trade) if edition == EDITION_ENTERPRISE else ultimate_trade(trade))
 
 
 def refunds_to_push(order: Order, now: datetime) -> list[tuple[OrderLine, RawRefund]]:
