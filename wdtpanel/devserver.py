@@ -85,6 +85,8 @@ class Supervisor:
 
     def say(self, name: str, line: str) -> None:
         with self.print_lock:
+            if self.out.closed:  # the last lines of a process that outlived its stop
+                return
             self.out.write(f"{name.ljust(self.width)} | {line.rstrip()}\n")
             self.out.flush()
 

@@ -179,12 +179,16 @@ def pacer_for(config: WdtConfig) -> Pacer:
 
 def _before_call(pacer: Pacer) -> Callable[[str], None]:
     def before_call(method: str) -> None:
-        for renew in _heartbeats.get():
+        renewals = _heartbeats.get()
+        for renew in renewals:
             renew()
         try:
-            pacer.wait_for_slot()
+            waited = pacer.wait_for_slot()
         except PacingExceeded:
             raise wdt_error("rate_limited", wdt_message=f"paced locally before {method}") from None
+        if waited:  # the lease must cover the call itself too
+            for renew in renewals:
+                renew()
 
     return before_call
 

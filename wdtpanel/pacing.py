@@ -46,17 +46,19 @@ class Pacer:
         self.rate, self.burst, self.max_wait = per_minute / 60.0, burst, max_wait
         self.take = redis.register_script(TAKE)
 
-    def wait_for_slot(self) -> None:
-        """Block until a call may go out; raise PacingExceeded when that is further off than max_wait."""
+    def wait_for_slot(self) -> float:
+        """Block until a call may go out (returns the seconds waited); raise PacingExceeded when that is further off
+        than max_wait."""
         try:
             wait_ms = int(self.take(keys=[self.key], args=[self.rate, self.burst, int(self.max_wait * 1000)]))
         except RedisError:  # without Redis nothing is shared; the call goes out and WDT's answer decides
             log.warning("pacing unavailable (Redis down): calling WDT unpaced")
-            return
+            return 0.0
         if wait_ms < 0:
             raise PacingExceeded(self.key)
         if wait_ms:
             self.sleep(wait_ms / 1000)
+        return wait_ms / 1000
 
     def back_off(self, seconds: float) -> None:
         """WDT said we call too often: no slot for anyone for about `seconds`."""

@@ -83,7 +83,8 @@ class Settings:
         # Calls to WDT per merchant: a token bucket shared by all workers, below WDT's unpublished per-minute quota.
         self.WDT_CALLS_PER_MINUTE = float(env.get("WDT_CALLS_PER_MINUTE", "50"))
         self.WDT_CALLS_BURST = int(env.get("WDT_CALLS_BURST", "10"))
-        self.WDT_PACING_MAX_WAIT = float(env.get("WDT_PACING_MAX_WAIT", "10"))
+        # Longest wait for a call slot (below the 50 s claim lease, which is renewed before and after the wait).
+        self.WDT_PACING_MAX_WAIT = min(float(env.get("WDT_PACING_MAX_WAIT", "30")), 45.0)
         # An order whose push got no answer, where WDT could not be asked, is pushed again after this long.
         self.UNCONFIRMED_RECHECK_SECONDS = int(env.get("WDTPANEL_UNCONFIRMED_RECHECK_SECONDS", "600"))
         # Orders per WDT push call; unset = the edition's limit (50 enterprise, 100 ultimate).

@@ -159,3 +159,16 @@ def test_mall_clock_four_minutes_off_is_accepted_and_further_is_refused(stack, m
     assert refused.status_code == 401 and "X-Timestamp" in refused.json()["message"]
     assert_settled(stack, mall_receiver, ["C1", "C2"])
     assert "C3" not in orders_of(stack)
+
+
+@pytest.mark.parametrize("stack", [{"settings": {"WDT_CALLS_PER_MINUTE": "50"}}], indirect=True)
+def test_600_orders_under_a_quota_of_60_calls_a_minute_are_paced_not_refused(stack, mall, mall_receiver):
+    stack.simulator("/_sim/quota", {"calls_per_minute": 60})
+    order_nos = [f"Q{n}" for n in range(600)]
+    started = time.monotonic()
+    for number, order_no in enumerate(order_nos):  # ten a second for a minute, as a busy mall sends them
+        assert mall.post("/api/v1/orders", new_order(order_no)).status_code == 201
+        time.sleep(max(0.0, started + number / 10 - time.monotonic()))
+    assert_settled(stack, mall_receiver, order_nos)
+    assert {state for state, _ in orders_of(stack).values()} == {"pushed"}
+    assert stack.http.get(f"{stack.simulator_url}/_sim/quota", timeout=10).json()["refused"] == 0

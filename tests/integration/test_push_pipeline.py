@@ -135,15 +135,46 @@ def test_transient_failure_is_retried_then_succeeds(connected, wdt_simulator):
     assert sim_trade(wdt_simulator, "M1001")["push_count"] == 1
 
 
-def test_5xx_until_the_last_try_is_checked_with_wdt_before_abnormal(connected, wdt_simulator):
-    wdt_simulator.fail_next("5xx", 10)
+def test_5xx_until_the_last_try_is_checked_with_wdt_before_abnormal(connected, wdt_simulator, edition):
+    wdt_simulator.fail_next("5xx", 4)  # every try of the push; the question afterwards is answered
     connected.post("/api/v1/orders", fresh_order())
     run_worker()
     stored = order(connected)
-    # no answer, and WDT could not be asked whether the trade landed: unconfirmed, not abnormal
-    assert stored.sync_state == "unconfirmed" and stored.sync_params == {"detail": "http_5xx"}
     assert stored.push_attempts == 4  # the first try and three retries
+    if edition == "ultimate":  # WDT says it has no such trade: a real failure
+        assert (stored.sync_state, stored.sync_reason) == ("abnormal", "http_5xx")
+    else:  # enterprise offers no raw-trade query: unconfirmed, not abnormal, and no abnormal webhook
+        assert stored.sync_state == "unconfirmed" and stored.sync_params == {"detail": "http_5xx"}
+        assert db.session.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
+
+
+@pytest.mark.parametrize("fault", ["timeout_after_store", "5xx_after_store"])
+def test_answer_lost_after_wdt_stored_the_trade_is_never_abnormal(connected, wdt_simulator, edition, fault):
+    wdt_simulator.fail_next(fault, 4)
+    connected.post("/api/v1/orders", fresh_order())
+    run_worker()
+    stored = order(connected)
+    assert sim_trade(wdt_simulator, "M1001") is not None
+    expected = "pushed" if edition == "ultimate" else "unconfirmed"  # asked WDT / could not ask
+    assert stored.sync_state == expected and stored.sync_state != "abnormal"
     assert db.session.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
+    if edition == "ultimate":
+        assert stored.pushed_version == 1
+
+
+@pytest.mark.parametrize("edition", ["enterprise"], indirect=True)  # ultimate asks WDT at once (test above)
+def test_unconfirmed_order_is_pushed_again_and_settled(connected, wdt_simulator):
+    wdt_simulator.fail_next("timeout_after_store", 4)
+    connected.post("/api/v1/orders", fresh_order())
+    run_worker()
+    stored = order(connected)
+    assert stored.sync_state == "unconfirmed"
+    stored.last_attempt_at = NOW - timedelta(hours=1)
+    db.session.commit()
+    sweep_pending()  # the recheck: the same trade again, idempotent by tid
+    run_worker()
+    stored = order(connected)
+    assert stored.sync_state == "pushed" and sim_trade(wdt_simulator, "M1001")["push_count"] == 5
 
 
 def test_historical_order_is_never_pushed(connected, wdt_simulator):

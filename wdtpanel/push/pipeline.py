@@ -29,7 +29,7 @@ from .trade_mapping import encodable, redacted, refunds_to_push, to_raw_trade
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=50)  # covers one WDT call (connect 5 s + read 30 s) and a pacing wait (10 s)
+LEASE = timedelta(seconds=50)  # renewed before a pacing wait (≤ 45 s) and before each call (connect 5 s + read 30 s)
 LOST_AFTER = timedelta(seconds=90)  # a queued order no worker claimed for this long lost its job
 RATE_LIMIT_BACK_OFF = 60  # seconds without calls after WDT says we call too often
 # Failures after which the trade may have landed in WDT although no answer came back.

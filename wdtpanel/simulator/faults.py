@@ -83,6 +83,7 @@ class Quota:
         with self.lock:
             self.calls_per_minute = calls_per_minute
             self.calls: dict[str, deque[float]] = {}
+            self.refused = 0
             return self.describe()
 
     def reset(self) -> dict:
@@ -98,10 +99,11 @@ class Quota:
             while window and window[0] <= moment - QUOTA_WINDOW_S:
                 window.popleft()
             if len(window) >= self.calls_per_minute:
+                self.refused += 1
                 return False
             window.append(moment)
             return True
 
     def describe(self) -> dict:
-        return {"calls_per_minute": self.calls_per_minute,
+        return {"calls_per_minute": self.calls_per_minute, "refused": self.refused,
                 "calls_in_window": {account: len(calls) for account, calls in self.calls.items()}}
