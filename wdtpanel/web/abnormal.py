@@ -126,7 +126,7 @@ def bulk_repush():
         abort(400)
     by_filter = request.form.get("scope") == "filter"
     if by_filter:
-        _, filters = _filters(request.form)  # the filter form's fields, sent along with the button
+        filters = _filters(request.form)[1]  # the filter form's fields, sent along with the button
         order_ids = abnormal.matching_ids(g.user.merchant_id, filters, _zone())
     else:
         order_ids = _ids(request.form.getlist("order_ids"))
