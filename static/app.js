@@ -68,6 +68,7 @@ document.addEventListener("htmx:beforeRequest", (e) => {
 });
 document.addEventListener("click", (e) => {
   if (e.target.matches(".error-banner .reload")) { e.preventDefault(); location.reload(); }
+  if (e.target.matches(".error-banner .close")) e.target.closest(".error-banner").remove();
 });
 
 // --- Confirmations with a question the server wrote (data-confirm-*) ------------------------------------
