@@ -14,7 +14,7 @@ from .accounts import create_user, find_merchant
 from .columns import utcnow
 from .extensions import db
 from .ingest import goods as goods_ingest
-from .merchant_config import ConfigInput, load_config, save_config
+from .merchant_config import ConfigInput, LogisticsChoice, load_config, save_config
 from .models import Goods, Merchant
 from .security import decrypt_secret, encrypt_secret, make_embed_token
 
@@ -23,6 +23,8 @@ DEMO_USER, DEMO_PASSWORD = "admin", "demo1234"
 # The simulator's demo account (README); the simulator accepts exactly these.
 DEMO_WDT = {"sid": "wdtdemo", "appkey": "demo_app", "appsecret": "demosecret:demosalt",
             "shop_no": "mall01", "warehouse_no": "wh01"}
+# Carriers the demo ships with: WDT's code (the simulator knows it), its name, the mall's carrier code.
+DEMO_CARRIERS = [("ZTO", "中通快递", "zhongtong"), ("SF", "顺丰速运", "shunfeng")]
 # The demo's goods: the simulator knows DEMO-0001 … DEMO-0200. One spec lacks its code and one code is unknown
 # to WDT, so the goods page and 异常订单 have something to show.
 DEMO_GOODS = [
@@ -65,7 +67,8 @@ def load_demo() -> Merchant:
     if config is None or not config.enabled:
         config = save_config(merchant.id, None, ConfigInput(
             edition="enterprise", environment="custom", custom_base_url=current_app.config["WDT_SIMULATOR_URL"],
-            enabled=True, **DEMO_WDT))
+            enabled=True, logistics=[LogisticsChoice(code, name, mall_code) for code, name, mall_code in DEMO_CARRIERS],
+            known_logistics=[{"code": code, "name": name} for code, name, _ in DEMO_CARRIERS], **DEMO_WDT))
         config.enabled_at = utcnow() - timedelta(days=1)
     if db.session.scalar(select(Goods.id).where(Goods.merchant_id == merchant.id).limit(1)) is None:
         now = utcnow().isoformat()
