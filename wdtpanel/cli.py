@@ -78,6 +78,13 @@ def load_demo() -> Merchant:
     return merchant
 
 
+def merchant_named(code: str) -> Merchant:
+    merchant = find_merchant(code)
+    if merchant is None:
+        raise click.ClickException(f"no merchant {code!r}; run flask create-merchant first")
+    return merchant
+
+
 def register_cli(app: Flask) -> None:
     @app.cli.command("create-merchant")
     @click.argument("code")
@@ -95,20 +102,14 @@ def register_cli(app: Flask) -> None:
                   help="the user's password (asked for when not given)")
     def create_user_command(merchant_code: str, username: str, role: str, password: str) -> None:
         """Create (or reset) a password login for a merchant."""
-        merchant = find_merchant(merchant_code)
-        if merchant is None:
-            raise click.ClickException(f"no merchant {merchant_code!r}; run flask create-merchant first")
-        create_user(merchant, username, password, role)
+        create_user(merchant_named(merchant_code), username, password, role)
         click.echo(f"user {username} ({role}) of {merchant_code} ready")
 
     @app.cli.command("api-credentials")
     @click.argument("merchant_code")
     def api_credentials_command(merchant_code: str) -> None:
         """Print a merchant's ingest API key and secret as shell assignments: eval "$(flask … api-credentials X)"."""
-        merchant = find_merchant(merchant_code)
-        if merchant is None:
-            raise click.ClickException(f"no merchant {merchant_code!r}")
-        click.echo(credentials_lines(merchant))
+        click.echo(credentials_lines(merchant_named(merchant_code)))
 
     @app.cli.command("demo")
     def demo_command() -> None:
@@ -123,9 +124,7 @@ def register_cli(app: Flask) -> None:
         """Pull WDT's shipping records for a merchant now, in this process (as 立即同步 does in a worker)."""
         from .jobs import pull_shipments
 
-        merchant = find_merchant(merchant_code)
-        if merchant is None:
-            raise click.ClickException(f"no merchant {merchant_code!r}")
+        merchant = merchant_named(merchant_code)
         try:
             click.echo(pull_shipments(merchant.id))
         except RedisError as exc:

@@ -116,7 +116,7 @@ def test_a_spent_link_opens_the_page_when_this_frame_is_its_user(app, make_merch
     token = make_embed_token("shop-a", "clerk", "staff")
     client = app.test_client()
     client.get(f"/embed?token={token}")
-    again = client.get(f"/embed?token={token}")
+    again = client.get(f"/embed?token={token}&next=/abnormal/%0d%0aX-Evil:%201")  # CR/LF in next: not followed
     assert again.status_code == 302 and again.headers["Location"] == "/abnormal/"
     other = app.test_client()
     other.get(f"/embed?token={make_embed_token('shop-a', 'someone-else', 'staff')}")

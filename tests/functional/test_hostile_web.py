@@ -63,15 +63,6 @@ def test_next_never_leaves_the_site(app, make_merchant, target):
     assert login.status_code == 302 and login.headers["Location"] in ("/settings/wdt",)
 
 
-def test_spent_link_with_crlf_in_next_while_signed_in(app, make_merchant):
-    make_merchant("shop-a")
-    token = make_embed_token("shop-a", "clerk", "staff")
-    client = app.test_client()
-    client.get(f"/embed?token={token}")
-    again = client.get(f"/embed?token={token}&next=/abnormal/%0d%0aX-Evil:%201")
-    assert again.status_code == 302 and again.headers["Location"] == "/abnormal/"
-
-
 def test_sign_out_ends_every_copy_of_the_session(app, make_merchant):
     merchant, user = make_merchant("shop-a")
     client = app.test_client()
