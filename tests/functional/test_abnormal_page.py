@@ -174,3 +174,25 @@ def test_ids_that_do_not_fit_are_not_found_not_500(client_a):
     response = client_a.post("/abnormal/bulk", data={"order_ids": ["²", huge, str(order.id)], "scope": "selected"},
                              headers={"X-CSRFToken": client_a.csrf, "HX-Request": "true"})
     assert response.status_code == 200 and "0 / 1" in response.get_data(as_text=True)
+
+
+def test_bulk_rows_do_not_poll_and_the_bar_brings_the_ones_that_changed(client_a):
+    orders = [make_order(client_a.merchant, number) for number in range(3)]
+    headers = {"X-CSRFToken": client_a.csrf, "HX-Request": "true"}
+    started = client_a.post("/abnormal/bulk", data={"scope": "selected", "order_ids": [str(o.id) for o in orders]},
+                            headers=headers).get_data(as_text=True)
+    assert started.count('hx-swap-oob="true"') == 3 and 'hx-trigger="every 2s"' not in started
+    assert started.count('name="waiting"') == 3
+    poll_url = re.search(r'hx-get="(/abnormal/bulk/\d+)"', started).group(1)
+    db.session.execute(db.update(Order).where(Order.id == orders[0].id).values(sync_state="pushed"))
+    db.session.commit()
+    polled = client_a.get(poll_url, query_string={"waiting": [str(o.id) for o in orders]},
+                          headers=headers).get_data(as_text=True)
+    assert polled.count('hx-swap-oob="true"') == 1 and f'id="order-{orders[0].id}"' in polled
+    assert "data-leaves-after" in polled and "1 / 3" in polled
+
+
+def test_an_empty_selection_is_refused_in_words(client_a):
+    response = client_a.post("/abnormal/bulk", data={"scope": "selected"},
+                             headers={"X-CSRFToken": client_a.csrf, "HX-Request": "true"})
+    assert response.status_code == 422 and "请先勾选要重推的订单" in response.get_data(as_text=True)

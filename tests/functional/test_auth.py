@@ -134,3 +134,13 @@ def test_staff_menu_has_no_config_and_config_is_a_styled_403(app, make_merchant)
     assert refused.status_code == 403 and "没有权限" in refused.get_data(as_text=True) and "<html" in refused.get_data(as_text=True)
     fragment = client.get("/settings/wdt", headers={"HX-Request": "true"})
     assert fragment.status_code == 403 and fragment.get_data(as_text=True).lstrip().startswith('<div class="alert alert-error error-banner"')
+
+
+def test_a_reload_inside_a_frame_without_a_cookie_resumes_with_the_frames_session(app, make_merchant):
+    make_merchant("shop-a")
+    reload = app.test_client(use_cookies=False).get("/abnormal/?q=N1", headers={"Sec-Fetch-Dest": "iframe"})
+    html = reload.get_data(as_text=True)
+    assert reload.status_code == 200 and 'data-frame-next="/abnormal/?q=N1"' in html
+    assert 'data-frame-fallback="/login?next=/abnormal/?q%3DN1"' in html  # no stored session: sign in
+    top = app.test_client(use_cookies=False).get("/abnormal/")
+    assert top.status_code == 302 and top.headers["Location"] == "/login?next=/abnormal/"
