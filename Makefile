@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 HTMX := static/vendor/htmx.min.js
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test install assets bench clean
+.PHONY: run test install assets bench clean catalog
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ test: install
 	$(BIN)/python -m pytest -m "not faults" $(PYTEST_ARGS)
 	WDTPANEL_TEST_DATABASE_URL=$$(bash tests/services.sh postgres) $(BIN)/python -m pytest -q -m "not browser and not faults" $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -q tests/faults -n 6 $(PYTEST_ARGS)
+
+# After changing UI text: refresh the English catalogue from the sources (then translate the new empty entries).
+catalog: $(INSTALLED)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o /tmp/wdtpanel-messages.pot .
+	$(BIN)/pybabel update -i /tmp/wdtpanel-messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 
 bench: install
 	$(BIN)/python bench/run_all.py

@@ -12,6 +12,7 @@ def sign_in(client, user) -> None:
     with client.session_transaction() as sess:
         sess["user_id"] = user.id
         sess["merchant_id"] = user.merchant_id
+        sess["sv"] = user.session_version
 
 
 def csrf_token_from(html: str) -> str:

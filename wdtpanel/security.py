@@ -7,7 +7,8 @@ import uuid
 from dataclasses import dataclass
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from flask import current_app
+from flask import Flask, Request, Response, current_app
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 
@@ -37,11 +38,13 @@ EMBED_SALT = "wdtpanel-embed"
 
 
 class EmbedTokenError(Exception):
-    """The embed link cannot be used; `reason` is one of expired, invalid, reused, unknown_merchant."""
+    """The embed link cannot be used; `reason` is one of expired, invalid, reused, unknown_merchant, bad_role.
+    `claims` are the link's (genuine) claims when it is only spent or expired."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, claims: "EmbedClaims | None" = None):
         super().__init__(reason)
         self.reason = reason
+        self.claims = claims
 
 
 @dataclass(frozen=True)
@@ -63,16 +66,67 @@ def make_embed_token(merchant_code: str, username: str, role: str = "staff") -> 
 
 
 def read_embed_token(token: str) -> EmbedClaims:
+    serializer = _embed_serializer()
     try:
-        data = _embed_serializer().loads(token, max_age=current_app.config["EMBED_TOKEN_MAX_AGE"])
+        return _claims(serializer.loads(token, max_age=current_app.config["EMBED_TOKEN_MAX_AGE"]))
     except SignatureExpired as exc:
-        raise EmbedTokenError("expired") from exc
+        raise EmbedTokenError("expired", _claims(serializer.load_payload(exc.payload))) from exc
     except BadSignature as exc:
         raise EmbedTokenError("invalid") from exc
+
+
+def _claims(data) -> EmbedClaims:
     try:
         return EmbedClaims(str(data["m"]), str(data["u"]), str(data["r"]), str(data["j"]))
     except (KeyError, TypeError) as exc:
         raise EmbedTokenError("invalid") from exc
+
+
+# --- the session: a signed cookie, or a per-frame header where no cookie reaches the panel -------------
+
+FRAME_HEADER = "X-Wdtpanel-Frame"
+
+
+class PanelSession(SecureCookieSession):
+    in_frame = False  # carried by the frame header (the mall's iframe), not by a cookie
+
+
+class PanelSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed session, carried by the cookie or by the X-Wdtpanel-Frame header.
+
+    Inside a cross-site iframe the browser may block every cookie of the panel. The page then keeps the signed
+    session in the frame's sessionStorage and HTMX sends it in a header with each request; a changed session is
+    handed back in the same header. In cross-site mode the cookie is partitioned (CHIPS), which Chromium accepts
+    in a third-party frame."""
+
+    session_class = PanelSession
+
+    def open_session(self, app: Flask, request: Request) -> PanelSession | None:
+        token = request.headers.get(FRAME_HEADER)
+        if token is None:
+            return super().open_session(app, request)
+        session = self.session_class()
+        try:
+            session = self.session_class(self.get_signing_serializer(app).loads(
+                token, max_age=int(app.permanent_session_lifetime.total_seconds())))
+        except BadSignature:
+            pass
+        session.in_frame = True
+        return session
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        response.vary.add(FRAME_HEADER)
+        if not getattr(session, "in_frame", False):
+            super().save_session(app, session, response)
+        elif session.modified:
+            response.headers[FRAME_HEADER] = self.frame_token(app, session) if session else ""
+
+    def frame_token(self, app: Flask, session: SessionMixin) -> str:
+        """The session as the frame keeps it (the same signed value the cookie would hold)."""
+        return self.get_signing_serializer(app).dumps(dict(session))
+
+    def get_cookie_partitioned(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_PARTITIONED"]) or app.config["SESSION_COOKIE_SAMESITE"] == "None"
 
 
 # --- HMAC over timestamp and body (ingest API and webhooks) ------------------------------------

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from wdtpanel.extensions import db
 from wdtpanel.models import AuditEntry, Order, OrderLine
-from wdtpanel.queries import abnormal
+from wdtpanel.queries.lookup import PAGE_SIZE
 
 BASE = datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
 
@@ -31,7 +31,7 @@ def make_order(merchant, number: int, state="abnormal", reason="unknown_merchant
 
 
 def listed(html: str) -> list[str]:
-    return re.findall(r'aria-expanded="(?:true|false)">(N\d{5})</a>', html)
+    return re.findall(r'class="order-no">(N\d{5})</a>', html)
 
 
 def get(client, query: str = "", fragment=False):
@@ -83,7 +83,7 @@ def test_keyset_pages_cover_every_row_once(client_a, total):
             break
         query = f"cursor={match.group(1)}"
     assert len(seen) == total and len(set(seen)) == total
-    assert pages == -(-total // abnormal.PAGE_SIZE)
+    assert pages == -(-total // PAGE_SIZE)
 
 
 def test_rows_with_the_same_time_are_paged_by_id(client_a):
@@ -120,7 +120,7 @@ def test_repush_queues_and_is_audited(client_a):
                              headers={"X-CSRFToken": client_a.csrf, "HX-Request": "true"})
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and html.lstrip().startswith(f'<tbody id="order-{order.id}"')
-    assert "排队中" in html and 'hx-trigger="every 1s"' in html
+    assert "排队中" in html and 'hx-trigger="every 2s"' in html
     db.session.expire_all()
     assert db.session.get(Order, order.id).sync_state == "pending"
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "order.repush"))
@@ -174,3 +174,25 @@ def test_ids_that_do_not_fit_are_not_found_not_500(client_a):
     response = client_a.post("/abnormal/bulk", data={"order_ids": ["²", huge, str(order.id)], "scope": "selected"},
                              headers={"X-CSRFToken": client_a.csrf, "HX-Request": "true"})
     assert response.status_code == 200 and "0 / 1" in response.get_data(as_text=True)
+
+
+def test_bulk_rows_do_not_poll_and_the_bar_brings_the_ones_that_changed(client_a):
+    orders = [make_order(client_a.merchant, number) for number in range(3)]
+    headers = {"X-CSRFToken": client_a.csrf, "HX-Request": "true"}
+    started = client_a.post("/abnormal/bulk", data={"scope": "selected", "order_ids": [str(o.id) for o in orders]},
+                            headers=headers).get_data(as_text=True)
+    assert started.count('hx-swap-oob="true"') == 3 and 'hx-trigger="every 2s"' not in started
+    assert started.count('name="waiting"') == 3
+    poll_url = re.search(r'hx-get="(/abnormal/bulk/\d+)"', started).group(1)
+    db.session.execute(db.update(Order).where(Order.id == orders[0].id).values(sync_state="pushed"))
+    db.session.commit()
+    polled = client_a.get(poll_url, query_string={"waiting": [str(o.id) for o in orders]},
+                          headers=headers).get_data(as_text=True)
+    assert polled.count('hx-swap-oob="true"') == 1 and f'id="order-{orders[0].id}"' in polled
+    assert "data-leaves-after" in polled and "1 / 3" in polled
+
+
+def test_an_empty_selection_is_refused_in_words(client_a):
+    response = client_a.post("/abnormal/bulk", data={"scope": "selected"},
+                             headers={"X-CSRFToken": client_a.csrf, "HX-Request": "true"})
+    assert response.status_code == 422 and "请先勾选要重推的订单" in response.get_data(as_text=True)

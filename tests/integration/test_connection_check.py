@@ -17,9 +17,9 @@ def form_values(simulator, edition="enterprise", **overrides):
     return values
 
 
-def press_test(client, values) -> str:
+def press_test(client, values, status: int = 200) -> str:
     response = client.post("/settings/wdt/test", data=values, headers={"X-CSRFToken": client.csrf, "HX-Request": "true"})
-    assert response.status_code == 200
+    assert response.status_code == status
     return response.get_data(as_text=True)
 
 
@@ -71,7 +71,7 @@ def test_saved_secret_is_used_when_the_field_is_left_empty(client_a, wdt_simulat
 
 
 def test_invalid_fields_are_shown_before_any_call(client_a, wdt_simulator):
-    html = press_test(client_a, form_values(wdt_simulator, sid=""))
+    html = press_test(client_a, form_values(wdt_simulator, sid=""), status=422)
     assert "请先改正标红的字段" in html and "测试连接：" not in html
 
 

@@ -1,22 +1,21 @@
 """旺店通异常订单: the orders staff look at (failed, unconfirmed, historical), filtered and paged."""
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, or_, select, tuple_
+from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Order, OrderLine, PushAttempt
+from ..models import Order
 from ..push.repush import BULK_LIMIT, REPUSHABLE
 from ..states import OrderState
+from .lookup import Page, display_state, keyset_page, search_condition
 
 LISTED_STATES = (OrderState.ABNORMAL, OrderState.UNCONFIRMED, OrderState.HISTORICAL)
 # Chips that stand for a state rather than a failure reason.
 STATE_CHIPS = {"unconfirmed": OrderState.UNCONFIRMED, "historical": OrderState.HISTORICAL}
-PAGE_SIZE = 50
 
 
 def chip_of(order: Order) -> str:
@@ -27,10 +26,8 @@ def chip_of(order: Order) -> str:
 
 
 def row_state(order: Order, now: datetime) -> str:
-    """queued | pushing | pushed | abnormal | unconfirmed | historical: what the row shows."""
-    if order.sync_state == OrderState.PENDING:
-        return "pushing" if order.claimed_until and order.claimed_until > now else "queued"
-    return str(order.sync_state)
+    """What the row shows: queued | pushing | retry | pushed | abnormal | unconfirmed | historical."""
+    return display_state(order, now)
 
 
 @dataclass
@@ -40,26 +37,7 @@ class Filters:
     date_to: date | None = None
     q: str = ""
     cursor: str = ""
-
-
-@dataclass
-class Page:
-    orders: list[Order]
-    next_cursor: str | None
-
-
-def encode_cursor(order: Order) -> str:
-    raw = f"{order.ordered_at.isoformat()}|{order.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment, order_id = raw.split("|")
-        return datetime.fromisoformat(moment), int(order_id)
-    except (ValueError, UnicodeDecodeError):
-        return None
+    before: str = ""
 
 
 def _filtered(merchant_id: int, filters: Filters, zone: ZoneInfo):
@@ -75,21 +53,13 @@ def _filtered(merchant_id: int, filters: Filters, zone: ZoneInfo):
     if filters.date_to:
         query = query.where(Order.ordered_at < datetime.combine(filters.date_to + timedelta(days=1), time(), zone))
     if filters.q:
-        by_code = exists().where(OrderLine.order_id == Order.id, OrderLine.merchant_code == filters.q)
-        query = query.where(or_(Order.order_no == filters.q, by_code))
+        query = query.where(search_condition(merchant_id, filters.q))
     return query
 
 
-def list_page(merchant_id: int, filters: Filters, zone: ZoneInfo, size: int = PAGE_SIZE) -> Page:
-    """Newest first, keyset pagination on (ordered_at, id): as fast on page 1,000 as on page 1."""
-    query = _filtered(merchant_id, filters, zone)
-    position = decode_cursor(filters.cursor) if filters.cursor else None
-    if position:
-        query = query.where(tuple_(Order.ordered_at, Order.id) < tuple_(*position))
-    rows = db.session.scalars(query.order_by(Order.ordered_at.desc(), Order.id.desc()).limit(size + 1)).all()
-    more = len(rows) > size
-    rows = rows[:size]
-    return Page(rows, encode_cursor(rows[-1]) if more else None)
+def list_page(merchant_id: int, filters: Filters, zone: ZoneInfo) -> Page:
+    """Newest first, in keyset pages."""
+    return keyset_page(_filtered(merchant_id, filters, zone), filters.cursor, filters.before)
 
 
 def reason_counts(merchant_id: int) -> dict[str, int]:
@@ -109,12 +79,8 @@ def reason_counts(merchant_id: int) -> dict[str, int]:
 
 
 def orders_by_id(merchant_id: int, order_ids: list[int]) -> list[Order]:
-    return list(db.session.scalars(select(Order).where(Order.merchant_id == merchant_id, Order.id.in_(order_ids))))
-
-
-def attempts_of(order: Order) -> list[PushAttempt]:
-    return list(db.session.scalars(select(PushAttempt).where(
-        PushAttempt.merchant_id == order.merchant_id, PushAttempt.order_id == order.id).order_by(PushAttempt.id.desc())))
+    return list(db.session.scalars(select(Order).where(Order.merchant_id == merchant_id, Order.id.in_(order_ids))
+                                   .order_by(Order.ordered_at.desc(), Order.id.desc())))
 
 
 def spec_to_fix(order: Order) -> str | None:
@@ -123,6 +89,12 @@ def spec_to_fix(order: Order) -> str | None:
         return None
     line = next((line for line in order.lines if not line.merchant_code), None)
     return (line.mall_spec_id or line.mall_goods_id) if line else None
+
+
+def matching_count(merchant_id: int, filters: Filters, zone: ZoneInfo) -> int:
+    """How many rows a bulk re-push of the filter would take (at most BULK_LIMIT)."""
+    query = _filtered(merchant_id, filters, zone).where(Order.sync_state.in_(REPUSHABLE)).with_only_columns(Order.id)
+    return db.session.scalar(select(func.count()).select_from(query.limit(BULK_LIMIT).subquery()))
 
 
 def matching_ids(merchant_id: int, filters: Filters, zone: ZoneInfo, limit: int = BULK_LIMIT) -> list[int]:

@@ -1,31 +1,55 @@
-"""Blueprints, template helpers and error pages."""
+"""Blueprints, the session, template helpers and error answers."""
 from __future__ import annotations
 
+import json
+import re
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, g, render_template
+from flask import Flask, g
 from flask_babel import get_locale, gettext
+from markupsafe import Markup, escape
 
 from ..reasons import REASONS, reason, render
-from flask_wtf.csrf import CSRFError
+from ..security import PanelSessionInterface
+from ..wdt.payloads import wdt_time
+from . import abnormal, api, auth, goods, lookup, status, wdt_config
+from .errors import register_errors
 
-from . import abnormal, api, auth, goods, status, wdt_config
+# Times as the push payload stores them (UTC, str(datetime)); WDT got them as Beijing time.
+STORED_UTC_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?\+00:00")
 
 
 def register_web(app: Flask) -> None:
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(wdt_config.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(abnormal.bp)
-    app.register_blueprint(goods.bp)
-    app.register_blueprint(status.bp)
-    app.before_request(auth.load_session_user)
+    app.session_interface = PanelSessionInterface()
+    for blueprint in (auth.bp, wdt_config.bp, api.bp, abnormal.bp, lookup.bp, goods.bp, status.bp):
+        app.register_blueprint(blueprint)
+    # Who is asking comes before whether the form is genuine: a CSRF failure without a session is "sign in again".
+    app.before_request_funcs.setdefault(None, []).insert(0, auth.load_session_user)
+    register_errors(app)
+    register_filters(app)
 
+    @app.context_processor
+    def session_user():
+        return {"current_user": g.get("user"), "in_frame": g.get("in_frame", False), "get_locale": get_locale}
+
+    @app.after_request
+    def referrer_policy(response):
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+
+def register_filters(app: Flask) -> None:
     zone = ZoneInfo(app.config["TIMEZONE"])
 
     @app.template_filter("localtime")
-    def localtime(value, fmt="%Y-%m-%d %H:%M:%S"):
-        return "" if value is None else value.astimezone(zone).strftime(fmt)
+    def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+        if value is None:
+            return ""
+        try:
+            return value.astimezone(zone).strftime(fmt)
+        except OverflowError:  # a date at the edge of the calendar (9999-12-31) cannot move to the local zone
+            return value.strftime(fmt) + " UTC"
 
     @app.template_filter("reason_label")
     def reason_label(code: str | None) -> str:
@@ -40,17 +64,19 @@ def register_web(app: Flask) -> None:
     def reason_text(code: str | None, params: dict | None = None) -> str:
         return render(code, params, gettext)
 
-    @app.context_processor
-    def session_user():
-        return {"current_user": g.get("user"), "get_locale": get_locale}
+    @app.template_filter("sent_payload")
+    def sent_payload(payload: dict) -> Markup:
+        """A sent trade as WDT read it: characters as they are, times in Beijing time."""
+        def as_sent(value):
+            if isinstance(value, str) and STORED_UTC_TIME.fullmatch(value):
+                try:
+                    return wdt_time(datetime.fromisoformat(value))
+                except OverflowError:
+                    return value
+            if isinstance(value, list):
+                return [as_sent(item) for item in value]
+            if isinstance(value, dict):
+                return {key: as_sent(item) for key, item in value.items()}
+            return value
 
-    @app.errorhandler(CSRFError)
-    def csrf_refused(error):
-        return render_template("errors/refused.html", title="请求已失效 / Request expired",
-                               message="表单已过期或缺少安全令牌，请刷新页面后重试。"
-                                       " The form expired or lacks its security token: reload the page and try again."), 400
-
-    @app.errorhandler(404)
-    def not_found(error):
-        return render_template("errors/refused.html", title="页面不存在 / Not found",
-                               message="找不到该页面或记录。 The page or record was not found."), 404
+        return escape(json.dumps(as_sent(payload), ensure_ascii=False, indent=2))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, g, render_template, request, url_for
@@ -15,13 +14,18 @@ from ..extensions import db
 from ..jobs import enqueue_pushes
 from ..push import repush as repushing
 from ..queries import abnormal
-from ..queries.orders import order_by_id
+from ..queries.lookup import PAGE_SIZE, attempts_of
+from ..queries.orders import MAX_ROW_ID, order_by_id
 from ..reasons import REASONS
 from .auth import login_required
 from .forms import AbnormalFilterForm, EmptyForm
 from .fragments import wants_fragment
 
 bp = Blueprint("abnormal", __name__, url_prefix="/abnormal")
+ROW_ID = re.compile(r"[0-9]{1,19}")
+PUSHED_ROW_LEAVES_MS = 3000  # a pushed row stays this long, then leaves the list (client side)
+ATTEMPT_LABELS = {"pushed": _l("成功"), "abnormal": _l("失败"), "retry": _l("稍后重试"), "unconfirmed": _l("未确认")}
+REFUSALS = {"historical": _l("历史订单不能重推。"), "already_pushed": _l("订单已推送成功，无需重推。")}
 
 
 @bp.app_template_filter("row_state")
@@ -30,12 +34,11 @@ def row_state_filter(order) -> str:
 
 
 bp.add_app_template_filter(abnormal.chip_of, "chip")
-ATTEMPT_LABELS = {"pushed": _l("成功"), "abnormal": _l("失败"), "retry": _l("稍后重试"), "unconfirmed": _l("未确认")}
 
 
-@bp.context_processor
+@bp.app_context_processor
 def labels():
-    return {"attempt_labels": ATTEMPT_LABELS}
+    return {"attempt_labels": ATTEMPT_LABELS, "repush_refusals": REFUSALS}
 
 
 def _zone() -> ZoneInfo:
@@ -46,11 +49,11 @@ def _filters(values) -> tuple[AbnormalFilterForm, abnormal.Filters]:
     form = AbnormalFilterForm(values)
     form.reason.choices = [("", _("全部原因"))] + [(code, _(reason.label)) for code, reason in REASONS.items()]
     form.validate()
+    usable = lambda field: None if field.errors else field.data  # noqa: E731  (a bad field is left out, and said)
     filters = abnormal.Filters(
         reason=form.reason.data if form.reason.data in REASONS else "",
-        date_from=None if form.date_from.errors else form.date_from.data,
-        date_to=None if form.date_to.errors else form.date_to.data,
-        q=(form.q.data or "").strip(), cursor=form.cursor.data or "",
+        date_from=usable(form.date_from), date_to=usable(form.date_to), q=(form.q.data or "").strip(),
+        cursor=usable(form.cursor) or "", before=usable(form.before) or "",
     )
     return form, filters
 
@@ -65,8 +68,13 @@ def _queue(order_ids: list[int]) -> bool:
         return False
 
 
-def _row(order, **extra):
-    return render_template("abnormal/_row.html", order=order, action_form=EmptyForm(), **extra)
+def _row(order, status: int = 200, **extra):
+    return render_template("abnormal/_row.html", order=order, action_form=EmptyForm(), polls=True,
+                           leaves_after=PUSHED_ROW_LEAVES_MS, **extra), status
+
+
+def _ids(values) -> list[int]:
+    return [int(x) for x in values if ROW_ID.fullmatch(x) and 0 < int(x) <= MAX_ROW_ID]
 
 
 @bp.get("/")
@@ -74,10 +82,12 @@ def _row(order, **extra):
 def index():
     """The list: counts per reason, filters in the URL, keyset pages."""
     form, filters = _filters(request.args)
-    page = abnormal.list_page(g.user.merchant_id, filters, _zone())
-    context = {"form": form, "filters": filters, "page": page, "action_form": EmptyForm(),
-               "counts": abnormal.reason_counts(g.user.merchant_id)}
-    if wants_fragment() and request.headers.get("HX-Target") == "abnormal-results":
+    merchant_id = g.user.merchant_id
+    context = {"form": form, "filters": filters, "page": abnormal.list_page(merchant_id, filters, _zone()),
+               "action_form": EmptyForm(), "counts": abnormal.reason_counts(merchant_id),
+               "bulk_count": abnormal.matching_count(merchant_id, filters, _zone()),
+               "leaves_after": PUSHED_ROW_LEAVES_MS, "polls": True}
+    if wants_fragment() and request.htmx.target == "abnormal-results":
         return render_template("abnormal/_results.html", **context)
     return render_template("abnormal/index.html", **context)
 
@@ -85,17 +95,17 @@ def index():
 @bp.get("/orders/<int:order_id>")
 @login_required
 def row(order_id: int):
-    """One row (a tbody), optionally with its push history; polled while the order is queued."""
+    """One row (a tbody), optionally with its push history; polled while the order is queued or being pushed."""
     order = order_by_id(g.user.merchant_id, order_id) or abort(404)
     expanded = request.args.get("expand") == "1"
-    return _row(order, expanded=expanded, attempts=abnormal.attempts_of(order) if expanded else [],
+    return _row(order, expanded=expanded, attempts=attempts_of(order) if expanded else [],
                 spec_to_fix=abnormal.spec_to_fix(order))
 
 
 @bp.post("/orders/<int:order_id>/repush")
 @login_required
 def repush(order_id: int):
-    """订单重推: queue the push and answer with the row in its queued state."""
+    """订单重推: queue the push and answer with the row in its queued state (409 with the reason if refused)."""
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
@@ -104,10 +114,8 @@ def repush(order_id: int):
     except repushing.RepushRefused as exc:
         if exc.reason == "not_found":
             abort(404)
-        order = order_by_id(g.user.merchant_id, order_id)
-        return _row(order, refusal=exc.reason), 409 if not request.htmx else 200
-    queued = _queue([order.id])
-    return _row(order, queued_later=not queued)
+        return _row(order_by_id(g.user.merchant_id, order_id), 409, refusal=exc.reason)
+    return _row(order, queued_later=not _queue([order.id]))
 
 
 @bp.post("/bulk")
@@ -116,28 +124,37 @@ def bulk_repush():
     """Re-push the selected rows, or all rows matching the filter; answers with a progress bar."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    if request.form.get("scope") == "filter":
-        _, filters = _filters(request.form)  # the filter form's fields, sent along with the button
+    by_filter = request.form.get("scope") == "filter"
+    if by_filter:
+        filters = _filters(request.form)[1]  # the filter form's fields, sent along with the button
         order_ids = abnormal.matching_ids(g.user.merchant_id, filters, _zone())
     else:
-        order_ids = [int(x) for x in request.form.getlist("order_ids") if re.fullmatch(r"[0-9]{1,18}", x)]
+        order_ids = _ids(request.form.getlist("order_ids"))
+    if not order_ids:
+        message = _("没有符合条件的订单。") if by_filter else _("请先勾选要重推的订单。")
+        return render_template("abnormal/_bulk_progress.html", progress=None, message=message, rows=[]), 422
     bulk, queued = repushing.start_bulk_repush(g.user.merchant_id, g.user, order_ids)
     db.session.commit()
     if queued:
         _queue(queued)
-    rows = abnormal.orders_by_id(g.user.merchant_id, queued[:abnormal.PAGE_SIZE]) if request.form.get("scope") != "filter" else []
+    rows = [] if by_filter else abnormal.orders_by_id(g.user.merchant_id, queued[:PAGE_SIZE])
     return _bulk_progress(bulk.id, rows)
 
 
 @bp.get("/bulk/<int:bulk_id>")
 @login_required
 def bulk_status(bulk_id: int):
-    """The progress bar; it polls itself until every order has an outcome."""
-    return _bulk_progress(bulk_id, [])
+    """The progress bar; it polls itself until every order has an outcome, bringing the rows that changed."""
+    waiting = abnormal.orders_by_id(g.user.merchant_id, _ids(request.args.getlist("waiting")))
+    now = utcnow()
+    return _bulk_progress(bulk_id, [order for order in waiting if abnormal.row_state(order, now) not in ("queued", "pushing")])
 
 
 def _bulk_progress(bulk_id: int, rows):
-    """The progress bar, plus the selected rows swapped out of band to their queued state."""
+    """The progress bar, plus rows swapped out of band: they do not poll; the bar brings their next state."""
+    if not 0 < bulk_id <= MAX_ROW_ID:
+        abort(404)
     progress = repushing.bulk_progress(g.user.merchant_id, bulk_id) or abort(404)
     return render_template("abnormal/_bulk_progress.html", progress=progress, rows=rows, action_form=EmptyForm(),
-                           poll_url=url_for("abnormal.bulk_status", bulk_id=bulk_id))
+                           poll_url=url_for("abnormal.bulk_status", bulk_id=bulk_id), polls=False,
+                           leaves_after=PUSHED_ROW_LEAVES_MS)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -79,11 +80,33 @@ class WdtConfigForm(FlaskForm):
                 raise ValidationError(_l("旗舰版的 appsecret 格式为 secret:salt（冒号分隔）。"))
 
 
+# Dates a filter may name: wide enough for any real order, narrow enough to move between time zones.
+FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def within_calendar(form: Form, field) -> None:
+    if field.data and not FIRST_DATE <= field.data <= LAST_DATE:
+        raise ValidationError(_l("请填写 %(first)s 至 %(last)s 之间的日期。", first=FIRST_DATE, last=LAST_DATE))
+
+
 class AbnormalFilterForm(Form):
     """The list's filters, read from the URL (GET, so no CSRF)."""
 
     reason = SelectField(_l("原因"), validate_choice=False)
-    date_from = DateField(_l("下单日期从"), validators=[Optional()])
-    date_to = DateField(_l("至"), validators=[Optional()])
+    date_from = DateField(_l("下单日期从"), validators=[Optional(), within_calendar])
+    date_to = DateField(_l("至"), validators=[Optional(), within_calendar])
     q = StringField(_l("订单号或商家编码"), validators=[Optional(), Length(max=64)])
-    cursor = HiddenField()
+    cursor = HiddenField(validators=[Length(max=200)])
+    before = HiddenField(validators=[Length(max=200)])
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("结束日期早于开始日期。"))
+
+
+class OrderLookupForm(Form):
+    """全部订单's search, read from the URL."""
+
+    q = StringField(_l("订单号或商家编码"), validators=[Optional(), Length(max=64)])
+    state = SelectField(_l("状态"), validate_choice=False)
+    cursor = HiddenField(validators=[Length(max=200)])

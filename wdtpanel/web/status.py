@@ -1,15 +1,18 @@
-"""同步状态: last pull, records today, pending webhooks, queue, WDT reachable, and 立即同步."""
+"""同步状态: last pull, records today, this merchant's waiting work and webhooks, WDT reachable, and 立即同步."""
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, g
+from flask_babel import gettext as _
 from redis.exceptions import RedisError
 
-from ..extensions import job_queue
+from ..columns import utcnow
+from ..extensions import redis_connection
 from ..jobs import enqueue_pulls
 from ..queries.status import overview
 from .auth import login_required
+from .errors import error_response
 from .forms import EmptyForm
 from .fragments import page_or_fragment
 
@@ -17,8 +20,8 @@ bp = Blueprint("status", __name__, url_prefix="/sync")
 
 
 def _render(message=None):
-    context = {"view": overview(g.user.merchant_id, job_queue(), ZoneInfo(current_app.config["TIMEZONE"])),
-               "form": EmptyForm(), "message": message}
+    view = overview(g.user.merchant_id, redis_connection(), ZoneInfo(current_app.config["TIMEZONE"]), utcnow())
+    context = {"view": view, "form": EmptyForm(), "message": message}
     return page_or_fragment("status/index.html", "status/_overview.html", **context)
 
 
@@ -37,7 +40,6 @@ def pull_now():
         abort(400)
     try:
         enqueue_pulls(g.user.merchant_id)
-        message = ("success", "已开始同步，稍后刷新查看结果。 A pull was queued.")
     except RedisError:
-        message = ("error", "任务队列暂不可用，请稍后重试。 The job queue is unavailable; try again shortly.")
-    return _render(message)
+        return error_response(503, _("任务队列暂不可用"), _("请稍后重试。"))
+    return _render(("success", _("已开始同步，稍后刷新查看结果。")))

@@ -1,7 +1,7 @@
 """设置 → 系统配置 → 旺店通配置: the merchant's WDT configuration page."""
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template, request, url_for
+from flask import Blueprint, abort, g, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..merchant_config import (
@@ -35,9 +35,11 @@ def _fill_logistics_rows(form: WdtConfigForm, known: dict[str, str], chosen: dic
                                      "mall_code": chosen[code][1] if code in chosen else ""})
 
 
-def _render(form: WdtConfigForm, config, message=None, status=200, connection=None):
+def _render(form: WdtConfigForm, config, message=None, status=200, connection=None, secret_kept=True):
+    """The form; `secret_kept`: the appsecret the user typed stays in the page across the swap (it is never sent
+    back), except after a save, when it is stored and the field empties."""
     context = {"form": form, "masked_secret": masked_appsecret(config), "config": config, "message": message,
-               "inline_url": _inline_url(), "connection": connection}
+               "inline_url": _inline_url(), "connection": connection, "secret_kept": secret_kept}
     return page_or_fragment("wdt_config/wdt_config.html", "wdt_config/_wdt_config_form.html", **context), status
 
 
@@ -60,7 +62,7 @@ def _input_from(form: WdtConfigForm) -> ConfigInput:
 def show():
     """Show the merchant's WDT configuration."""
     config = load_config(g.user.merchant_id)
-    return _render(_form_for(config), config)
+    return _render(_form_for(config), config, secret_kept=False)
 
 
 @bp.post("/wdt")
@@ -70,13 +72,13 @@ def save():
     config = load_config(g.user.merchant_id)
     form = _form_for(config, request.form)
     if not form.validate():
-        return _render(form, config, ("error", _("保存失败：请按提示修改标红的字段。")), 200 if request.htmx else 422)
+        return _render(form, config, ("error", _("保存失败：请按提示修改标红的字段。")), 422)
     try:
         config = save_config(g.user.merchant_id, g.user, _input_from(form))
     except ConfigError as exc:
         getattr(form, exc.field_name).errors.append(exc.message)
-        return _render(form, config, ("error", _("保存失败：请按提示修改标红的字段。")), 200 if request.htmx else 422)
-    return _render(_form_for(config), config, ("success", _("已保存旺店通配置。")))
+        return _render(form, config, ("error", _("保存失败：请按提示修改标红的字段。")), 422)
+    return _render(_form_for(config), config, ("success", _("已保存旺店通配置。")), secret_kept=False)
 
 
 CONNECTION_FIELDS = ("edition", "environment", "custom_base_url", "sid", "appkey", "appsecret", "shop_no",
@@ -90,7 +92,7 @@ def test_connection():
     config = load_config(g.user.merchant_id)
     form = _form_for(config, request.form)
     if not validate_fields(form, CONNECTION_FIELDS):
-        return _render(form, config, ("error", _("请先改正标红的字段，再测试连接。")))
+        return _render(form, config, ("error", _("请先改正标红的字段，再测试连接。")), 422)
     data = _input_from(form)
     report = check_connection(config, data)
     if report.credentials.ok:
@@ -108,10 +110,10 @@ def validate_field(field_name: str):
     form = _form_for(config, request.form)
     field = form._fields.get(field_name)
     if field is None or field_name in ("csrf_token", "logistics"):
-        return "", 404
-    validate_fields(form, [field_name])
+        abort(404)
+    valid = validate_fields(form, [field_name])
     return render_template("wdt_config/_field.html", field=field, masked_secret=masked_appsecret(config),
-                           inline_url=_inline_url())
+                           inline_url=_inline_url(), secret_kept=True), 200 if valid else 422
 
 
 def _inline_url() -> str:
