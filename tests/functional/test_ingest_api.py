@@ -188,20 +188,22 @@ def test_repeated_spec_id_in_goods_is_422(mall_api):
 
 
 def test_update_racing_a_push_that_just_finished_is_pushed_again(mall_api, monkeypatch):
+    """The worker records `pushed` of version 1 just before the update claims the row: the update still sends
+    the order back to pending, because that is decided in SQL after the claim, not from an earlier read."""
     from sqlalchemy import update
 
     from wdtpanel.ingest import orders as ingest
 
     enable_integration(mall_api.merchant)
     mall_api.post("/api/v1/orders", order_payload())
-    real_check = ingest._refuse_changed_lines
+    real_take_row = ingest.take_row
 
-    def worker_finishes_meanwhile(order, snapshot):
+    def worker_finishes_meanwhile(model, key, updated_at, new_row):
         with db.engine.begin() as other:  # the worker's own connection records the push of version 1
-            other.execute(update(Order).where(Order.id == order.id).values(sync_state="pushed", pushed_version=1))
-        real_check(order, snapshot)
+            other.execute(update(Order).where(key).values(sync_state="pushed", pushed_version=1))
+        return real_take_row(model, key, updated_at, new_row)
 
-    monkeypatch.setattr(ingest, "_refuse_changed_lines", worker_finishes_meanwhile)
+    monkeypatch.setattr(ingest, "take_row", worker_finishes_meanwhile)
     response = mall_api.post("/api/v1/orders", order_payload(status="received", updated_at="2026-11-30T09:00:00+08:00"))
     assert response.get_json()["outcome"] == "updated"
     order = stored(mall_api.merchant)

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Order, OrderLine, WdtConfig
@@ -13,6 +14,7 @@ from ..push.trade_mapping import wdt_oid
 from ..queries.orders import order_by_no
 from ..states import OrderState, RefundKind
 from .reader import InvalidInput, Reader
+from .snapshots import take_row
 
 MALL_STATUSES = ("unpaid", "paid", "shipped", "received", "completed", "closed")
 LINE_REFUND_STATUSES = ("none", "applied", "waiting_return", "waiting_receipt", "refunded", "cancelled")
@@ -127,19 +129,19 @@ LINE_COLUMNS = {
 
 
 def upsert_order(merchant_id: int, snapshot: OrderSnapshot) -> UpsertResult:
-    """Store the snapshot unless an equal or newer one is stored. Does not commit."""
-    order = order_by_no(merchant_id, snapshot.order_no)
-    if order is None:
-        order = Order(merchant_id=merchant_id, order_no=snapshot.order_no, snapshot_version=1,
-                      sync_state=_initial_state(merchant_id, snapshot.created_at))
-        db.session.add(order)
-        _apply(order, snapshot)
-        return UpsertResult(order, "created")
-    if snapshot.updated_at <= order.mall_updated_at:
-        return UpsertResult(order, "stale" if snapshot.updated_at < order.mall_updated_at else "unchanged")
+    """Store the snapshot unless an equal or newer one is stored; the database decides, so parallel requests
+    end at the newest snapshot. Does not commit."""
+    key = and_(Order.merchant_id == merchant_id, Order.order_no == snapshot.order_no)
+    taken = take_row(Order, key, snapshot.updated_at, lambda: _new_order(merchant_id, snapshot))
+    if taken.created is not None:
+        return UpsertResult(taken.created, "created")
+    if taken.claimed_id is None:
+        stored = order_by_no(merchant_id, snapshot.order_no)
+        return UpsertResult(stored, "stale" if snapshot.updated_at < stored.mall_updated_at else "unchanged")
+    order = db.session.scalars(select(Order).where(Order.id == taken.claimed_id).options(selectinload(Order.lines))
+                               .execution_options(populate_existing=True)).one()
     _refuse_changed_lines(order, snapshot)
-    changed = _apply(order, snapshot)
-    if not changed:
+    if not _apply(order, snapshot):
         return UpsertResult(order, "unchanged")
     order.snapshot_version = Order.snapshot_version + 1  # in SQL: a push finishing now sees the change
     db.session.flush()
@@ -150,6 +152,13 @@ def upsert_order(merchant_id: int, snapshot: OrderSnapshot) -> UpsertResult:
         .execution_options(synchronize_session=False))
     db.session.refresh(order)
     return UpsertResult(order, "updated")
+
+
+def _new_order(merchant_id: int, snapshot: OrderSnapshot) -> Order:
+    order = Order(merchant_id=merchant_id, order_no=snapshot.order_no, snapshot_version=1,
+                  sync_state=_initial_state(merchant_id, snapshot.created_at))
+    _apply(order, snapshot)
+    return order
 
 
 def order_status(order: Order) -> dict:

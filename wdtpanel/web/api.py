@@ -9,7 +9,6 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, g, jsonify, make_response, request
 from flask_babel import gettext
 from redis.exceptions import RedisError
-from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..extensions import csrf, db
@@ -64,18 +63,6 @@ def invalid_input(exc: InvalidInput):
     return problem(422, "invalid", "some fields are not valid", fields=exc.errors)
 
 
-def stored(store):
-    """Run `store` and commit; when a concurrent request created the same row first, run it once more."""
-    try:
-        result = store()
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        result = store()
-        db.session.commit()
-    return result
-
-
 def _queue_push(order) -> None:
     """Redis being down loses nothing: the order is pending in the database and the sweeper queues it."""
     try:
@@ -89,7 +76,8 @@ def _queue_push(order) -> None:
 def upsert_order():
     """Create or update an order from the mall's snapshot; older snapshots change nothing."""
     snapshot = order_ingest.read_order(json_body())
-    result = stored(lambda: order_ingest.upsert_order(g.merchant.id, snapshot))
+    result = order_ingest.upsert_order(g.merchant.id, snapshot)
+    db.session.commit()
     order = result.order
     if result.outcome in ("created", "updated") and order.sync_state == OrderState.PENDING:
         _queue_push(order)
@@ -103,7 +91,9 @@ def upsert_order():
 def upsert_goods():
     """Create or update goods and their specs (with merchant codes)."""
     snapshots = goods_ingest.read_goods(json_body())
-    return jsonify({"goods": stored(lambda: goods_ingest.upsert_goods(g.merchant.id, snapshots))})
+    outcomes = goods_ingest.upsert_goods(g.merchant.id, snapshots)
+    db.session.commit()
+    return jsonify({"goods": outcomes})
 
 
 @bp.get("/orders/<order_no>")
