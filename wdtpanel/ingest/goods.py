@@ -10,15 +10,17 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Goods, Spec
-from .reader import InvalidInput, Reader
+from .fields import read_or_refuse
+from .schema import GOODS_BATCH
 from .snapshots import take_row
+
 
 @dataclass
 class SpecSnapshot:
     spec_id: str
     name: str
     merchant_code: str | None
-    price: Decimal
+    price: Decimal | None
 
 
 @dataclass
@@ -33,28 +35,19 @@ class GoodsSnapshot:
 
     def skus(self) -> list[SpecSnapshot]:
         """What is sold: the specs, or for a single-spec goods one implicit spec (spec_id "") with its code."""
-        return self.specs or [SpecSnapshot("", "", self.merchant_code, self.price or Decimal("0"))]
+        return self.specs or [SpecSnapshot("", "", self.merchant_code, self.price)]
 
 
 def read_goods(data) -> list[GoodsSnapshot]:
-    errors: dict[str, str] = {}
-    top = Reader(data, "", errors)
-    goods = []
-    for index, item in enumerate(top.objects("goods", 500)):
-        goods.append(GoodsSnapshot(
-            goods_id=item.text("goods_id", 64, required=True), name=item.text("name", 255, required=True),
-            merchant_code=item.text("merchant_code", 64) or None, on_shelf=item.boolean("on_shelf", True),
-            updated_at=item.moment("updated_at", required=True), price=item.money("price"),
-            specs=[SpecSnapshot(spec.text("spec_id", 64, required=True), spec.text("name", 255),
-                                spec.text("merchant_code", 64) or None, spec.money("price"))
-                   for spec in item.objects("specs", 500, required=False)],
-        ))
-        spec_ids = [spec.spec_id for spec in goods[-1].specs]
-        if len(spec_ids) != len(set(spec_ids)):
-            errors.setdefault(f"goods[{index}].specs", "spec_id is repeated in this goods / 规格 ID 重复")
-    if errors:
-        raise InvalidInput(errors)
-    return goods
+    return [
+        GoodsSnapshot(
+            goods_id=item["goods_id"], name=item["name"], merchant_code=item["merchant_code"] or None,
+            on_shelf=item["on_shelf"], updated_at=item["updated_at"], price=item["price"],
+            specs=[SpecSnapshot(spec["spec_id"], spec["name"], spec["merchant_code"] or None, spec["price"])
+                   for spec in item["specs"]],
+        )
+        for item in read_or_refuse(GOODS_BATCH, data)["goods"]
+    ]
 
 
 def upsert_goods(merchant_id: int, snapshots: list[GoodsSnapshot]) -> dict[str, str]:
