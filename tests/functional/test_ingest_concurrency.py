@@ -43,6 +43,13 @@ def in_parallel(app, merchant, posts: list[tuple[str, dict]]) -> list[int | str]
     return statuses
 
 
+def race(app, merchant, rng: random.Random, path: str, body_of_version) -> list[int | str]:
+    """Versions 1..WRITERS of one snapshot, POSTed at once in a shuffled order."""
+    versions = list(range(1, WRITERS + 1))
+    rng.shuffle(versions)
+    return in_parallel(app, merchant, [(path, body_of_version(version)) for version in versions])
+
+
 def order_version(order_no: str, version: int) -> dict:
     """Snapshot `version` of the order: the receiver's address, the memo and the line set all say which."""
     payload = order_payload(order_no, updated_at=version_time(version).isoformat(), seller_memo=f"v{version}")
@@ -63,10 +70,7 @@ def test_parallel_order_snapshots_end_at_the_newest(app, mall_api):
     rng = random.Random(20261129)
     for round_no in range(ROUNDS):
         order_no = f"R{round_no}"
-        versions = list(range(1, WRITERS + 1))
-        rng.shuffle(versions)
-        statuses = in_parallel(app, mall_api.merchant,
-                               [("/api/v1/orders", order_version(order_no, v)) for v in versions])
+        statuses = race(app, mall_api.merchant, rng, "/api/v1/orders", lambda v: order_version(order_no, v))
         assert statuses.count(201) == 1 and set(statuses) <= {200, 201}, statuses
         db.session.expire_all()
         order = db.session.scalar(select(Order).where(Order.merchant_id == mall_api.merchant.id,
@@ -82,10 +86,7 @@ def test_parallel_goods_snapshots_end_at_the_newest(app, mall_api):
     rng = random.Random(20261130)
     for round_no in range(ROUNDS):
         goods_id = f"G{round_no}"
-        versions = list(range(1, WRITERS + 1))
-        rng.shuffle(versions)
-        statuses = in_parallel(app, mall_api.merchant,
-                               [("/api/v1/goods", {"goods": [goods_version(goods_id, v)]}) for v in versions])
+        statuses = race(app, mall_api.merchant, rng, "/api/v1/goods", lambda v: {"goods": [goods_version(goods_id, v)]})
         assert set(statuses) == {200}, statuses
         db.session.expire_all()
         goods = db.session.scalar(select(Goods).where(Goods.merchant_id == mall_api.merchant.id,
@@ -104,11 +105,8 @@ def test_parallel_goods_batches_naming_the_same_goods_in_any_order_all_succeed(a
     rng = random.Random(20261201)
     for round_no in range(ROUNDS):
         pair = [f"A{round_no}", f"B{round_no}"]
-        versions = list(range(1, WRITERS + 1))
-        rng.shuffle(versions)
-        batches = [{"goods": [goods_version(goods_id, v) for goods_id in (pair if v % 2 else pair[::-1])]}
-                   for v in versions]
-        statuses = in_parallel(app, mall_api.merchant, [("/api/v1/goods", batch) for batch in batches])
+        statuses = race(app, mall_api.merchant, rng, "/api/v1/goods", lambda v: {
+            "goods": [goods_version(goods_id, v) for goods_id in (pair if v % 2 else pair[::-1])]})
         assert set(statuses) == {200}, statuses
         db.session.expire_all()
         names = db.session.scalars(select(Goods.name).where(Goods.mall_goods_id.in_(pair))).all()
