@@ -129,6 +129,17 @@ def test_an_order_no_holding_a_slash_can_be_read_back(mall_api):
     assert response.status_code == 200 and response.get_json()["order_no"] == "2026/11/29-0001"
 
 
+def test_reading_an_order_no_that_cannot_exist_is_404(mall_api):
+    response = mall_api.get("/api/v1/orders/a%00b")  # PostgreSQL cannot even compare a NUL
+    assert response.status_code == 404 and response.get_json()["error"] == "not_found"
+
+
+def test_an_api_key_no_merchant_could_have_is_401(mall_api):
+    body = json.dumps(order_payload()).encode()
+    headers = {**mall_api.headers(body), "X-Api-Key": "k\x00" + "y" * 100}
+    assert mall_api.client.post("/api/v1/orders", data=body, headers=headers).status_code == 401
+
+
 # --- replay --------------------------------------------------------------------------------------------------
 
 

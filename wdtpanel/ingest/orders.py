@@ -113,6 +113,13 @@ def _new_order(merchant_id: int, snapshot: OrderSnapshot) -> Order:
     return order
 
 
+def find_order(merchant_id: int, order_no: str) -> Order | None:
+    """The merchant's order; None also for a string no order number could be (ingest would have refused it)."""
+    errors: dict[str, str] = {}
+    ORDER.fields["order_no"].read(order_no, "order_no", errors)
+    return None if errors else order_by_no(merchant_id, order_no)
+
+
 def order_status(order: Order) -> dict:
     """What the mall may read back about an order's sync with WDT."""
     return {

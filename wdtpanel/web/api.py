@@ -21,7 +21,6 @@ from ..ingest.schema import MAX_JSON_DEPTH
 from ..ingest.signature import ApiAuthError, authenticate_request
 from ..jobs import request_dispatch
 from ..pulls import shipping
-from ..queries.orders import order_by_no
 from ..reasons import render
 from ..states import OrderState
 
@@ -146,7 +145,7 @@ def upsert_goods():
 @signed
 def get_order(order_no: str):
     """The order's sync state as wdtpanel knows it (an order_no holding '/' arrives as %2F)."""
-    order = order_by_no(g.merchant.id, order_no)
+    order = order_ingest.find_order(g.merchant.id, order_no)
     if order is None:
         return problem(404, "not_found", f"no order {order_no}")
     status = order_ingest.order_status(order)
