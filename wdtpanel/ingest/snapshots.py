@@ -1,8 +1,10 @@
 """Newest snapshot wins, decided by the database: the two steps every upsert of the mall's snapshots shares.
 
 A snapshot first claims its row with one conditional UPDATE (`mall_updated_at < new`). On PostgreSQL the UPDATE
-holds the row until commit and re-checks its condition against a concurrent winner; on SQLite it is the
-transaction's first write, so it waits for the database lock (busy_timeout) and then reads the latest data.
+holds the row until commit and re-checks its condition against a concurrent winner. On SQLite the request's
+first write (the spent signature, or the claim) takes the database's write lock, waiting through busy_timeout;
+the driver begins the transaction at that write, so what follows reads the latest data and no other writer
+commits before this one does.
 Everything the snapshot changes is written after the claim, in the same transaction."""
 from __future__ import annotations
 
