@@ -17,14 +17,16 @@ from zoneinfo import ZoneInfo
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # Patterns are written once and used both by Python's `re` (with fullmatch) and, in the OpenAPI document, by
-# ECMA-262 validators: only syntax the two read alike (classes, \uXXXX escapes, non-capturing groups).
-CONTROL = r"\u0000-\u001f\u007f"
-CONTROL_BUT_LINE_BREAKS = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f"  # keeps \t \n \r
+# ECMA-262 validators: only syntax the two read alike (explicit classes, \uXXXX escapes, non-capturing groups).
+# No \s: Python and ECMA disagree on what it matches (U+0085, U+FEFF), so blanks are listed.
+CONTROL = r"\u0000-\u001f\u007f-\u009f"  # C0, DEL and C1
+CONTROL_BUT_LINE_BREAKS = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f"  # keeps \t \n \r
+BLANK = rf"\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff{CONTROL}"
 ONE_LINE = rf"^[^{CONTROL}]*$"
-ONE_LINE_VISIBLE = rf"^[^{CONTROL}]*[^\s{CONTROL}][^{CONTROL}]*$"
+ONE_LINE_VISIBLE = rf"^[^{CONTROL}]*[^{BLANK}][^{CONTROL}]*$"
 MULTI_LINE = rf"^[^{CONTROL_BUT_LINE_BREAKS}]*$"
-MULTI_LINE_VISIBLE = rf"^[^{CONTROL_BUT_LINE_BREAKS}]*[^\s{CONTROL}][^{CONTROL_BUT_LINE_BREAKS}]*$"
-IDENTIFIER = rf"^[^\s{CONTROL}](?:[^{CONTROL}]*[^\s{CONTROL}])?$"  # no control characters, nothing blank at the ends
+MULTI_LINE_VISIBLE = rf"^[^{CONTROL_BUT_LINE_BREAKS}]*[^{BLANK}][^{CONTROL_BUT_LINE_BREAKS}]*$"
+IDENTIFIER = rf"^[^{BLANK}](?:[^{CONTROL}]*[^{BLANK}])?$"  # no control characters, nothing blank at the ends
 # A time from 2000 to 2099 that exists (February 29 in leap years only), to the second, with an optional
 # fraction and offset; without an offset it is Asia/Shanghai time.
 _DAY = (r"(?:20[0-9]{2}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)"
