@@ -31,11 +31,13 @@ assets: $(HTMX) $(CATALOGS)
 run: install
 	$(BIN)/python -m wdtpanel.devserver
 
-# The whole suite on SQLite (browser tests included), then everything but the browser on PostgreSQL.
+# The whole suite on SQLite (browser tests included), then everything but the browser on PostgreSQL, then the
+# fault suite (the system as real processes, one set per test, in parallel).
 test: install
 	bash tests/services.sh install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	WDTPANEL_TEST_DATABASE_URL=$$(bash tests/services.sh postgres) $(BIN)/python -m pytest -q -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not faults" $(PYTEST_ARGS)
+	WDTPANEL_TEST_DATABASE_URL=$$(bash tests/services.sh postgres) $(BIN)/python -m pytest -q -m "not browser and not faults" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q tests/faults -n 6 $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/run_all.py

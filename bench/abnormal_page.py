@@ -70,7 +70,7 @@ def main() -> None:
     from wdtpanel.cli import ensure_merchant
     from wdtpanel.extensions import db
     from wdtpanel.models import Order
-    from wdtpanel.sync import abnormal
+    from wdtpanel.queries import abnormal
     from wdtpanel.accounts import create_user
 
     with app.app_context():

@@ -43,7 +43,8 @@ def main() -> None:
     app = env.app()
     from wdtpanel.extensions import db
     from wdtpanel.models import Order
-    from wdtpanel.sync import shipping
+    from wdtpanel.pulls.runner import run_pull
+    from wdtpanel.pulls.shipping import SHIPPING
     from wdtpanel.merchant_config import LogisticsChoice, load_config
     from wdtpanel.merchant_config import client_for
     from wdtpanel.wdt import LogisticsAck
@@ -74,13 +75,13 @@ def main() -> None:
 
         ship_all(env, client, args.records, "S")
         started = time.perf_counter()
-        summary = shipping.pull(merchant.id)
+        summary = run_pull(SHIPPING, merchant.id)
         elapsed = time.perf_counter() - started
         recorded = db.session.scalar(select(db.func.count()).select_from(Order).where(Order.shipping_state == "shipped"))
     print(f"drain {args.records} shipped records, enterprise edition, simulator over HTTP, "
           f"database {env.env['DATABASE_URL'].split(':')[0]} (set-up: push + ship took {setup:.0f} s)")
     print(f"  baseline query+ack only : {drained} records in {baseline:6.1f} s = {drained / baseline:6.0f} records/s")
-    print(f"  full pull (record, webhook outbox, ack): {summary.records} records, {summary.shipments} shipments, "
+    print(f"  full pull (record, webhook outbox, ack): {summary.records} records, {summary.applied} shipments, "
           f"{summary.failed} failed in {elapsed:6.1f} s = {summary.records / elapsed:6.0f} records/s; "
           f"orders marked shipped: {recorded}")
 

@@ -65,6 +65,7 @@ def _test_config(database_url: str, redis_url: str) -> dict:
         "EMBED_SECRET": "test-embed-secret",
         "SERVER_NAME": None,
         "PUSH_RETRY_INTERVALS": [0, 0, 0],  # retried at once within a burst worker
+        "WDT_CALLS_PER_MINUTE": 60_000,  # pacing is tested on its own
         "WEBHOOK_RETRY_INTERVALS": [0, 0],
         "WDT_READ_TIMEOUT": 3.0,
     }
@@ -139,15 +140,17 @@ class MallReceiver:
     """The mall's callback endpoint: records what arrives, answers with `status`."""
 
     def __init__(self):
-        self.status, self.received = 200, []
+        self.status, self.received, self.answers = 200, [], []  # answers: (delivery id, status answered)
         self.server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def wsgi(self, environ, start_response):
         request = Request(environ)
+        status = self.status
         self.received.append((dict(request.headers), request.get_data()))
-        return Response("ok" if self.status == 200 else "down", status=self.status)(environ, start_response)
+        self.answers.append((request.headers.get("X-Wdtpanel-Delivery"), status))
+        return Response("ok" if status == 200 else "down", status=status)(environ, start_response)
 
 
 @pytest.fixture

@@ -51,6 +51,19 @@ class SimulatorHandle:
     def add_goods(self, codes: list[str]) -> dict:
         return self._post("/_sim/goods", {"codes": list(codes)})
 
+    def set_stock(self, spec_no: str, *, quantity: int | None = None, delta: int | None = None) -> dict:
+        """A 盘点 (`quantity`) or an 出库/入库 (`delta`) in WDT; matched platform goods queue a stock change."""
+        amounts = {"quantity": quantity} if quantity is not None else {"delta": delta}
+        return self._post("/_sim/stock", {"spec_no": spec_no, **amounts})
+
+    def set_quota(self, calls_per_minute: int | None) -> dict:
+        """WDT's calls-per-minute quota for the account (a fresh window); None for none."""
+        return self._post("/_sim/quota", {"calls_per_minute": calls_per_minute})
+
+    def violations(self, rule: str | None = None) -> list[dict]:
+        """The rules callers broke (docs/wdt-protocol.md anchors), optionally only `rule`."""
+        return [item for item in self.state()["violations"] if rule is None or item["rule"] == rule]
+
     def reoffer(self, rec_id: str) -> dict:
         return self._post(f"/_sim/sync/{rec_id}/reoffer")
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from .settings import Settings
+from . import metrics
 from .extensions import babel, csrf, db, htmx, migrate, select_locale
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_web(app)
     register_cli(app)
+    metrics.init_app(app)
 
     @app.after_request
     def frame_policy(response):

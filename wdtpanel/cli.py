@@ -72,13 +72,14 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("pull-now")
     @click.argument("merchant_code")
     def pull_now_command(merchant_code: str) -> None:
-        """Pull WDT's shipping records for a merchant now, in this process (as 立即同步 does in a worker)."""
-        from .jobs import pull_shipments
+        """Pull from WDT for a merchant now, every kind, in this process (as 立即同步 does in a worker)."""
+        from .jobs import PULL_SOURCES, pull
 
         merchant = find_merchant(merchant_code)
         if merchant is None:
             raise click.ClickException(f"no merchant {merchant_code!r}")
-        click.echo(pull_shipments(merchant.id))
+        for kind in PULL_SOURCES:
+            click.echo(f"{kind}: {pull(str(kind), merchant.id)}")
 
     @app.cli.command("embed-link")
     @click.argument("merchant_code")

@@ -6,6 +6,6 @@ from wdtpanel.settings import Settings
 
 settings = Settings()
 
-cron.register(jobs.pull_all_shipments, queue_name=settings.RQ_QUEUE, interval=settings.PULL_INTERVAL_SECONDS)
+cron.register(jobs.pull_all, queue_name=settings.RQ_QUEUE, interval=settings.PULL_INTERVAL_SECONDS)
 cron.register(jobs.sweep_pending, queue_name=settings.RQ_QUEUE, interval=settings.SWEEP_INTERVAL_SECONDS)
 cron.register(jobs.sweep_webhooks, queue_name=settings.RQ_QUEUE, interval=settings.SWEEP_INTERVAL_SECONDS)

@@ -10,6 +10,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from htmx_flask import Htmx
 from redis import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from rq import Queue
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
@@ -50,12 +52,17 @@ def select_locale() -> str:
 babel = Babel()
 
 
+def connect_redis(url: str) -> Redis:
+    """A client that gives up quickly when Redis is down: the database keeps the work and the sweeper queues it."""
+    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10, retry=Retry(NoBackoff(), 1))
+
+
 def redis_connection() -> Redis:
     """One Redis client per app (connection pool inside)."""
     app = current_app._get_current_object()
     conn = app.extensions.get("wdtpanel_redis")
     if conn is None:
-        conn = Redis.from_url(app.config["REDIS_URL"])
+        conn = connect_redis(app.config["REDIS_URL"])
         app.extensions["wdtpanel_redis"] = conn
     return conn
 

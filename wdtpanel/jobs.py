@@ -3,19 +3,23 @@ Jobs get ids, never ORM objects; they are enqueued only after the database commi
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import contextmanager
 
 from flask import current_app, has_app_context
+from redis.exceptions import RedisError
 from rq import Retry, get_current_job
 
-from redis.exceptions import LockError
-
+from .columns import utcnow
+from .states import PullKind
 from .extensions import db, job_queue, redis_connection
 from . import webhooks
 from .pulls import shipping
+from .pulls.runner import retry_issue, run_pull
 from .push import pipeline
 
 log = logging.getLogger(__name__)
+PULL_SOURCES = {PullKind.SHIPPING: shipping.SHIPPING}
 DISPATCH_FLAG_SECONDS = 60  # a lost dispatcher blocks new ones at most this long (the sweeper covers the gap)
 _worker_app = None
 
@@ -46,6 +50,16 @@ def _is_last_try() -> bool:
 
 
 # --- enqueueing (called after commit, in the web process or a job) -------------------------------
+
+
+def leave_to_sweeper_if_down(enqueue: Callable[[], object], what: str) -> bool:
+    """Queue work now; with Redis down the work waits in the database and the sweeper queues it. True if queued."""
+    try:
+        enqueue()
+        return True
+    except RedisError:
+        log.warning("could not queue %s now (Redis unavailable); the sweeper will", what)
+        return False
 
 
 def enqueue_pushes(merchant_id: int, order_ids: list[int] | None = None, *, only_lost: bool = False) -> int:
@@ -88,13 +102,16 @@ def push_orders(merchant_id: int, order_ids: list[int]) -> dict:
         enqueue_deliveries(summary.deliveries)
         if summary.changed:
             request_dispatch(merchant_id)
-        return {"pushed": len(summary.pushed), "abnormal": len(summary.abnormal), "skipped": len(summary.skipped),
+        return {"pushed": len(summary.pushed), "abnormal": len(summary.abnormal),
+                "unconfirmed": len(summary.unconfirmed), "skipped": len(summary.skipped),
                 "changed": len(summary.changed)}
 
 
 def sweep_pending() -> int:
     """rq cron: re-queue pending orders whose job was lost (worker killed, Redis flushed)."""
     with app_context():
+        pipeline.recheck_unconfirmed(utcnow())
+        db.session.commit()
         queued = sum(enqueue_pushes(merchant_id, only_lost=True) for merchant_id in pipeline.lost_pending_merchants())
         if queued:
             log.info("sweeper re-queued %d pending orders", queued)
@@ -114,34 +131,35 @@ def deliver_webhook(delivery_id: int) -> bool:
         return webhooks.deliver(delivery_id)
 
 
-def pull_shipments(merchant_id: int) -> dict:
-    """Drain WDT's logistics-sync queue for one merchant; one pull per merchant at a time (a Redis lock)."""
+def pull(kind: str, merchant_id: int) -> dict:
+    """Drain one of WDT's queues (shipping, stock) for one merchant; one run per merchant and kind at a time."""
     with app_context():
-        lock = redis_connection().lock(f"wdtpanel:pull:{merchant_id}", timeout=900, blocking=False)
-        if not lock.acquire():
-            return {"skipped": "another pull of this merchant is running"}
-        try:
-            summary = shipping.pull(merchant_id)
-        finally:
-            try:
-                lock.release()
-            except LockError:  # held past its timeout: another pull may run now, which is safe (acks dedupe)
-                log.warning("pull lock of merchant %s expired before release", merchant_id)
+        summary = run_pull(PULL_SOURCES[PullKind(kind)], merchant_id)
         enqueue_deliveries(summary.deliveries)
-        return {"records": summary.records, "shipments": summary.shipments, "failed": summary.failed,
-                "error": summary.error}
+        return {"records": summary.records, "applied": summary.applied, "failed": summary.failed,
+                "retried": summary.retried, "error": summary.error, "skipped": summary.skipped}
 
 
-def enqueue_pull(merchant_id: int):
-    return job_queue().enqueue(pull_shipments, merchant_id, description=f"pull shipments of merchant {merchant_id}")
+def retry_pull_issue(kind: str, merchant_id: int, issue_id: int):
+    """重新同步 of one kept record, in this process; the mall's events are queued after the commit."""
+    summary = retry_issue(PULL_SOURCES[PullKind(kind)], merchant_id, issue_id)
+    if summary is not None:
+        leave_to_sweeper_if_down(lambda: enqueue_deliveries(summary.deliveries), "webhook deliveries")
+    return summary
 
 
-def pull_all_shipments() -> int:
-    """rq cron: one pull job per merchant with the integration on."""
+def enqueue_pulls(merchant_id: int) -> None:
+    """立即同步: every kind of pull for the merchant, now."""
+    for kind in PULL_SOURCES:
+        job_queue().enqueue(pull, str(kind), merchant_id, description=f"pull {kind} of merchant {merchant_id}")
+
+
+def pull_all() -> int:
+    """rq cron: every kind of pull for each merchant with the integration on."""
     with app_context():
         merchant_ids = shipping.enabled_merchant_ids()
         for merchant_id in merchant_ids:
-            enqueue_pull(merchant_id)
+            enqueue_pulls(merchant_id)
         return len(merchant_ids)
 
 

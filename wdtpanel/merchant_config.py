@@ -1,6 +1,9 @@
 """The merchant's WDT configuration: load, save (with audit), what the page may show of it, and its WDT client."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -10,19 +13,30 @@ from . import audit
 from .columns import utcnow
 from .extensions import db
 from .models import LogisticsMapping, Merchant, User, WdtConfig
+from .extensions import redis_connection
+from .metrics import time_wdt_calls
+from .pacing import Pacer, PacingExceeded
 from .security import decrypt_secret, encrypt_secret, mask_secret
-from .wdt import ConnectionReport, WdtAccount, WdtClient, base_url_for
+from .outbound import UnsafeUrl, check_public_url
+from .reasons import render
+from .wdt import CheckItem, ConnectionReport, WdtAccount, WdtClient, base_url_for
+from .wdt.errors import wdt_error
 
 # Fields copied as they are from the form; the secret and the mapping have rules of their own.
 PLAIN_FIELDS = ("edition", "environment", "custom_base_url", "sid", "appkey", "shop_no", "warehouse_no", "enabled")
-SECRET_CHANGED = "(已修改 / changed)"
+SECRET_CHANGED = "(changed)"
 
 
 class ConfigError(Exception):
-    def __init__(self, field_name: str, message: str):
-        super().__init__(message)
-        self.field_name = field_name
-        self.message = message
+    """A field the service refuses: `code` and `params` name the notice (wdtpanel/reasons.py) to show under it."""
+
+    def __init__(self, field_name: str, code: str, **params: str):
+        super().__init__(code)
+        self.field_name, self.code, self.params = field_name, code, params
+
+    @property
+    def message(self) -> str:
+        return render(self.code, self.params)
 
 
 @dataclass
@@ -66,7 +80,8 @@ def save_config(merchant_id: int, user: User | None, data: ConfigInput) -> WdtCo
     """Apply the form to the merchant's config; one audit entry lists what changed (never the secret)."""
     config = load_config(merchant_id) or WdtConfig(merchant_id=merchant_id, known_logistics=[])
     if not data.appsecret and not config.appsecret_encrypted:
-        raise ConfigError("appsecret", "请填写 appsecret。 Enter the appsecret.")
+        raise ConfigError("appsecret", "appsecret_required")
+    _check_addresses(data)
     changes: dict[str, list] = {}
     for name in PLAIN_FIELDS:
         old, new = getattr(config, name), getattr(data, name)
@@ -110,13 +125,31 @@ def _apply_logistics(config: WdtConfig, merchant_id: int, choices: list[Logistic
         config.logistics.remove(dropped)
 
 
-def make_client(account: WdtAccount) -> WdtClient:
-    return WdtClient(account, connect_timeout=current_app.config["WDT_CONNECT_TIMEOUT"],
-                     read_timeout=current_app.config["WDT_READ_TIMEOUT"])
+def make_client(account: WdtAccount, before_call: Callable[[str], None] | None = None) -> WdtClient:
+    client = WdtClient(account, connect_timeout=current_app.config["WDT_CONNECT_TIMEOUT"],
+                       read_timeout=current_app.config["WDT_READ_TIMEOUT"], before_call=before_call)
+    time_wdt_calls(client.session, account.edition)
+    return client
+
+
+def _check_addresses(data: ConfigInput) -> None:
+    allow_private = current_app.config["ALLOW_PRIVATE_URLS"]
+    for field_name, url in (("custom_base_url", data.custom_base_url if data.environment == "custom" else None),
+                            ("webhook_url", data.webhook_url)):
+        if url:
+            try:
+                check_public_url(url, allow_private)
+            except UnsafeUrl as error:
+                raise ConfigError(field_name, "url_not_public", host=error.host) from None
 
 
 def check_connection(config: WdtConfig | None, data: ConfigInput) -> ConnectionReport:
     """Sign real calls with the entered values (the saved secret when the field is left empty)."""
+    try:
+        _check_addresses(data)
+    except ConfigError as error:
+        refused, skipped = CheckItem(False, error.code, error.params), CheckItem(False, "not_checked")
+        return ConnectionReport(refused, skipped, skipped, [])
     appsecret = data.appsecret or (appsecret_of(config) if config else "")
     account = WdtAccount(edition=data.edition, base_url=base_url_for(data.edition, data.environment, data.custom_base_url),
                          sid=data.sid, appkey=data.appkey, appsecret=appsecret)
@@ -125,6 +158,39 @@ def check_connection(config: WdtConfig | None, data: ConfigInput) -> ConnectionR
 
 
 _clients: dict[int, tuple[object, WdtClient]] = {}
+_heartbeats: ContextVar[tuple[Callable[[], None], ...]] = ContextVar("wdt_call_heartbeats", default=())
+
+
+@contextmanager
+def heartbeat_while_calling(renew: Callable[[], None]) -> Iterator[None]:
+    """Run `renew` before every WDT call made inside the block (a push renews its claim lease so)."""
+    token = _heartbeats.set(_heartbeats.get() + (renew,))
+    try:
+        yield
+    finally:
+        _heartbeats.reset(token)
+
+
+def pacer_for(config: WdtConfig) -> Pacer:
+    settings = current_app.config
+    return Pacer(redis_connection(), f"wdtpanel:pace:{config.merchant_id}:{config.edition}",
+                 settings["WDT_CALLS_PER_MINUTE"], settings["WDT_CALLS_BURST"], settings["WDT_PACING_MAX_WAIT"])
+
+
+def _before_call(pacer: Pacer) -> Callable[[str], None]:
+    def before_call(method: str) -> None:
+        renewals = _heartbeats.get()
+        for renew in renewals:
+            renew()
+        try:
+            waited = pacer.wait_for_slot()
+        except PacingExceeded:
+            raise wdt_error("rate_limited", wdt_message=f"paced locally before {method}") from None
+        if waited:  # the lease must cover the call itself too
+            for renew in renewals:
+                renew()
+
+    return before_call
 
 
 def account_for(config: WdtConfig) -> WdtAccount:
@@ -139,6 +205,11 @@ def client_for(config: WdtConfig) -> WdtClient:
     """Reused while the config is unchanged, so calls of one merchant share a connection pool."""
     cached = _clients.get(config.merchant_id)
     if cached is None or cached[0] != config.updated_at:
-        cached = (config.updated_at, make_client(account_for(config)))
+        if config.environment == "custom" and config.custom_base_url:
+            try:
+                check_public_url(config.custom_base_url, current_app.config["ALLOW_PRIVATE_URLS"])
+            except UnsafeUrl as error:
+                raise wdt_error("network", wdt_message="address not public", host=error.host) from None
+        cached = (config.updated_at, make_client(account_for(config), _before_call(pacer_for(config))))
         _clients[config.merchant_id] = cached
     return cached[1]

@@ -69,6 +69,13 @@ REASONS: dict[str, Reason] = _reasons(
            N_("请在旺店通中处理该订单。"), item_level=True, field="num"),
     Reason("refund_rejected", N_("退款单被拒绝"), N_("旺店通拒绝了退款单（%(detail)s）。"),
            N_("请核对退款信息后重推。"), item_level=True),
+    Reason("field_refused", N_("字段不符合旺店通要求"),
+           N_("旺店通拒绝了订单中的字段：缺失、过长或取值不合法（%(detail)s）。"),
+           N_("请在商城中改正该字段后重推。"), item_level=True),
+    Reason("amounts_inconsistent", N_("金额核对不一致"), N_("旺店通核对订单金额不一致（%(detail)s）。"),
+           N_("请核对订单的已付金额、优惠和邮费后重推。"), item_level=True),
+    Reason("query_unsupported", N_("旺店通不支持该查询"), N_("当前旺店通版本无法查询：%(what)s。"),
+           N_("无需处理；该订单的结果将在下次推送时确认。")),
     Reason("business", N_("旺店通拒绝了订单"), N_("旺店通拒绝了该请求：%(detail)s"),
            N_("请按旺店通的提示改正后重推。"), item_level=True),
     # --- found before WDT is asked ----------------------------------------------------------------------
@@ -105,6 +112,8 @@ NOTICES: dict[str, str] = {
     "shop_ok": N_("店铺 %(shop_name)s（%(shop_no)s）存在，平台为自有平台。"),
     "warehouse_ok": N_("仓库 %(warehouse_name)s（%(warehouse_no)s）存在。"),
     "not_checked": N_("未检查：请先解决接口账号一项的问题。"),
+    "appsecret_required": N_("请填写 appsecret。"),
+    "url_not_public": N_("地址 %(host)s 指向本机或内网，不允许使用：请填写公网地址。"),
 }
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 INSTANCE_DIR = Path(os.environ.get("WDTPANEL_INSTANCE_DIR", Path(__file__).resolve().parent.parent / "instance"))
+REDIS_URL_FILE = INSTANCE_DIR / "redis_url"  # written by `make run` for the Redis it started
 
 
 def _dev_file_secret(name: str, make) -> str:
@@ -17,6 +18,10 @@ def _dev_file_secret(name: str, make) -> str:
         path.write_text(make())
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _redis_started_by_make_run() -> str | None:
+    return REDIS_URL_FILE.read_text().strip() if REDIS_URL_FILE.exists() else None
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -55,7 +60,7 @@ class Settings:
             database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
         self.SQLALCHEMY_DATABASE_URI = database_url
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-        self.REDIS_URL = env.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+        self.REDIS_URL = env.get("REDIS_URL") or _redis_started_by_make_run() or "redis://127.0.0.1:6379/0"
         self.RQ_QUEUE = env.get("WDTPANEL_RQ_QUEUE", "wdt")
 
         self.TIMEZONE = env.get("WDTPANEL_TIMEZONE", "Asia/Shanghai")
@@ -75,6 +80,13 @@ class Settings:
         self.WDT_READ_TIMEOUT = float(env.get("WDT_READ_TIMEOUT", "30"))
         # Seconds between tries of a push that failed for a transient reason (network, 5xx, rate limit).
         self.PUSH_RETRY_INTERVALS = [int(x) for x in env.get("WDTPANEL_PUSH_RETRY_INTERVALS", "30,120,600,1800").split(",")]
+        # Calls to WDT per merchant: a token bucket shared by all workers, below WDT's unpublished per-minute quota.
+        self.WDT_CALLS_PER_MINUTE = float(env.get("WDT_CALLS_PER_MINUTE", "50"))
+        self.WDT_CALLS_BURST = int(env.get("WDT_CALLS_BURST", "10"))
+        # Longest wait for a call slot (below the 50 s claim lease, which is renewed before and after the wait).
+        self.WDT_PACING_MAX_WAIT = min(float(env.get("WDT_PACING_MAX_WAIT", "30")), 45.0)
+        # An order whose push got no answer, where WDT could not be asked, is pushed again after this long.
+        self.UNCONFIRMED_RECHECK_SECONDS = int(env.get("WDTPANEL_UNCONFIRMED_RECHECK_SECONDS", "600"))
         # Orders per WDT push call; unset = the edition's limit (50 enterprise, 100 ultimate).
         self.WDT_PUSH_BATCH_SIZE = int(env["WDT_PUSH_BATCH_SIZE"]) if env.get("WDT_PUSH_BATCH_SIZE") else None
         # Webhooks to the mall: (connect, read) timeouts and the delays between tries (the last one repeats).
@@ -84,5 +96,9 @@ class Settings:
         self.PULL_INTERVAL_SECONDS = int(env.get("WDTPANEL_PULL_SECONDS", "60"))
         # How often rq cron re-queues lost push jobs and due webhooks.
         self.SWEEP_INTERVAL_SECONDS = int(env.get("WDTPANEL_SWEEP_SECONDS", "60"))
+        # Outbound addresses (custom WDT URL, mall callback) may point at loopback/private hosts only in development.
+        self.ALLOW_PRIVATE_URLS = _bool("WDTPANEL_ALLOW_PRIVATE_URLS", not production)
+        # Bearer token for /metrics (Prometheus); unset: /metrics answers 404.
+        self.METRICS_TOKEN = env.get("WDTPANEL_METRICS_TOKEN", "")
         # Base URL the demo merchant and the simulator use in development.
         self.WDT_SIMULATOR_URL = env.get("WDT_SIMULATOR_URL", "http://127.0.0.1:8765")

@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select, update
 
 from .extensions import db
 from .models import Merchant, WebhookDelivery
+from .outbound import UnsafeUrl, check_public_url
 from .security import decrypt_secret, hmac_signature
 from .states import WebhookState
 from .columns import utcnow
@@ -63,6 +64,8 @@ def deliver(delivery_id: int) -> bool:
     error = None
     if not merchant.webhook_url:
         error = "no callback URL configured"
+    elif not _public(merchant.webhook_url):
+        error = "callback URL is not a public address"
     else:
         body, headers = signed_request(merchant, delivery)
         try:
@@ -83,6 +86,14 @@ def deliver(delivery_id: int) -> bool:
     if error:
         raise WebhookFailed(error)
     return True
+
+
+def _public(url: str) -> bool:
+    try:
+        check_public_url(url, current_app.config["ALLOW_PRIVATE_URLS"])
+        return True
+    except UnsafeUrl:
+        return False
 
 
 def due_delivery_ids(limit: int = 1000) -> list[int]:

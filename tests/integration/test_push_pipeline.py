@@ -1,20 +1,19 @@
 """Orders flow to WDT by themselves: ingest API -> DB -> RQ (real Redis) -> client -> simulator (real HTTP)."""
 from __future__ import annotations
 
-from wdtpanel.reasons import render
-
 import threading
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.helpers import connect_to_simulator, order_payload, run_worker
 from wdtpanel.extensions import db, redis_connection
 from wdtpanel.jobs import sweep_pending
-from wdtpanel.models import Order, PushAttempt, WdtConfig
+from wdtpanel.models import Order, PushAttempt, WdtConfig, WebhookDelivery
 from wdtpanel.push import pipeline as orders
+from wdtpanel.reasons import render
 
 NOW = datetime.now(timezone.utc)
 
@@ -136,13 +135,46 @@ def test_transient_failure_is_retried_then_succeeds(connected, wdt_simulator):
     assert sim_trade(wdt_simulator, "M1001")["push_count"] == 1
 
 
-def test_transient_failure_until_the_last_try_becomes_abnormal(connected, wdt_simulator):
-    wdt_simulator.fail_next("5xx", 10)
+def test_5xx_until_the_last_try_is_checked_with_wdt_before_abnormal(connected, wdt_simulator, edition):
+    wdt_simulator.fail_next("5xx", 4)  # every try of the push; the question afterwards is answered
     connected.post("/api/v1/orders", fresh_order())
     run_worker()
     stored = order(connected)
-    assert stored.sync_state == "abnormal" and stored.sync_reason == "http_5xx"
     assert stored.push_attempts == 4  # the first try and three retries
+    if edition == "ultimate":  # WDT says it has no such trade: a real failure
+        assert (stored.sync_state, stored.sync_reason) == ("abnormal", "http_5xx")
+    else:  # enterprise offers no raw-trade query: unconfirmed, not abnormal, and no abnormal webhook
+        assert stored.sync_state == "unconfirmed" and stored.sync_params == {"detail": "http_5xx"}
+        assert db.session.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
+
+
+@pytest.mark.parametrize("fault", ["timeout_after_store", "5xx_after_store"])
+def test_answer_lost_after_wdt_stored_the_trade_is_never_abnormal(connected, wdt_simulator, edition, fault):
+    wdt_simulator.fail_next(fault, 4)
+    connected.post("/api/v1/orders", fresh_order())
+    run_worker()
+    stored = order(connected)
+    assert sim_trade(wdt_simulator, "M1001") is not None
+    expected = "pushed" if edition == "ultimate" else "unconfirmed"  # asked WDT / could not ask
+    assert stored.sync_state == expected and stored.sync_state != "abnormal"
+    assert db.session.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
+    if edition == "ultimate":
+        assert stored.pushed_version == 1
+
+
+@pytest.mark.parametrize("edition", ["enterprise"], indirect=True)  # ultimate asks WDT at once (test above)
+def test_unconfirmed_order_is_pushed_again_and_settled(connected, wdt_simulator):
+    wdt_simulator.fail_next("timeout_after_store", 4)
+    connected.post("/api/v1/orders", fresh_order())
+    run_worker()
+    stored = order(connected)
+    assert stored.sync_state == "unconfirmed"
+    stored.last_attempt_at = NOW - timedelta(hours=1)
+    db.session.commit()
+    sweep_pending()  # the recheck: the same trade again, idempotent by tid
+    run_worker()
+    stored = order(connected)
+    assert stored.sync_state == "pushed" and sim_trade(wdt_simulator, "M1001")["push_count"] == 5
 
 
 def test_historical_order_is_never_pushed(connected, wdt_simulator):
@@ -295,3 +327,27 @@ def test_an_update_arriving_while_the_order_is_pushed_is_pushed_next(connected, 
     assert stored.sync_state == "pushed" and stored.snapshot_version == stored.pushed_version == 2
     trade = sim_trade(wdt_simulator, "M1001")
     assert trade["push_count"] == 2 and int(trade["trade_status"]) == 60
+
+
+def test_an_order_that_cannot_be_encoded_does_not_hold_back_its_batch(connected, wdt_simulator):
+    for number in range(5):
+        connected.post("/api/v1/orders", fresh_order(f"B{number}"))
+    poison = order(connected, "B2")  # a historical row the mall dated at the end of time
+    poison.ordered_at = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+    db.session.commit()
+    run_worker()
+    assert sorted(t["tid"] for t in wdt_simulator.state()["trades"]) == ["B0", "B1", "B3", "B4"]
+    stored = order(connected, "B2")
+    assert (stored.sync_state, stored.sync_reason) == ("abnormal", "internal_error")
+    assert all(order(connected, f"B{n}").sync_state == "pushed" for n in (0, 1, 3, 4))
+
+
+def test_push_outcomes_and_wdt_latency_are_counted(connected, wdt_simulator, edition):
+    from prometheus_client import REGISTRY, generate_latest
+
+    connected.post("/api/v1/orders", fresh_order())
+    run_worker()
+    text = generate_latest(REGISTRY).decode()
+    method = "trade_push" if edition == "enterprise" else "sales.RawTrade.pushSelf2"
+    assert f'wdtpanel_wdt_call_seconds_count{{edition="{edition}",method="{method}"}}' in text
+    assert 'wdtpanel_push_outcomes_total{outcome="pushed",reason=""}' in text

@@ -9,8 +9,10 @@ from sqlalchemy import func, select
 
 from tests.helpers import connect_to_simulator, csrf_token_from, order_payload, run_worker, sign_in
 from wdtpanel.extensions import db
-from wdtpanel.jobs import pull_shipments, sweep_webhooks
-from wdtpanel.models import Merchant, Order, Shipment, SyncStatus, User, WdtConfig, WebhookDelivery
+from wdtpanel.jobs import pull, sweep_webhooks
+from wdtpanel.merchant_config import client_for, load_config
+from wdtpanel.models import Merchant, Order, PullIssue, Shipment, SyncStatus, User, WdtConfig, WebhookDelivery
+from wdtpanel.push.trade_mapping import to_raw_trade
 from wdtpanel.security import hmac_signature
 
 NOW = datetime.now(timezone.utc)
@@ -31,8 +33,8 @@ def shop(mall_api, wdt_simulator, mall_receiver):
     return mall_api
 
 
-def pull(shop):
-    result = pull_shipments(shop.merchant.id)
+def pull_now(shop):
+    result = pull("shipping", shop.merchant.id)
     run_worker()  # webhook deliveries
     return result
 
@@ -43,8 +45,8 @@ def sync_record(simulator, tid):
 
 def test_whole_shipment_is_recorded_told_to_the_mall_and_acked(shop, wdt_simulator, mall_receiver):
     wdt_simulator.ship("M1001", "ZTO", "ZT900001")
-    result = pull(shop)
-    assert result["shipments"] == 1
+    result = pull_now(shop)
+    assert result["applied"] == 1
     shipment = db.session.scalar(select(Shipment))
     assert (shipment.logistics_no, shipment.carrier_code, shipment.line_ids) == ("ZT900001", "zhongtong", [])
     order = db.session.scalar(select(Order).where(Order.order_no == "M1001"))
@@ -64,11 +66,11 @@ def test_whole_shipment_is_recorded_told_to_the_mall_and_acked(shop, wdt_simulat
 
 def test_partial_shipments_mark_their_lines(shop, wdt_simulator):
     wdt_simulator.ship("M1001", "SF", "SF100", oids=["M1001-L1"])
-    pull(shop)
+    pull_now(shop)
     order = db.session.scalar(select(Order).where(Order.order_no == "M1001"))
     assert order.shipping_state == "partial"
     wdt_simulator.ship("M1001", "SF", "SF200", oids=["M1001-L2"])
-    pull(shop)
+    pull_now(shop)
     db.session.expire_all()
     assert db.session.scalar(select(Order.shipping_state).where(Order.order_no == "M1001")) == "shipped"
     assert sorted(s.line_ids[0] for s in db.session.scalars(select(Shipment))) == ["L1", "L2"]
@@ -76,7 +78,7 @@ def test_partial_shipments_mark_their_lines(shop, wdt_simulator):
 
 def test_unmapped_carrier_is_acked_as_failed_and_shown(shop, wdt_simulator, mall_receiver, signed_in):
     wdt_simulator.ship("M1001", "JT", "JT777")
-    result = pull(shop)
+    result = pull_now(shop)
     assert result["failed"] == 1 and db.session.scalar(select(func.count(Shipment.id))) == 0
     record = sync_record(wdt_simulator, "M1001")[0]
     assert record["status"] == "failed" and "没有对应的商城物流编码" in record["message"]
@@ -88,10 +90,10 @@ def test_unmapped_carrier_is_acked_as_failed_and_shown(shop, wdt_simulator, mall
 
 def test_lost_ack_does_not_duplicate_the_shipment(shop, wdt_simulator, mall_receiver):
     wdt_simulator.ship("M1001", "ZTO", "ZT1")
-    pull(shop)
+    pull_now(shop)
     rec_id = sync_record(wdt_simulator, "M1001")[0]["rec_id"]
     wdt_simulator.reoffer(rec_id)  # WDT never got our ack and sends the record again
-    pull(shop)
+    pull_now(shop)
     assert db.session.scalar(select(func.count(Shipment.id))) == 1
     assert len(mall_receiver.received) == 1
     assert sync_record(wdt_simulator, "M1001")[0]["status"] == "synced"
@@ -100,7 +102,7 @@ def test_lost_ack_does_not_duplicate_the_shipment(shop, wdt_simulator, mall_rece
 def test_mall_down_delays_the_webhook_but_loses_nothing(shop, wdt_simulator, mall_receiver):
     mall_receiver.status = 503
     wdt_simulator.ship("M1001", "ZTO", "ZT2")
-    pull(shop)
+    pull_now(shop)
     delivery = db.session.scalar(select(WebhookDelivery).where(WebhookDelivery.event == "shipment.created"))
     assert delivery.state == "pending" and delivery.attempts >= 1 and "503" in delivery.last_error
     mall_receiver.status = 200
@@ -116,15 +118,11 @@ def test_mall_down_delays_the_webhook_but_loses_nothing(shop, wdt_simulator, mal
 
 
 def test_unknown_order_is_acked_as_failed(shop, wdt_simulator):
-    from wdtpanel.merchant_config import load_config
-    from wdtpanel.merchant_config import client_for
-    from wdtpanel.push.trade_mapping import to_raw_trade
-
     ghost = db.session.scalar(select(Order).where(Order.order_no == "M1001"))
     trade = to_raw_trade(ghost)
     client_for(load_config(shop.merchant.id)).push_trades("mall01", [type(trade)(**{**trade.__dict__, "tid": "GHOST"})])
     wdt_simulator.ship("GHOST", "ZTO", "ZT3")
-    pull(shop)
+    pull_now(shop)
     record = sync_record(wdt_simulator, "GHOST")[0]
     assert record["status"] == "failed" and "商城中没有订单 GHOST" in record["message"]
 
@@ -132,7 +130,7 @@ def test_unknown_order_is_acked_as_failed(shop, wdt_simulator):
 def test_sync_status_page_and_pull_now(shop, wdt_simulator, app):
 
     wdt_simulator.ship("M1001", "JT", "JT9")
-    pull(shop)
+    pull_now(shop)
     client = app.test_client()
     user = db.session.scalar(select(User).where(User.merchant_id == shop.merchant.id))
     sign_in(client, user)
@@ -146,7 +144,7 @@ def test_sync_status_page_and_pull_now(shop, wdt_simulator, app):
 
 def test_wdt_down_shows_in_the_status(shop, wdt_simulator):
     wdt_simulator.fail_next("5xx", 5)
-    result = pull(shop)
+    result = pull_now(shop)
     assert result["error"] == "http_5xx"
     status = db.session.get(SyncStatus, (shop.merchant.id, "shipping"))
     assert status.wdt_reachable is False and status.last_error_reason == "http_5xx"
@@ -161,3 +159,71 @@ def test_an_order_that_becomes_abnormal_is_told_to_the_mall(shop, wdt_simulator,
     events = [json.loads(body) for _, body in mall_receiver.received]
     assert [(e["event"], e["data"]["order_no"], e["data"]["reason"]) for e in events] == [
         ("order.abnormal", "M2002", "missing_merchant_code")]
+
+
+def map_carrier(merchant_id: int, wdt_code: str, name: str, mall_code: str) -> None:
+    from wdtpanel.models import LogisticsMapping
+
+    config = db.session.scalar(select(WdtConfig).where(WdtConfig.merchant_id == merchant_id))
+    config.logistics.append(LogisticsMapping(merchant_id=merchant_id, wdt_code=wdt_code, wdt_name=name,
+                                             mall_code=mall_code))
+    db.session.commit()
+
+
+def open_issue_rows(merchant_id: int) -> list[PullIssue]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(PullIssue).where(PullIssue.merchant_id == merchant_id,
+                                                           PullIssue.resolved_at.is_(None))))
+
+
+def test_record_refused_for_an_unmapped_carrier_is_applied_once_the_carrier_is_mapped(shop, wdt_simulator,
+                                                                                     mall_receiver):
+    wdt_simulator.ship("M1001", "JT", "JT100")
+    pull_now(shop)
+    pull_now(shop)  # still unmapped: the same issue, tried again
+    [issue] = open_issue_rows(shop.merchant.id)
+    assert issue.reason == "unmapped_carrier" and issue.attempts == 2 and issue.record["logistics_no"] == "JT100"
+    assert mall_receiver.received == []
+    map_carrier(shop.merchant.id, "JT", "极兔速递", "jitu")
+    pull_now(shop)  # WDT offers nothing new; the kept record goes through
+    assert open_issue_rows(shop.merchant.id) == []
+    [shipment] = db.session.scalars(select(Shipment)).all()
+    assert (shipment.logistics_no, shipment.carrier_code) == ("JT100", "jitu")
+    pull_now(shop)
+    events = [json.loads(body) for _, body in mall_receiver.received]
+    assert [(e["event"], e["data"]["tracking_no"]) for e in events] == [("shipment.created", "JT100")]
+
+
+def test_record_for_an_order_that_arrives_later_is_applied_by_retry(shop, wdt_simulator, mall_receiver):
+    from wdtpanel.jobs import retry_pull_issue
+
+    def retry(merchant_id, issue_id):
+        return retry_pull_issue("shipping", merchant_id, issue_id)
+
+    ghost = db.session.scalar(select(Order).where(Order.order_no == "M1001"))
+    trade = to_raw_trade(ghost)
+    client_for(load_config(shop.merchant.id)).push_trades("mall01", [type(trade)(**{**trade.__dict__, "tid": "LATE1"})])
+    wdt_simulator.ship("LATE1", "ZTO", "ZT777")
+    pull_now(shop)
+    [issue] = open_issue_rows(shop.merchant.id)
+    assert issue.reason == "unknown_order" and issue.subject == "LATE1"
+    assert retry(shop.merchant.id, issue.id).applied == 0  # still unknown: nothing changes
+    stamp = NOW.isoformat()
+    shop.post("/api/v1/orders", order_payload("LATE1", created_at=stamp, paid_at=stamp, updated_at=stamp))
+    summary = retry(shop.merchant.id, issue.id)  # 重新同步 on the status page
+    assert summary.applied == 1 and open_issue_rows(shop.merchant.id) == []
+    run_worker()
+    assert [json.loads(body)["data"]["order_no"] for _, body in mall_receiver.received] == ["LATE1"]
+    assert retry(shop.merchant.id, issue.id) is None  # resolved: nothing left to retry
+
+
+def test_a_later_success_of_the_same_record_clears_its_failure(shop, wdt_simulator, mall_receiver):
+    wdt_simulator.ship("M1001", "JT", "JT200")
+    pull_now(shop)
+    rec_id = sync_record(wdt_simulator, "M1001")[0]["rec_id"]
+    map_carrier(shop.merchant.id, "JT", "极兔速递", "jitu")
+    wdt_simulator.reoffer(rec_id)  # staff press 重新同步 in WDT
+    pull_now(shop)
+    assert open_issue_rows(shop.merchant.id) == []
+    assert sync_record(wdt_simulator, "M1001")[0]["status"] == "synced"
+    assert len(mall_receiver.received) == 1

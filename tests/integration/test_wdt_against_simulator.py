@@ -1,17 +1,18 @@
 """The real WdtClient against the simulator over real HTTP, in both editions."""
 from __future__ import annotations
 
-from wdtpanel.reasons import render
-
 import socket
 import time
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+import requests
 
+from tests.wdt_samples import goods_line, raw_line, raw_trade
+from wdtpanel.reasons import render
 from wdtpanel.wdt import (
-    BATCH_LIMITS, LogisticsAck, PlatformGoodsLine, RawRefund, RawTrade, RawTradeLine, WdtAccount, WdtClient,
+    BATCH_LIMITS, LogisticsAck, RawRefund, RawTrade, RawTradeLine, StockAck, WdtAccount, WdtClient,
     WdtPermanentError, WdtTransientError, base_url_for,
 )
 from wdtpanel.wdt.payloads import enterprise_trade, ultimate_trade
@@ -23,11 +24,11 @@ def edition(request):
 
 
 def connect(simulator, edition: str, root_url: str | None = None, clock=time.time, read_timeout: float = 5.0,
-            **account) -> WdtClient:
+            before_call=None, sleep=lambda seconds: None, **account) -> WdtClient:
     demo = simulator.account
     values = {"sid": demo.sid, "appkey": demo.appkey, "appsecret": demo.appsecret, **account}
     return WdtClient(WdtAccount(edition, base_url_for(edition, "custom", root_url or simulator.root_url), **values),
-                     connect_timeout=2.0, read_timeout=read_timeout, clock=clock)
+                     connect_timeout=2.0, read_timeout=read_timeout, clock=clock, before_call=before_call, sleep=sleep)
 
 
 @pytest.fixture
@@ -37,22 +38,14 @@ def client(wdt_simulator, edition):
 
 
 def line(oid: str, code: str = "DEMO-0001", num: int = 1, price: str = "66.6") -> RawTradeLine:
-    return RawTradeLine(oid=oid, num=Decimal(num), price=Decimal(price), status=30, refund_status=0, goods_id="G1",
-                        spec_id=f"S-{oid}", goods_no="", spec_no=code, goods_name="保温杯", spec_name="红色",
-                        adjust_amount=Decimal(0), discount=Decimal(0), share_discount=Decimal("0.5"))
+    return raw_line(oid, num=Decimal(num), price=Decimal(price), spec_no=code, discount=Decimal(0),
+                    share_discount=Decimal("0.5"))
 
 
 def trade(tid: str, lines: list[RawTradeLine] | None = None, ordered: datetime | None = None,
-          receiver: str = "王小明") -> RawTrade:
-    ordered = ordered or datetime.now(timezone.utc) - timedelta(minutes=5)
-    return RawTrade(
-        tid=tid, trade_status=30, pay_status=2, delivery_term=1, trade_time=ordered, pay_time=ordered,
-        buyer_nick="买家小王", receiver_name=receiver, receiver_mobile="13800138000", receiver_telno="",
-        receiver_province="浙江省", receiver_city="杭州市", receiver_district="西湖区", receiver_address="文三路 100 号",
-        receiver_zip="310000", buyer_message="请尽快发货", seller_memo="", post_amount=Decimal(10),
-        cod_amount=Decimal(0), ext_cod_fee=Decimal(0), other_amount=Decimal(0), paid=Decimal("142.2"),
-        logistics_type=-1, refund_status=0, lines=lines or [line(f"{tid}-1"), line(f"{tid}-2", "DEMO-0002", 2)],
-    )
+          receiver: str = "王小明", **overrides) -> RawTrade:
+    return raw_trade(tid, lines or [line(f"{tid}-1"), line(f"{tid}-2", "DEMO-0002", 2)], ordered=ordered,
+                     receiver_name=receiver, **overrides)
 
 
 def sim_trade(simulator, tid: str) -> dict | None:
@@ -173,24 +166,24 @@ def test_reoffered_record_comes_back(client, wdt_simulator):
 # --- goods and refunds ---
 
 def test_goods_push(client, wdt_simulator, edition):
-    lines = [PlatformGoodsLine("G1", f"S{n}", "G1", f"DEMO-{n:04d}", "保温杯", f"规格{n}", 1, Decimal("66.6"))
-             for n in range(1, 4)]
+    lines = [goods_line(n, goods_id="G1", price=Decimal("66.6")) for n in range(1, 4)]
     assert client.push_goods("mall01", lines) == {("G1", f"S{n}"): None for n in range(1, 4)}
     assert client.push_goods("mall01", lines[:1]) == {("G1", "S1"): None}
     stored = wdt_simulator.state()["platform_goods"]
-    assert len(stored) == 3 and stored[0]["price"] == "66.6000"
-    bad = PlatformGoodsLine("", "S9", "", "DEMO-0009", "无货号", "", 1, Decimal(1))
+    assert len(stored) == 3 and Decimal(stored[0]["price"]) == Decimal("66.6")
+    bad = goods_line(9, goods_id="G" * 41)
     results = client.push_goods("mall01", [lines[0], bad])
-    assert results[("G1", "S1")] is None and "goods_id" in results[("", "S9")]
+    assert results[("G1", "S1")] is None
+    assert results[("G" * 41, "S9")].code == "field_refused" and "goods_id" in results[("G" * 41, "S9")].wdt_message
 
 
 def test_refund_needs_its_trade_in_wdt(client, wdt_simulator):
     client.push_trades("mall01", [trade("M1")])
     moment = datetime.now(timezone.utc)
     refunds = [RawRefund("M1-R1", "M1", 2, 2, Decimal("66.1"), "买家小王", moment, "不想要了", [("M1-1", 1)]),
-               RawRefund("X-R1", "NOT-PUSHED", 2, 2, Decimal(1), "买家小王", moment, "", [("X-1", 1)])]
+               RawRefund("X-R1", "NOT-PUSHED", 2, 2, Decimal(1), "买家小王", moment, "不想要了", [("X-1", 1)])]
     results = client.push_refunds("mall01", refunds)
-    assert results["M1-R1"] is None and "NOT-PUSHED" in results["X-R1"]
+    assert results["M1-R1"] is None and "不存在" in results["X-R1"]
     [stored] = wdt_simulator.state()["refunds"]
     assert stored["tid"] == "M1" and Decimal(stored["refund_fee"]) == Decimal("66.1")
     assert [(item["oid"], Decimal(item["num"])) for item in stored["lines"]] == [("M1-1", 1)]
@@ -248,8 +241,7 @@ def test_timeout_is_transient_and_nothing_lands(wdt_simulator, edition):
     assert caught.value.code == "timeout"
 
 
-@pytest.mark.parametrize(("kind", "code"), [("5xx", "http_5xx"), ("rate_limit", "rate_limited"),
-                                            ("bad_json", "bad_response")])
+@pytest.mark.parametrize(("kind", "code"), [("5xx", "http_5xx"), ("bad_json", "bad_response")])
 def test_injected_failures_are_transient_and_the_retry_succeeds(client, wdt_simulator, kind, code):
     wdt_simulator.fail_next(kind, 1)
     with pytest.raises(WdtTransientError) as caught:
@@ -264,3 +256,95 @@ def test_clock_off_by_more_than_the_window_is_clock_skew(wdt_simulator, edition)
         with pytest.raises(WdtTransientError) as caught:
             client.list_logistics()
     assert caught.value.code == "clock_skew"
+
+
+# --- what WDT refuses, per trade ---
+
+def test_a_trade_breaking_a_field_rule_is_refused_alone(client, wdt_simulator):
+    trades = [trade("GOOD1"), trade("BAD1", receiver_mobile=""), trade("GOOD2")]
+    results = client.push_trades("mall01", trades)
+    assert results["GOOD1"] is None and results["GOOD2"] is None
+    assert results["BAD1"].code == "field_refused" and "receiver_mobile" in results["BAD1"].wdt_message
+    assert sim_trade(wdt_simulator, "BAD1") is None and sim_trade(wdt_simulator, "GOOD2") is not None
+
+
+def test_a_shared_oid_is_taken_but_fails_at_submit(client, wdt_simulator):
+    results = client.push_trades("mall01", [trade("M1", [line("SAME-1")]), trade("M2", [line("SAME-1")])])
+    assert results == {"M1": None, "M2": None}  # WDT says nothing at push time
+    [violation] = wdt_simulator.violations("r-oid-unique")
+    assert violation["tid"] == "M2"
+    with pytest.raises(requests.HTTPError, match="409"):
+        wdt_simulator.advance("M2")
+    assert "订单货品数量不一致" in sim_trade(wdt_simulator, "M2")["bad_reason"]
+
+
+# --- truth before abnormal ---
+
+@pytest.mark.parametrize("kind", ["5xx_after_store", "timeout_after_store"])
+def test_a_lost_answer_is_checked_with_wdt_ultimate(wdt_simulator, kind):
+    wdt_simulator.set_faults(timeout_sleep_s=1.0)
+    wdt_simulator.fail_next(kind, 1)
+    with connect(wdt_simulator, "ultimate", read_timeout=0.3) as client:
+        with pytest.raises(WdtTransientError):
+            client.push_trades("mall01", [trade("M1")])
+        assert client.find_raw_trades("mall01", ["M1", "M9"]) == {"M1": True, "M9": False}
+
+
+def test_enterprise_cannot_check_a_lost_answer_by_default(wdt_simulator):
+    with connect(wdt_simulator, "enterprise") as client, pytest.raises(WdtPermanentError) as caught:
+        client.find_raw_trades("mall01", ["M1"])
+    assert caught.value.code == "query_unsupported"
+
+
+# --- stock back ---
+
+def test_stock_changes_round_trip(client, wdt_simulator):
+    client.push_goods("mall01", [goods_line(1), goods_line(2, spec_no="NOT-IN-WDT")])
+    changes = client.query_stock_changes("mall01", 100)
+    assert [(c.goods_id, c.spec_id, c.spec_no, c.quantity, c.change_count) for c in changes] == [
+        ("G1", "S1", "DEMO-0001", Decimal(100), 1)]  # the unknown code stays unmatched: no stock for it
+    [first] = changes
+    wdt_simulator.set_stock("DEMO-0001", delta=-3)  # 出库 in WDT
+    assert client.ack_stock_changes([StockAck(first.rec_id, first.quantity, first.change_count, True)]) == {
+        first.rec_id: None}
+    [again] = client.query_stock_changes("mall01", 100)  # the ack was stale: the row comes back, count higher
+    assert (again.rec_id, again.quantity, again.change_count) == (first.rec_id, Decimal(97), 2)
+    failed = client.ack_stock_changes([StockAck(again.rec_id, again.quantity, again.change_count, False, "下架")])
+    assert failed == {again.rec_id: None}
+    assert [change.rec_id for change in client.query_stock_changes("mall01", 100)] == [again.rec_id]
+    client.ack_stock_changes([StockAck(again.rec_id, again.quantity, again.change_count, True)])
+    assert client.query_stock_changes("mall01", 100) == []
+
+
+# --- pacing ---
+
+def test_before_call_hears_every_call_over_http(wdt_simulator, edition):
+    names = []
+    with connect(wdt_simulator, edition, before_call=names.append) as client:
+        client.push_trades("mall01", [trade("M1")])
+        client.query_logistics_sync("mall01")
+    assert len(names) == 2 and names[0] in ("trade_push", "sales.RawTrade.pushSelf2")
+
+
+def test_600_orders_within_a_quota_of_60_calls_a_minute(wdt_simulator, edition):
+    wdt_simulator.set_quota(60)
+    trades = [trade(f"Q{n:03d}", [line(f"Q{n:03d}-1")], buyer_nick=f"买家{n}") for n in range(600)]
+    with connect(wdt_simulator, edition) as client:
+        results = client.push_trades("mall01", trades)
+    assert len(results) == 600 and all(error is None for error in results.values())
+    assert len(wdt_simulator.state()["trades"]) == 600 and wdt_simulator.violations("r-quota") == []
+
+
+def test_rate_limit_answers_are_waited_out_and_nothing_is_lost(wdt_simulator, edition):
+    wdt_simulator.set_quota(2)
+    waits = []
+
+    def minute_passes(seconds: float) -> None:
+        waits.append(seconds)
+        wdt_simulator.set_quota(2)  # a new window, as if the minute went by
+
+    with connect(wdt_simulator, edition, sleep=minute_passes) as client:
+        results = [client.push_trades("mall01", [trade(f"R{n}")]) for n in range(5)]
+    assert all(result == {f"R{n}": None} for n, result in enumerate(results))
+    assert len(wdt_simulator.state()["trades"]) == 5 and waits
+    assert wdt_simulator.violations("r-quota")

@@ -6,42 +6,17 @@ import time
 
 import pytest
 
+from tests.simulator_calls import DEMO, enterprise_call, push_enterprise, ultimate_call
+from tests.wdt_samples import raw_line, raw_trade
 from wdtpanel.simulator import SimulatorAccount, create_simulator_app
-from wdtpanel.wdt.payloads import compact_json
-from wdtpanel.wdt.signing import enterprise_sign, ultimate_sign, ultimate_timestamp
+from wdtpanel.wdt.payloads import enterprise_trade, ultimate_trade
 
-DEMO = SimulatorAccount()
-TRADE = {"tid": "T1", "trade_time": "2026-01-01 10:00:00", "buyer_nick": "小王", "receiver_name": "王",
-         "receiver_address": "文三路", "buyer_message": "",
-         "order_list": [{"oid": "T1-1", "num": "1.0000", "price": "9.9000", "spec_no": "DEMO-0001"}]}
+TRADE = enterprise_trade(raw_trade("T1"))
 
-
-@pytest.fixture
-def sim():
-    return create_simulator_app().test_client()
-
-
-def enterprise_call(sim, script: str, params: dict, appsecret: str = DEMO.appsecret, unix_time: float | None = None,
-                    **overrides):
-    """A signed enterprise call; `overrides` change the form after signing."""
-    form = {"sid": DEMO.sid, "appkey": DEMO.appkey, "timestamp": str(int(unix_time or time.time())),
-            **{key: value if isinstance(value, str) else compact_json(value) for key, value in params.items()}}
-    form["sign"] = enterprise_sign(form, appsecret)
-    form.update(overrides)
-    return sim.post(f"/openapi2/{script}.php", data=form).get_json()
-
-
-def ultimate_call(sim, method: str, args: list, unix_time: float | None = None, **pager: str):
-    secret, salt = DEMO.appsecret.split(":", 1)
-    body = compact_json(args)
-    query = {"sid": DEMO.sid, "key": DEMO.appkey, "salt": salt, "method": method, "v": "1.0",
-             "timestamp": str(ultimate_timestamp(unix_time or time.time())), **pager}
-    query["sign"] = ultimate_sign({**query, "body": body}, secret)
-    return sim.post("/openapi", query_string=query, data=body, content_type="application/json").get_json()
 
 
 def push(sim, trade: dict | None = None) -> dict:
-    return enterprise_call(sim, "trade_push", {"shop_no": DEMO.shop_no, "switch": "1", "trade_list": [trade or TRADE]})
+    return push_enterprise(sim, trade or TRADE)
 
 
 def test_signed_enterprise_call_is_served(sim):
@@ -72,14 +47,13 @@ def test_ultimate_caller_checks(sim):
 
 
 def test_ultimate_checks_the_line_count_of_each_trade(sim):
-    head = {key: value for key, value in TRADE.items() if key != "order_list"} | {"order_count": 2}
-    rows = [{**TRADE["order_list"][0], "tid": "T1"}]
-    answer = ultimate_call(sim, "sales.RawTrade.pushSelf2", [DEMO.shop_no, [head], rows])
+    head, rows = ultimate_trade(raw_trade("T1"))
+    answer = ultimate_call(sim, "sales.RawTrade.pushSelf2", [DEMO.shop_no, [{**head, "order_count": 2}], rows])
     assert answer["data"]["error_list"][0]["no"] == "T1" and "order_count" in answer["data"]["error_list"][0]["error"]
 
 
 def test_enterprise_lenient_switch_lets_unknown_codes_in(sim):
-    unknown = {**TRADE, "order_list": [{**TRADE["order_list"][0], "spec_no": "NOPE"}]}
+    unknown = enterprise_trade(raw_trade("T1", [raw_line("T1-1", spec_no="NOPE")]))
     assert "NOPE" in push(sim, unknown)["message"]
     lenient = enterprise_call(sim, "trade_push", {"shop_no": DEMO.shop_no, "switch": "0", "trade_list": [unknown]})
     assert lenient["code"] == 0
@@ -153,3 +127,51 @@ def test_other_accounts_can_be_simulated():
     state = sim.get("/_sim/state").get_json()
     assert {shop["shop_no"] for shop in state["shops"]} == {"shopA", "tmall01"}
     assert "s2:salt2" not in repr(account)
+
+
+HOSTILE_ENTERPRISE = [
+    ("trade_push", {"shop_no": DEMO.shop_no, "trade_list": [1, 2]}),
+    ("trade_push", {"shop_no": DEMO.shop_no, "trade_list": []}),
+    ("trade_push", {"shop_no": DEMO.shop_no, "trade_list": [{"tid": ["T1"], "order_list": [{"oid": {}}]}]}),
+    ("api_goodsspec_push", {"api_goods_info": {"platform_id": 127, "shop_no": DEMO.shop_no, "goods_list": ["x"]}}),
+    ("sales_refund_push", {"api_refund_list": [{"shop_no": DEMO.shop_no, "order_list": 5}]}),
+    ("api_goods_stock_change_query", {"shop_no": DEMO.shop_no, "limit": "lots"}),
+    ("api_goods_stock_change_ack", {"stock_sync_list": [{"rec_id": []}]}),
+    ("logistics_sync_ack", {"logistics_list": [{"rec_id": 1, "status": 9}]}),
+    ("vip_api_trade_query", {"tid": "", "start_time": "yesterday"}),
+]
+HOSTILE_ULTIMATE = [
+    ("sales.RawTrade.pushSelf2", [["shop"], {"a": 1}, None]),
+    ("sales.RawTrade.pushSelf2", [DEMO.shop_no, [{"tid": "T1"}], [3]]),
+    ("goods.ApiGoods.upload", [{"shop_no": DEMO.shop_no, "goods_list": [None]}]),
+    ("sales.LogisticsSync.update", [[{"sync_id": "x", "status": "?"}]]),
+]
+
+
+@pytest.mark.parametrize(("script", "params"), HOSTILE_ENTERPRISE)
+def test_hostile_enterprise_calls_get_a_refusal_not_a_crash(sim, script, params):
+    answer = enterprise_call(sim, script, params)
+    assert answer["code"] != 0 and answer["message"]
+    assert sim.get("/_sim/state").get_json()["trades"] == []
+
+
+@pytest.mark.parametrize(("method", "args"), HOSTILE_ULTIMATE)
+def test_hostile_ultimate_calls_get_a_refusal_not_a_crash(sim, method, args):
+    answer = ultimate_call(sim, method, args)
+    assert answer["status"] != 0 and answer["message"]
+    assert sim.get("/_sim/state").get_json()["trades"] == []
+
+
+def test_the_command_line_sets_the_quota(monkeypatch):
+    from wdtpanel.simulator import __main__ as cli
+
+    made = {}
+
+    def fake_app(account, **options):
+        made.update(options, account=account)
+        return type("App", (), {"run": lambda self, *args, **kwargs: None})()
+    monkeypatch.setattr(cli, "create_simulator_app", fake_app)
+    cli.main(["--calls-per-minute", "60", "--shop-no", "shopX"])
+    assert made["calls_per_minute"] == 60 and made["account"].shop_no == "shopX"
+    quota = create_simulator_app(calls_per_minute=60).test_client().get("/_sim/quota").get_json()
+    assert quota["calls_per_minute"] == 60

@@ -1,8 +1,6 @@
 """WdtClient with WDT mocked by `responses`: request shapes, batching, per-item errors and error classes."""
 from __future__ import annotations
 
-from wdtpanel.reasons import render
-
 import json
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -12,28 +10,25 @@ import pytest
 import requests
 import responses
 
+from tests.wdt_samples import TRADE_PUSH, URLS, goods_line, raw_line, raw_trade
+from wdtpanel.reasons import render
 from wdtpanel.wdt import (
-    EDITION_ENTERPRISE, EDITION_ULTIMATE, LogisticsAck, PlatformGoodsLine, RawRefund, RawTrade, RawTradeLine,
-    WdtAccount, WdtClient, WdtError, WdtPermanentError, WdtTransientError, base_url_for,
+    EDITION_ENTERPRISE, EDITION_ULTIMATE, LogisticsAck, RawRefund, RawTrade, RawTradeLine, WdtAccount, WdtClient,
+    WdtError, WdtPermanentError, WdtTransientError, base_url_for,
 )
+from wdtpanel.simulator.rules import WORDING
+from wdtpanel.wdt.errors import classify
 from wdtpanel.wdt.signing import enterprise_sign, ultimate_sign
 
 CLOCK = 1700000000.0
 SECRET = "topsecret:pepper"
-URLS = {EDITION_ENTERPRISE: "https://wdt.test/openapi2/", EDITION_ULTIMATE: "https://wdt.test/openapi"}
-TRADE_PUSH = {EDITION_ENTERPRISE: URLS[EDITION_ENTERPRISE] + "trade_push.php", EDITION_ULTIMATE: URLS[EDITION_ULTIMATE]}
 BOTH = pytest.mark.parametrize("edition", [EDITION_ENTERPRISE, EDITION_ULTIMATE])
 
-
-@pytest.fixture
-def wdt():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 def make_client(edition: str, **options) -> WdtClient:
     account = WdtAccount(edition, URLS[edition], "sid01", "key01", SECRET)
-    return WdtClient(account, clock=lambda: CLOCK, **options)
+    return WdtClient(account, clock=lambda: CLOCK, **{"sleep": lambda seconds: None, **options})
 
 
 @pytest.fixture
@@ -49,23 +44,14 @@ def ultimate():
 
 
 def line(oid="L1", **overrides) -> RawTradeLine:
-    values = dict(oid=oid, num=Decimal(2), price=Decimal("12.5"), status=30, refund_status=0, goods_id="G1",
-                  spec_id="S1", goods_no="", spec_no="DEMO-0001", goods_name="保温杯😀", spec_name="红色",
-                  adjust_amount=Decimal(0), discount=Decimal("1"), share_discount=Decimal("0.25"))
-    values.update(overrides)
-    return RawTradeLine(**values)
+    return raw_line(oid, **{"goods_name": "保温杯😀", **overrides})
 
 
 def trade(tid="T1", **overrides) -> RawTrade:
-    values = dict(tid=tid, trade_status=30, pay_status=2, delivery_term=1,
-                  trade_time=datetime(2026, 11, 29, 2, 0, 0, tzinfo=timezone.utc), pay_time=None,
-                  buyer_nick="小王🐱", receiver_name="王小明", receiver_mobile="13800138000", receiver_telno="",
-                  receiver_province="浙江省", receiver_city="杭州市", receiver_district="西湖区",
-                  receiver_address="文三路 100 号", receiver_zip="310000", buyer_message="", seller_memo="",
-                  post_amount=Decimal(10), cod_amount=Decimal(0), ext_cod_fee=Decimal(0), other_amount=Decimal(0),
-                  paid=Decimal("33.75"), logistics_type=-1, refund_status=0, lines=[line()])
+    values = dict(ordered=datetime(2026, 11, 29, 2, 0, 0, tzinfo=timezone.utc), pay_time=None, buyer_nick="小王🐱",
+                  lines=[line()])
     values.update(overrides)
-    return RawTrade(**values)
+    return raw_trade(tid, **values)
 
 
 def ok(edition: str, **payload) -> dict:
@@ -133,8 +119,9 @@ def test_ultimate_signs_the_query_and_posts_the_arguments_as_json(wdt, ultimate)
     assert head["process_status"] == 10 and head["order_count"] == 2 and head["goods_count"] == "3.0000"
     assert head["receiver_area"] == "浙江省 杭州市 西湖区" and head["is_auto_wms"] is False
     assert head["pay_time"] is None and head["trade_time"] == "2026-11-29 10:00:00"
-    assert head["discount"] == "2.5000"  # line discounts and shares
-    assert head["receivable"] == "45.0000"  # (25 - 1 - 0.25) + (12.5 - 1 - 0.25) + 10 postage
+    assert head["discount"] == "2.0000"  # line discounts only (the doc's example)
+    assert head["receivable"] == "35.0000"  # (25 - 1 - 0.25) + (12.5 - 1 - 0.25); postage is not in it
+    assert head["pay_method"] == 1
     assert [row["tid"] for row in lines] == ["T1", "T1"] and "order_list" not in head
     assert lines[0]["total_amount"] == "24.0000" and lines[0]["refund_amount"] == "0.0000"
     assert lines[1]["refund_amount"] == "11.2500"
@@ -246,31 +233,53 @@ def test_ultimate_error_list_is_mapped_to_tids(wdt, ultimate):
                                                                     "error_list": errors}))
     results = ultimate.push_trades("mall01", [trade("T1"), trade("T2"), trade("T3")])
     assert results["T1"] is None
-    assert results["T2"].code == "business" and "下单时间非法" in results["T2"].params["detail"]
+    assert results["T2"].code == "field_refused" and "下单时间非法" in results["T2"].params["detail"]
     assert results["T3"].code == "unknown_merchant_code" and "X-1" in results["T3"].params["detail"]
     assert results["T3"].field == "spec_no"
 
 
-def refuse_trades_containing(bad_tids: set[str]):
-    """An enterprise WDT that refuses a whole trade_push naming the first bad trade, as the simulator does."""
+def refuse_trades_containing(bad_tids: set[str], message: str = "原始单号 {tid} 的商家编码 NOPE 在旺店通中不存在"):
+    """An enterprise WDT that refuses a whole trade_push because of its first bad trade, with `message`."""
     def answer(request):
         tids = [item["tid"] for item in json.loads(dict(parse_qsl(request.body))["trade_list"])]
         bad = [tid for tid in tids if tid in bad_tids]
         if bad:
-            return 200, {}, json.dumps({"code": 100, "message": f"原始单号 {bad[0]} 的商家编码 NOPE 在旺店通中不存在"})
+            return 200, {}, json.dumps({"code": 100, "message": message.format(tid=bad[0])})
         return 200, {}, json.dumps({"code": 0, "new_count": len(tids), "chg_count": 0})
     return answer
 
 
-def test_enterprise_bisects_a_refused_batch_down_to_the_bad_trades(wdt, enterprise):
+def sent_tids(calls) -> list[list[str]]:
+    return [[item["tid"] for item in json.loads(form_of(call)["trade_list"])] for call in calls]
+
+
+def test_a_refusal_naming_a_trade_sets_that_trade_aside(wdt, enterprise):
     wdt.add_callback(responses.POST, TRADE_PUSH[EDITION_ENTERPRISE], callback=refuse_trades_containing({"T3", "T7"}))
     tids = [f"T{number}" for number in range(1, 9)]
     results = enterprise.push_trades("mall01", [trade(tid) for tid in tids])
-    assert list(results) == tids
+    assert set(results) == set(tids)
     assert {tid for tid, error in results.items() if error} == {"T3", "T7"}
     assert results["T3"].code == "unknown_merchant_code"
-    # 8, then 4 + 4, then 2 + 2 in each half, then the pairs holding T3 and T7 one by one
-    assert len(wdt.calls) == 1 + 2 + 4 + 4
+    # all 8; the 7 without T3; the 6 without T7
+    assert [len(batch) for batch in sent_tids(wdt.calls)] == [8, 7, 6]
+
+
+def test_an_item_refusal_naming_no_trade_halves_the_batch(wdt, enterprise):
+    wdt.add_callback(responses.POST, TRADE_PUSH[EDITION_ENTERPRISE], callback=refuse_trades_containing(
+        {"T3"}, "Data too long for column 'receiver_name'"))
+    results = enterprise.push_trades("mall01", [trade(f"T{number}") for number in range(1, 9)])
+    assert {tid for tid, error in results.items() if error} == {"T3"}
+    assert results["T3"].code == "field_refused"
+    # 8; 4 + 4; the half with T3 as 2 + 2; the pair with T3 one by one
+    assert [len(batch) for batch in sent_tids(wdt.calls)] == [8, 4, 4, 2, 2, 1, 1]
+
+
+def test_an_unrecognised_refusal_fails_the_batch_without_halving(wdt, enterprise):
+    wdt.add_callback(responses.POST, TRADE_PUSH[EDITION_ENTERPRISE], callback=refuse_trades_containing(
+        {"T3"}, "系统繁忙XYZ"))
+    results = enterprise.push_trades("mall01", [trade(f"T{number}") for number in range(1, 9)])
+    assert len(wdt.calls) == 1
+    assert all(error.code == "business" and error.wdt_message == "系统繁忙XYZ" for error in results.values())
 
 
 def test_account_level_refusal_is_raised_not_bisected(wdt, enterprise):
@@ -306,18 +315,31 @@ def test_ultimate_ack_error_naming_no_record_goes_to_all_records(wdt, ultimate):
     assert results == {"1": "同步结果状态为空!", "2": "同步结果状态为空!"}
 
 
-def goods(number: int, goods_id: str | None = None) -> PlatformGoodsLine:
-    return PlatformGoodsLine(goods_id if goods_id is not None else f"G{number}", f"S{number}", "", f"DEMO-{number:04d}",
-                             "杯", "红", 1, Decimal("9.9"))
-
-
 def test_enterprise_goods_errors_are_mapped_to_lines(wdt, enterprise):
-    wdt.post(URLS[EDITION_ENTERPRISE] + "api_goodsspec_push.php", json=ok(
-        EDITION_ENTERPRISE, new_count=1, chg_count=0, errors=[{"goods_id": "", "spec_id": "S2", "error": "goods_id 不能为空"}]))
-    results = enterprise.push_goods("mall01", [goods(1), goods(2, goods_id="")])
-    assert results == {("G1", "S1"): None, ("", "S2"): "goods_id 不能为空"}
+    wdt.post(URLS[EDITION_ENTERPRISE] + "api_goodsspec_push.php", json=ok(EDITION_ENTERPRISE, new_count=1, chg_count=0,
+             errors=[{"goods_id": "G2", "spec_id": "S2", "error": "商家编码 X-2 不存在"},
+                     {"goods_id": "G3", "spec_id": "S3", "error": "spec_id不能为空"}]))
+    results = enterprise.push_goods("mall01", [goods_line(1), goods_line(2), goods_line(3)])
+    assert results[("G1", "S1")] is None
+    assert results[("G2", "S2")].code == "unknown_merchant_code" and results[("G3", "S3")].code == "field_refused"
     info = json.loads(form_of(wdt.calls[0])["api_goods_info"])
     assert info["platform_id"] == 127 and info["goods_list"][0]["price"] == "9.9000"
+    assert info["goods_list"][0]["spec_no"] == "DEMO-0001" and info["goods_list"][0]["status"] == 1
+
+
+def test_ultimate_goods_refused_as_a_whole_are_narrowed_to_the_bad_line(wdt, ultimate):
+    def answer(request):
+        [param] = json.loads(request.body)
+        if any(len(row["goods_id"]) > 40 for row in param["goods_list"]):
+            return 200, {}, json.dumps({"status": 100, "message": "Data truncation: Data too long for column 'goods_id' at row 1"})
+        return 200, {}, json.dumps({"status": 0, "data": {"status": 0, "rec_ids": [1]}})
+    wdt.add_callback(responses.POST, URLS[EDITION_ULTIMATE], callback=answer)
+    lines = [goods_line(1), goods_line(2, goods_id="G" * 41), goods_line(3)]
+    results = ultimate.push_goods("mall01", lines)
+    assert results[("G1", "S1")] is None and results[("G3", "S3")] is None
+    assert results[("G" * 41, "S2")].code == "field_refused"
+    assert query_of(wdt.calls[0])["method"] == "goods.ApiGoods.upload"
+    assert [row["spec_id"] for row in ultimate_args(wdt.calls[0])[0]["goods_list"]] == ["S1", "S2", "S3"]
 
 
 def test_refused_refund_is_isolated_and_returned_as_text(wdt, ultimate):
@@ -331,7 +353,8 @@ def test_refused_refund_is_isolated_and_returned_as_text(wdt, ultimate):
     refunds = [RawRefund("R1", "T1", 2, 5, Decimal("12.3"), "小王", moment, "不想要了", [("L1", 1), ("L2", 2)]),
                RawRefund("R2", "NOPE", 2, 2, Decimal(1), "小王", moment, "", [("X", 1)])]
     assert ultimate.push_refunds("mall01", refunds) == {"R1": None, "R2": "原始订单 NOPE 不存在,无法创建退款单"}
-    _, rows = json.loads(wdt.calls[-2].request.body)
+    assert len(wdt.calls) == 2  # the refusal names R2's trade: R2 is set aside, R1 goes alone
+    _, rows = json.loads(wdt.calls[-1].request.body)
     assert [(row["oid"], row["num"], row["refund_amount"]) for row in rows] == [
         ("L1", "1.0000", "12.3000"), ("L2", "2.0000", "0.0000")]
     assert rows[0]["actual_refund_amount"] == "12.3000" and rows[0]["refund_time"] == "2026-11-29 08:00:00"
@@ -346,7 +369,7 @@ def test_refused_refund_is_isolated_and_returned_as_text(wdt, ultimate):
 def test_trades_are_split_into_batches(wdt, edition, count, sizes):
     wdt.post(TRADE_PUSH[edition], json=ok(edition, data={"error_list": []}))
     with make_client(edition) as client:
-        results = client.push_trades("mall01", [trade(f"T{n}") for n in range(count)])
+        results = client.push_trades("mall01", [trade(f"T{n}", buyer_nick=f"买家{n}") for n in range(count)])
     assert len(results) == count and all(error is None for error in results.values())
     if edition == EDITION_ENTERPRISE:
         sent = [len(json.loads(form_of(call)["trade_list"])) for call in wdt.calls]
@@ -360,7 +383,7 @@ def test_acks_goods_and_refunds_are_split_into_batches(wdt, enterprise):
                             ("sales_refund_push", {})):
         wdt.post(f"{URLS[EDITION_ENTERPRISE]}{script}.php", json=ok(EDITION_ENTERPRISE, **payload))
     enterprise.ack_logistics_sync([LogisticsAck(str(n), True, "") for n in range(120)])
-    enterprise.push_goods("mall01", [goods(n) for n in range(4500)])
+    enterprise.push_goods("mall01", [goods_line(n) for n in range(4500)])
     moment = datetime(2026, 11, 29, tzinfo=timezone.utc)
     enterprise.push_refunds("mall01", [RawRefund(f"R{n}", "T1", 2, 2, Decimal(1), "a", moment, "", [("L1", 1)])
                                        for n in range(25)])
@@ -447,3 +470,22 @@ def test_naive_datetimes_are_refused(wdt, enterprise):
     with pytest.raises(ValueError):
         enterprise.push_trades("mall01", [trade(trade_time=datetime.now() - timedelta(hours=1))])
     assert not wdt.calls
+
+
+@pytest.mark.parametrize(("edition", "message", "code"), [
+    *[(edition, template.format(name="receiver_mobile", limit=40, value="x"), "field_refused")
+      for edition, words in WORDING.items() for template in words.values()],
+    ("ultimate", "收件人手机必须为11位手机号码,原始单号为：T1", "field_refused"),
+    ("ultimate", "电话号码不能包含*,原始单号为：T1", "field_refused"),
+    ("ultimate", "goods_count 与子单数量之和不符,原始单号为：T1", "field_refused"),
+    ("ultimate", "数量不合法,原始单号为：T1", "field_refused"),
+    ("enterprise", "子订单L1退款状态与子订单状态不一致,原始单号为：T1", "field_refused"),
+    ("enterprise", "goods_no和spec_no不能同时为空,原始单号为：T1", "field_refused"),
+    ("enterprise", "已付金额不正确 paid,原始单号为：T1", "amounts_inconsistent"),
+    ("enterprise", "货到付款订单COD金额不能为0,原始单号为：T1", "amounts_inconsistent"),
+    ("enterprise", "推送订单信息错误，错误内容：售后单关联的原始单不存在", "refund_rejected"),
+    ("enterprise", "buyer_nick 名字不能只用一个，不同客户必须用不同的名字", "batch_too_large"),
+    ("enterprise", "订单货品数量或价格不一致,原始单号为：T1,子订单号为：L1", "line_changed"),
+])
+def test_the_simulators_refusals_are_recognised(edition, message, code):
+    assert classify(edition, "100", message) == code

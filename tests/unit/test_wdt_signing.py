@@ -1,4 +1,4 @@
-"""The worked vectors of wdt-api.md §2.3, reproduced exactly."""
+"""The worked vectors of docs/wdt-protocol.md#signing-vectors, reproduced exactly."""
 from __future__ import annotations
 
 import hashlib

@@ -1,125 +1,98 @@
-"""Shipping comes back: drain WDT's logistics-sync queue, record shipments, tell the mall, ack to WDT."""
+"""Shipping comes back: WDT's logistics-sync queue becomes shipments, the mall hears of each, WDT gets its ack.
+Runs on the pull skeleton (runner.py); a round's orders, known records and parcels are loaded in one query each."""
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass, field
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, time
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..models import Order, PullIssue, Shipment, SyncStatus, WdtConfig
-from ..columns import utcnow
-from ..wdt import LogisticsAck, LogisticsRecord, WdtError
 from .. import webhooks
-from ..merchant_config import client_for, load_config
+from ..columns import utcnow
+from ..extensions import db
+from ..models import Order, PullIssue, Shipment, WdtConfig
 from ..reasons import render
 from ..states import PullKind, ShippingState
-
-log = logging.getLogger(__name__)
+from ..wdt import EDITION_ENTERPRISE, LogisticsAck, LogisticsRecord, WdtClient
+from ..wdt.payloads import enterprise_record, ultimate_record
+from .runner import Applied, PullSummary
 
 PULL_LIMIT = 100  # records per query (WDT's maximum)
-MAX_ROUNDS = 500  # bound one run (50,000 records); the next run continues
+ACK_APPLIED, ACK_KNOWN = "同步成功", "已同步"  # what WDT's staff read next to each record
 
 
-@dataclass
-class PullSummary:
-    records: int = 0
-    shipments: int = 0
-    failed: int = 0
-    error: str | None = None
-    deliveries: list[int] = field(default_factory=list)
+class ShippingSource:
+    kind = PullKind.SHIPPING
+
+    def fetch(self, client: WdtClient, config: WdtConfig) -> Sequence[LogisticsRecord]:
+        return client.query_logistics_sync(config.shop_no, PULL_LIMIT)
+
+    def rebuild(self, config: WdtConfig, raw: dict) -> LogisticsRecord:
+        return (enterprise_record if config.edition == EDITION_ENTERPRISE else ultimate_record)(raw)
+
+    def acknowledge(self, client: WdtClient, records: Sequence[LogisticsRecord], results: list[Applied]) -> None:
+        acks = [LogisticsAck(result.key, result.ok, ACK_APPLIED if result.ok else render(result.reason, result.params))
+                for result in results]
+        client.ack_logistics_sync(acks)  # a refused ack (already synced) needs nothing more from us
+
+    def apply(self, config: WdtConfig, records: Sequence[LogisticsRecord], summary: PullSummary) -> list[Applied]:
+        """Record each shipment once, whatever WDT resends: by record id, and by tracking no. plus lines."""
+        merchant_id = config.merchant_id
+        orders = {order.order_no: order for order in db.session.scalars(
+            select(Order).where(Order.merchant_id == merchant_id, Order.order_no.in_({r.tid for r in records}))
+            .options(selectinload(Order.lines)))}
+        parcels: dict[int, list[Shipment]] = defaultdict(list)
+        for shipment in db.session.scalars(select(Shipment).where(
+                Shipment.merchant_id == merchant_id, Shipment.order_id.in_([o.id for o in orders.values()]))):
+            parcels[shipment.order_id].append(shipment)
+        known = set(db.session.scalars(select(Shipment.wdt_rec_id).where(
+            Shipment.merchant_id == merchant_id, Shipment.wdt_rec_id.in_([r.rec_id for r in records]))))
+        carriers = {mapping.wdt_code: mapping.mall_code for mapping in config.logistics}
+        results, shipped = [], []
+        for record in records:
+            order = orders.get(record.tid)
+            result, shipment = self._apply_one(record, order, carriers, parcels, known)
+            results.append(result)
+            if shipment is not None:
+                shipped.append((order, shipment))
+        deliveries = [webhooks.queue_event(merchant_id, webhooks.EVENT_SHIPMENT, shipment_event(order, shipment),
+                                           order_id=order.id) for order, shipment in shipped]
+        db.session.flush()
+        summary.deliveries += [delivery.id for delivery in deliveries]
+        return results
+
+    @staticmethod
+    def _apply_one(record: LogisticsRecord, order: Order | None, carriers: dict[str, str],
+                   parcels: dict[int, list[Shipment]], known: set[str]) -> tuple[Applied, Shipment | None]:
+        ok = Applied(record.rec_id, True, subject=record.tid, raw=record.raw)
+        if record.rec_id in known:
+            return ok, None
+        if order is None:
+            return Applied(record.rec_id, False, "unknown_order", {"tid": record.tid}, record.tid, record.raw), None
+        carrier = carriers.get(record.logistics_code)
+        if carrier is None:
+            params = {"logistics_name": record.logistics_name, "logistics_code": record.logistics_code}
+            return Applied(record.rec_id, False, "unmapped_carrier", params, record.tid, record.raw), None
+        by_oid = {line.wdt_oid: line.mall_line_id for line in order.lines}
+        line_ids = sorted(by_oid.get(oid, oid) for oid in record.oids) if record.is_part_sync else []
+        if any(s.logistics_no == record.logistics_no and sorted(s.line_ids) == line_ids for s in parcels[order.id]):
+            return ok, None  # the same parcel under a new record id
+        shipment = Shipment(merchant_id=order.merchant_id, order_id=order.id, wdt_rec_id=record.rec_id,
+                            logistics_no=record.logistics_no, wdt_logistics_code=record.logistics_code,
+                            carrier_code=carrier, shipped_at=record.consign_time or utcnow(), line_ids=line_ids)
+        db.session.add(shipment)
+        parcels[order.id].append(shipment)
+        known.add(record.rec_id)
+        order.shipping_state = shipping_state(order, parcels[order.id])
+        return ok, shipment
 
 
-def _status(merchant_id: int) -> SyncStatus:
-    status = db.session.get(SyncStatus, (merchant_id, PullKind.SHIPPING))
-    if status is None:
-        status = SyncStatus(merchant_id=merchant_id, kind=PullKind.SHIPPING, last_error_params={})
-        db.session.add(status)
-    return status
+SHIPPING = ShippingSource()
 
 
-def pull(merchant_id: int) -> PullSummary:
-    """Drain the queue in rounds of 100: apply each record, then ack the round (ok or failed, with the reason)."""
-    summary = PullSummary()
-    config = load_config(merchant_id)
-    if config is None or not config.enabled:
-        return summary
-    client = client_for(config)
-    status = _status(merchant_id)
-    status.last_pull_at = utcnow()
-    db.session.commit()
-    try:
-        for _ in range(MAX_ROUNDS):
-            records = client.query_logistics_sync(config.shop_no, PULL_LIMIT)
-            if not records:
-                break
-            acks = [apply_record(config, record, summary) for record in records]
-            db.session.commit()  # the round is recorded before WDT hears of it: a lost ack only means a resend
-            for rec_id, error in client.ack_logistics_sync(acks).items():
-                if error:
-                    log.warning("WDT refused the ack of record %s: %s", rec_id, error)
-            summary.records += len(records)
-    except WdtError as error:
-        summary.error = error.code
-        status = _status(merchant_id)
-        status.wdt_reachable = not error.transient
-        status.last_error_reason, status.last_error_params, status.last_error_at = error.code, error.params, utcnow()
-        db.session.commit()
-        return summary
-    status = _status(merchant_id)
-    status.last_success_at, status.wdt_reachable = utcnow(), True
-    db.session.commit()
-    return summary
-
-
-def apply_record(config: WdtConfig, record: LogisticsRecord, summary: PullSummary) -> LogisticsAck:
-    """Record one shipment (once, whatever WDT resends) and say how to ack it. The caller commits."""
-    merchant_id = config.merchant_id
-    if db.session.scalar(select(Shipment.id).where(Shipment.merchant_id == merchant_id,
-                                                   Shipment.wdt_rec_id == record.rec_id)):
-        return LogisticsAck(record.rec_id, True, "已同步")
-    order = db.session.scalar(select(Order).where(Order.merchant_id == merchant_id, Order.order_no == record.tid))
-    if order is None:
-        return _refuse(merchant_id, record, "unknown_order", {"tid": record.tid}, summary)
-    carrier = next((m.mall_code for m in config.logistics if m.wdt_code == record.logistics_code), None)
-    if carrier is None:
-        return _refuse(merchant_id, record, "unmapped_carrier",
-                       {"logistics_name": record.logistics_name, "logistics_code": record.logistics_code}, summary)
-    by_oid = {line.wdt_oid: line.mall_line_id for line in order.lines}
-    line_ids = sorted(by_oid.get(oid, oid) for oid in record.oids) if record.is_part_sync else []
-    if _same_parcel_recorded(order, record.logistics_no, line_ids):
-        return LogisticsAck(record.rec_id, True, "已同步")
-    shipment = Shipment(merchant_id=merchant_id, order_id=order.id, wdt_rec_id=record.rec_id,
-                        logistics_no=record.logistics_no, wdt_logistics_code=record.logistics_code,
-                        carrier_code=carrier, shipped_at=record.consign_time or utcnow(), line_ids=line_ids)
-    db.session.add(shipment)
-    db.session.flush()
-    order.shipping_state = shipping_state(order)
-    delivery = webhooks.queue_event(merchant_id, webhooks.EVENT_SHIPMENT, shipment_event(order, shipment),
-                                    order_id=order.id)
-    db.session.flush()
-    summary.shipments += 1
-    summary.deliveries.append(delivery.id)
-    return LogisticsAck(record.rec_id, True, "同步成功")
-
-
-def _same_parcel_recorded(order: Order, logistics_no: str, line_ids: list[str]) -> bool:
-    """WDT may resend a parcel under a new record id; the same tracking no. and lines is the same parcel."""
-    known = db.session.scalars(select(Shipment).where(Shipment.order_id == order.id,
-                                                      Shipment.logistics_no == logistics_no))
-    return any(sorted(s.line_ids) == line_ids for s in known)
-
-
-def _refuse(merchant_id: int, record: LogisticsRecord, reason: str, params: dict, summary: PullSummary) -> LogisticsAck:
-    db.session.add(PullIssue(merchant_id=merchant_id, kind=PullKind.SHIPPING, record_key=record.rec_id,
-                             subject=record.tid, reason=reason, params=params, record=record.raw))
-    summary.failed += 1
-    return LogisticsAck(record.rec_id, False, render(reason, params))
-
-
-def shipping_state(order: Order) -> str:
-    shipments = db.session.scalars(select(Shipment).where(Shipment.order_id == order.id)).all()
+def shipping_state(order: Order, shipments: list[Shipment]) -> ShippingState:
     if not shipments:
         return ShippingState.NONE
     if any(not s.line_ids for s in shipments):
@@ -151,12 +124,6 @@ def pulled_today(merchant_id: int, zone) -> int:
     issues = db.session.scalar(select(func.count()).select_from(PullIssue).where(
         PullIssue.merchant_id == merchant_id, PullIssue.kind == PullKind.SHIPPING, PullIssue.created_at >= start))
     return shipments + issues
-
-
-def recent_issues(merchant_id: int, limit: int = 20) -> list[PullIssue]:
-    return list(db.session.scalars(select(PullIssue).where(PullIssue.merchant_id == merchant_id,
-                                                           PullIssue.resolved_at.is_(None))
-                                   .order_by(PullIssue.id.desc()).limit(limit)))
 
 
 def enabled_merchant_ids() -> list[int]:

@@ -8,12 +8,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from ..models import Order, OrderLine
 from ..states import RefundKind
-from ..wdt import RawRefund, RawTrade, RawTradeLine
+from ..wdt import EDITION_ENTERPRISE, RawRefund, RawTrade, RawTradeLine
+from ..wdt.payloads import compact_json, enterprise_trade, ultimate_trade
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
 
-# Mall status -> WDT platform status (trade_status / line status), wdt-api.md §5.
+# Mall status -> WDT platform status (trade_status / line status), docs/wdt-protocol.md#t-platform-status.
 TRADE_STATUS = {"unpaid": 10, "paid": 30, "shipped": 50, "received": 60, "completed": 70}
 CLOSED_UNPAID, REFUNDED = 90, 80
 # Mall line refund status -> WDT line refund_status (0 none, 1 cancelled, 2 applied, 3 awaiting return,
@@ -22,6 +23,8 @@ LINE_REFUND = {"none": 0, "cancelled": 1, "applied": 2, "waiting_return": 3, "wa
 # Mall line refund status -> WDT refund status for sales_refund_push (2 applied, 3/4 waiting, 5 refunded, 1 cancelled).
 REFUND_STATUS = {"cancelled": 1, "applied": 2, "waiting_return": 3, "waiting_receipt": 4, "refunded": 5}
 AFTER_SHIPMENT = ("shipped", "received", "completed")
+# WDT wants a line whose goods are on their way back, or refunded, in status 80 (docs/wdt-protocol.md#r-ent-line-refund).
+REFUND_UNDER_WAY = ("waiting_return", "waiting_receipt", "refunded")
 # After-sale type in the refund interfaces of both editions: 2 return and refund, 4 refund without return.
 REFUND_TYPE = {RefundKind.RETURN_AND_REFUND: 2, RefundKind.REFUND_ONLY: 4}
 
@@ -91,9 +94,10 @@ def to_raw_trade(order: Order) -> RawTrade:
     lines = [
         RawTradeLine(
             oid=line.wdt_oid, num=Decimal(line.quantity), price=line.price,
-            status=REFUNDED if line.refund_status == "refunded" else status,
-            refund_status=LINE_REFUND[line.refund_status], goods_id=line.mall_goods_id, spec_id=line.mall_spec_id,
-            goods_no="", spec_no=line.merchant_code or "", goods_name=line.goods_name, spec_name=line.spec_name,
+            status=REFUNDED if line.refund_status in REFUND_UNDER_WAY else status,
+            refund_status=LINE_REFUND[line.refund_status], goods_id=line.mall_goods_id,
+            spec_id=line.mall_spec_id or line.mall_goods_id, goods_no=line.merchant_code or "",
+            spec_no=line.merchant_code or "", goods_name=line.goods_name, spec_name=line.spec_name,
             adjust_amount=ZERO, discount=line.discount, share_discount=share,
         )
         for line, share in zip(order.lines, share_discounts(order))
@@ -108,6 +112,12 @@ def to_raw_trade(order: Order) -> RawTrade:
         post_amount=order.post_amount, cod_amount=ZERO, ext_cod_fee=ZERO, other_amount=ZERO, paid=order.paid_amount,
         logistics_type=-1, refund_status=trade_refund_status(order), lines=lines,
     )
+
+
+def encodable(edition: str, trade: RawTrade) -> None:
+    """Raise if the trade cannot be put on the wire (a time beyond what WDT's format holds, ...), so one bad order
+    is found before it spoils its batch's call."""
+    compact_json(enterprise_trade(trade) if edition == EDITION_ENTERPRISE else ultimate_trade(trade))
 
 
 def refunds_to_push(order: Order, now: datetime) -> list[tuple[OrderLine, RawRefund]]:

@@ -12,6 +12,7 @@ from ..models import Merchant, PullIssue, SyncStatus
 from ..states import PullKind
 from .. import webhooks
 from ..pulls import shipping
+from ..pulls.runner import open_issues
 
 
 @dataclass
@@ -34,6 +35,6 @@ def overview(merchant_id: int, queue: Queue, zone: ZoneInfo) -> SyncOverview:
     return SyncOverview(
         status=db.session.get(SyncStatus, (merchant_id, PullKind.SHIPPING)), pulled_today=shipping.pulled_today(merchant_id, zone),
         pending_webhooks=webhooks.pending_count(merchant_id), webhook_url=merchant.webhook_url,
-        queue_depth=depth, failed_jobs=failed, issues=shipping.recent_issues(merchant_id),
+        queue_depth=depth, failed_jobs=failed, issues=open_issues(merchant_id, PullKind.SHIPPING),
     )
 

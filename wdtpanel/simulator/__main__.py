@@ -1,4 +1,5 @@
-"""python -m wdtpanel.simulator --port 8765 [--sid ... --appkey ... --appsecret ... --shop-no ... --warehouse-no ...]"""
+"""python -m wdtpanel.simulator --port 8765 [--sid ... --appkey ... --appsecret ... --shop-no ... --warehouse-no ...
+--calls-per-minute N]"""
 from __future__ import annotations
 
 import argparse
@@ -19,9 +20,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--shop-no", default=demo.shop_no)
     parser.add_argument("--warehouse-no", default=demo.warehouse_no)
     parser.add_argument("--state-file", help="keep the state in this JSON file instead of only in memory")
+    parser.add_argument("--calls-per-minute", type=int, default=None,
+                        help="refuse calls beyond this many per minute with WDT's rate-limit answer (default: none)")
     args = parser.parse_args(argv)
     account = SimulatorAccount(args.sid, args.appkey, args.appsecret, args.shop_no, args.warehouse_no)
-    app = create_simulator_app(account, state_file=args.state_file)
+    app = create_simulator_app(account, state_file=args.state_file, calls_per_minute=args.calls_per_minute)
     app.run(args.host, args.port, threaded=True, request_handler=AccessLogHandler)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from ..reasons import REASONS, render
-from .editions import EDITION_ULTIMATE
+from .editions import EDITION_ULTIMATE, RATE_LIMIT_MARK
 
 
 # WDT's answer -> our reason. First match wins. Columns: edition (None: both), WDT's code/status (None: any),
@@ -12,7 +12,8 @@ from .editions import EDITION_ULTIMATE
 # answers are told apart by their message only.
 RULES: tuple[tuple[str | None, str | None, str | None, str], ...] = (
     (EDITION_ULTIMATE, "7", None, "clock_skew"),
-    (None, None, "超过每分钟最大", "rate_limited"),
+    (None, None, RATE_LIMIT_MARK, "rate_limited"),
+    (None, None, "名字不能只用一个", "batch_too_large"),
     (None, None, "时间戳|timestamp", "clock_skew"),
     (None, None, "sid is not|sid不存在", "unknown_sid"),
     (None, None, "验证失败|签名|app auth fail|appkey|appsecret|权限不足|动态口令|ip限制", "auth_failed"),
@@ -22,6 +23,11 @@ RULES: tuple[tuple[str | None, str | None, str | None, str], ...] = (
     (None, None, "条数上限|超过.*上限", "batch_too_large"),
     (None, None, "商家编码.*不存在", "unknown_merchant_code"),
     (None, None, "(数量|价格|单价).*不一致", "line_changed"),
+    (None, None, "已付金额|应收|COD金额|cod_amount", "amounts_inconsistent"),
+    (None, None, "原始单.*不存在|原始订单.*不存在|退换单", "refund_rejected"),
+    (None, None, r"must not be null|must be (less|greater) than|为空|Data too long|Out of range value|长度|可选值|"
+                 r"非法|不合法|Unparseable date|argument type mismatch|For input string|取值无效|参数值无效|格式错误|"
+                 r"不是有效的数字|超出范围|状态.*不一致|不符|手机|电话号码", "field_refused"),
     (EDITION_ULTIMATE, "1", "参数|argument", "business"),
     (EDITION_ULTIMATE, "1", None, "auth_failed"),
     (EDITION_ULTIMATE, "3", None, "auth_failed"),
@@ -63,6 +69,14 @@ class WdtTransientError(WdtError):
 
 class WdtPermanentError(WdtError):
     """Retrying the same thing will fail again until someone fixes the cause."""
+
+
+class WdtUnsupported(WdtPermanentError):
+    """This edition (or this customer's WDT) offers no way to do what was asked, e.g. the enterprise raw-trade query,
+    a paid add-on (docs/wdt-protocol.md#doubt-raw-trade-query)."""
+
+    def __init__(self, what: str):
+        super().__init__("query_unsupported", what=what)
 
 
 def wdt_error(code: str, *, wdt_code: str | None = None, wdt_message: str = "", **context: str) -> WdtError:

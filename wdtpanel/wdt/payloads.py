@@ -1,4 +1,5 @@
-"""Edition-neutral records of what we send to and get from WDT, and their wire form in each edition (wdt-api.md §3)."""
+"""Edition-neutral records of what we send to and get from WDT, and their wire form in each edition
+(docs/wdt-protocol.md, one section per endpoint)."""
 from __future__ import annotations
 
 import json
@@ -7,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
+
+from .editions import EDITION_ENTERPRISE, EDITION_ULTIMATE, ULTIMATE_PAY_METHOD_ONLINE
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WDT_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -23,7 +26,7 @@ class RawTradeLine:
     oid: str
     num: Decimal
     price: Decimal  # list price before discounts; never changes after the first push
-    status: int  # platform status, wdt-api.md §5
+    status: int  # platform status, docs/wdt-protocol.md#t-platform-status
     refund_status: int  # 0 none ... 5 refunded
     goods_id: str
     spec_id: str
@@ -68,10 +71,10 @@ class RawTrade:
 
 @dataclass(frozen=True)
 class RawRefund:
-    refund_no: str
+    refund_no: str  # at most 40 characters
     tid: str
-    type: int  # 1 refund before shipment, 2 return and refund, 4 refund without return (same numbers in both editions)
-    status: int  # 1 cancelled, 2 applied, 3 waiting for the return, 4 waiting for receipt, 5 refunded
+    type: int  # edition-neutral: 1 refund before shipment, 2 return and refund, 4 refund without return
+    status: int  # edition-neutral: 1 cancelled, 2 applied, 3 waiting for the return, 4 waiting for receipt, 5 refunded
     refund_fee: Decimal
     buyer_nick: str
     refund_time: datetime
@@ -89,6 +92,29 @@ class PlatformGoodsLine:
     spec_name: str
     status: int  # 0 deleted, 1 on shelf, 2 off shelf
     price: Decimal
+
+
+@dataclass(frozen=True)
+class StockChange:
+    """A platform goods row whose sellable stock changed in WDT: set the mall's stock of (goods_id, spec_id) to
+    `quantity`, then acknowledge with the same `change_count`."""
+
+    rec_id: str  # WDT's platform-goods row; the same row comes back with a higher change_count on the next change
+    goods_id: str
+    spec_id: str
+    spec_no: str
+    quantity: Decimal
+    change_count: int
+    raw: dict = field(repr=False)
+
+
+@dataclass(frozen=True)
+class StockAck:
+    rec_id: str
+    quantity: Decimal  # the stock the mall now shows (StockChange.quantity when applied)
+    change_count: int  # StockChange.change_count, echoed
+    ok: bool
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -236,16 +262,15 @@ def ultimate_trade(trade: RawTrade) -> tuple[dict, list[dict]]:
         refunded = total - line.share_discount if line.refund_status == REFUNDED else ZERO
         lines.append({**_line_fields(line), "tid": trade.tid, "total_amount": money(total),
                       "refund_amount": money(refunded), "json": ""})
-    # [?] receivable: what the buyer owes, lines after all discounts plus postage and other fees
+    # receivable and discount as the doc's own example computes them (docs/wdt-protocol.md#r-ult-amounts)
     receivable = sum((_line_total(line) - line.share_discount for line in trade.lines), ZERO)
-    receivable += trade.post_amount + trade.other_amount
     area = " ".join(part for part in (trade.receiver_province, trade.receiver_city, trade.receiver_district) if part)
     head = {
         **_trade_fields(trade), "pay_time": wdt_time(trade.pay_time) if trade.pay_time else None,
         "process_status": 10, "order_count": len(trade.lines),
         "goods_count": money(sum((line.num for line in trade.lines), ZERO)),
-        "pay_method": 1, "end_time": None, "receiver_area": area, "remark": plain_text(trade.seller_memo),
-        "discount": money(sum((line.discount + line.share_discount for line in trade.lines), ZERO)),
+        "pay_method": ULTIMATE_PAY_METHOD_ONLINE, "end_time": None, "receiver_area": area, "remark": plain_text(trade.seller_memo),
+        "discount": money(sum((line.discount for line in trade.lines), ZERO)),
         "receivable": money(receivable), "is_auto_wms": False, "warehouse_no": "",
     }
     return head, lines
@@ -253,10 +278,33 @@ def ultimate_trade(trade: RawTrade) -> tuple[dict, list[dict]]:
 
 # --- refunds, goods, acks ---
 
+# RawRefund.type / .status -> each edition's code (docs/wdt-protocol.md#r-refund-codes). The numbers happen to agree;
+# a value without a row is a bug of the caller and raises.
+REFUND_TYPES = {
+    EDITION_ENTERPRISE: {1: 1, 2: 2, 4: 4},  # 退款(未发货), 退货退款, 退款不退货
+    EDITION_ULTIMATE: {1: 1, 2: 2, 4: 4},  # 退款(未发货), 退货, 退款不退货
+}
+REFUND_STATUSES = {
+    EDITION_ENTERPRISE: {1: 1, 2: 2, 3: 3, 4: 4, 5: 5},  # 已取消, 申请退款, 等待退货, 等待收货, 退款成功
+    EDITION_ULTIMATE: {1: 1, 2: 2, 3: 3, 4: 4, 5: 5},  # 取消退款, 已申请退款, 等待退货, 等待收货, 退款成功
+}
+REFUND_BEFORE_SHIPMENT = 1
+
+
+def refund_codes(edition: str, refund: RawRefund) -> tuple[int, int]:
+    """(type, status) as `edition` numbers them."""
+    try:
+        return REFUND_TYPES[edition][refund.type], REFUND_STATUSES[edition][refund.status]
+    except KeyError:
+        raise ValueError(f"refund {refund.refund_no}: type {refund.type} / status {refund.status} "
+                         f"has no {edition} code") from None
+
+
 def enterprise_refund(shop_no: str, refund: RawRefund) -> dict:
+    kind, status = refund_codes(EDITION_ENTERPRISE, refund)
     return {
         "platform_id": OWN_PLATFORM_ID, "shop_no": shop_no, "tid": refund.tid, "refund_no": refund.refund_no,
-        "type": refund.type, "status": refund.status, "refund_fee": money(refund.refund_fee),
+        "type": kind, "status": status, "refund_fee": money(refund.refund_fee),
         "buyer_nick": plain_text(refund.buyer_nick), "refund_time": wdt_time(refund.refund_time),
         "reason": plain_text(refund.reason), "order_list": [{"oid": oid, "num": money(num)} for oid, num in refund.lines],
     }
@@ -264,15 +312,16 @@ def enterprise_refund(shop_no: str, refund: RawRefund) -> dict:
 
 def ultimate_refund_rows(refund: RawRefund) -> list[dict]:
     """RawRefund.upload takes one row per line; [?] the refund's amount rides on its first row."""
+    kind, status = refund_codes(EDITION_ULTIMATE, refund)
     rows = []
     for index, (oid, num) in enumerate(refund.lines):
         amount = refund.refund_fee if index == 0 else ZERO
         rows.append({
-            "refund_no": refund.refund_no, "num": money(num), "tid": refund.tid, "oid": oid, "type": refund.type,
-            "status": refund.status, "refund_version": "1", "refund_amount": money(amount),
+            "refund_no": refund.refund_no, "num": money(num), "tid": refund.tid, "oid": oid, "type": kind,
+            "status": status, "refund_version": "1", "refund_amount": money(amount),
             "actual_refund_amount": money(amount if refund.status == REFUNDED else ZERO), "title": "",
             "buyer_nick": plain_text(refund.buyer_nick), "refund_time": wdt_time(refund.refund_time),
-            "is_aftersale": 0 if refund.type == 1 else 1, "reason": plain_text(refund.reason),
+            "is_aftersale": 0 if refund.type == REFUND_BEFORE_SHIPMENT else 1, "reason": plain_text(refund.reason),
         })
     return rows
 
@@ -317,6 +366,48 @@ def ultimate_record(raw: dict) -> LogisticsRecord:
         logistics_type=id_text(raw.get("logistics_type")), consign_time=parse_wdt_time(raw.get("created")),
         oids=_oids(raw.get("oids")), is_part_sync=flag(raw.get("is_part_sync")), raw=raw,
     )
+
+
+def int_of(value) -> int:
+    try:
+        return int(Decimal(str(value)))
+    except (InvalidOperation, ValueError):
+        return 0
+
+
+def enterprise_stock_change(raw: dict) -> StockChange:
+    return StockChange(
+        rec_id=id_text(raw.get("rec_id")), goods_id=id_text(raw.get("goods_id")), spec_id=id_text(raw.get("spec_id")),
+        spec_no=id_text(raw.get("spec_no")), quantity=decimal_of(raw.get("sync_stock")),
+        change_count=int_of(raw.get("stock_change_count")), raw=raw,
+    )
+
+
+def ultimate_stock_change(raw: dict) -> StockChange:
+    """A calcStock / batchCalcStock row: spec_outer_id is the platform spec's merchant code, syn_stock the stock."""
+    return StockChange(
+        rec_id=id_text(raw.get("rec_id")), goods_id=id_text(raw.get("goods_id")), spec_id=id_text(raw.get("spec_id")),
+        spec_no=id_text(raw.get("spec_outer_id")), quantity=decimal_of(raw.get("syn_stock")),
+        change_count=int_of(raw.get("stock_change_count")), raw=raw,
+    )
+
+
+def enterprise_stock_ack(ack: StockAck) -> dict:
+    return {"rec_id": ack.rec_id, "sync_stock": int(ack.quantity), "stock_change_count": ack.change_count}
+
+
+# The strategy values syncSuccess / syncFail want back, copied from the calcStock answer (the doc's own example).
+STOCK_RULE_KEYS = ("stock_syn_rule_id", "stock_syn_rule_no", "stock_syn_warehouses", "stock_syn_mask",
+                   "stock_syn_percent", "stock_syn_plus", "stock_syn_min", "stock_syn_max", "is_auto_listing",
+                   "is_auto_delisting")
+
+
+def ultimate_stock_info(ack: StockAck, calculated: dict) -> dict:
+    info = {key: calculated.get(key) for key in STOCK_RULE_KEYS}
+    info.update(syn_stock=int(ack.quantity), stock_change_count=ack.change_count)
+    if not ack.ok:
+        info.update(is_syn_success=False, syn_result=plain_text(ack.message))
+    return info
 
 
 def logistics_company(raw: dict) -> LogisticsCompany:

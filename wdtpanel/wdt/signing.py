@@ -1,11 +1,12 @@
-"""Request signatures of both WDT editions (wdt-api.md §2), shared by the client and the simulator."""
+"""Request signatures of both WDT editions (docs/wdt-protocol.md#signing), shared by the client and the simulator."""
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
 
-# [?] The enterprise doc says "utf8 character length": the official PHP client counts code points, some SDKs
-# count bytes. We count code points; JSON values are sent \u-escaped, so both readings agree for them (vector E3).
+# [?] docs/wdt-protocol.md#doubt-sign-length: the enterprise doc says "utf8 character length": the official PHP
+# client counts code points, some SDKs count bytes. We count code points; JSON values are sent \u-escaped, so both
+# readings agree for them (vector E3).
 SIGN_LENGTH = len
 
 # Ultimate timestamps count seconds from 2012-01-01 00:00:00 UTC+8 instead of 1970.

