@@ -22,11 +22,13 @@ def csrf_token_from(html: str) -> str:
 
 
 class MallApi:
-    """Calls the ingest API as the mall does: signed with the merchant's API key and secret."""
+    """Calls the ingest API as the mall does: signed with the merchant's API key and secret. Like a mall, it signs
+    a body it sends again with a timestamp it has not used for that body (a signed write is accepted once)."""
 
     def __init__(self, client, merchant):
         self.client, self.merchant = client, merchant
         self.secret = decrypt_secret(merchant.api_secret_encrypted)
+        self.sent: set[tuple[int, bytes]] = set()
 
     def headers(self, body: bytes, timestamp: int | None = None, secret: str | None = None) -> dict:
         stamp = str(timestamp if timestamp is not None else int(time.time()))
@@ -35,6 +37,12 @@ class MallApi:
 
     def post(self, path: str, payload, **sign):
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        if "timestamp" not in sign:
+            stamp = int(time.time())
+            while (stamp, body) in self.sent:
+                stamp += 1
+            self.sent.add((stamp, body))
+            sign["timestamp"] = stamp
         return self.client.post(path, data=body, headers=self.headers(body, **sign))
 
     def get(self, path: str):

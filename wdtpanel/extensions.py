@@ -1,6 +1,8 @@
 """Flask extensions and the Redis/RQ handles, created once and bound in create_app()."""
 from __future__ import annotations
 
+import sqlite3
+
 from flask import current_app, g, session
 from flask_babel import Babel
 from flask_migrate import Migrate
@@ -11,7 +13,8 @@ from redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from rq import Queue
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 
 # Named constraints so Alembic migrations are stable on SQLite and PostgreSQL.
 NAMING = {
@@ -23,6 +26,18 @@ NAMING = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
+SQLITE_BUSY_TIMEOUT_MS = 20_000
+
+
+@event.listens_for(Engine, "connect")
+def sqlite_pragmas(dbapi_connection, _record) -> None:
+    """Every SQLite connection: a writer waits for the one holding the lock instead of failing at once, and
+    WAL lets readers go on beside a writer. (PostgreSQL needs neither.)"""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
 migrate = Migrate()
 csrf = CSRFProtect()
 htmx = Htmx()

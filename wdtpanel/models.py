@@ -46,6 +46,20 @@ class EmbedTokenUse(db.Model):
     used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class SeenSignature(db.Model):
+    """The signature of a write the ingest API accepted; the same signature is refused until it expires (the end
+    of its timestamp's replay window). Written in the transaction of the write; expired rows are purged."""
+
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "signature"),
+        Index("ix_seen_signature_expiry", "merchant_id", "expires_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"))
+    signature: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class WdtConfig(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), unique=True)

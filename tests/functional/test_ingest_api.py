@@ -81,9 +81,10 @@ def test_pushed_line_cannot_change_quantity(mall_api):
     db.session.commit()
     payload = order_payload(updated_at="2026-11-30T09:00:00+08:00")
     payload["lines"][0]["quantity"] = 3
+    payload["amounts"]["paid"] = "271.40"
     response = mall_api.post("/api/v1/orders", payload)
     assert response.status_code == 422
-    assert "lines[L1]" in response.get_json()["fields"]
+    assert "lines[0].quantity" in response.get_json()["fields"]
     assert stored(mall_api.merchant).lines[0].quantity == 2
 
 
@@ -184,24 +185,26 @@ def test_repeated_spec_id_in_goods_is_422(mall_api):
     goods = {"goods": [{"goods_id": "G1", "name": "杯", "updated_at": "2026-11-29T10:00:00+08:00",
                         "specs": [{"spec_id": "S1"}, {"spec_id": "S1"}]}]}
     response = mall_api.post("/api/v1/goods", goods)
-    assert response.status_code == 422 and "goods[0].specs" in response.get_json()["fields"]
+    assert response.status_code == 422 and "goods[0].specs[1].spec_id" in response.get_json()["fields"]
 
 
 def test_update_racing_a_push_that_just_finished_is_pushed_again(mall_api, monkeypatch):
+    """The worker records `pushed` of version 1 just before the update's transaction writes: the update still
+    sends the order back to pending, because that is decided in SQL after the claim, not from an earlier read."""
     from sqlalchemy import update
 
-    from wdtpanel.ingest import orders as ingest
+    from wdtpanel.web import api
 
     enable_integration(mall_api.merchant)
     mall_api.post("/api/v1/orders", order_payload())
-    real_check = ingest._refuse_changed_lines
+    real_spend = api.spend_signature
 
-    def worker_finishes_meanwhile(order, snapshot):
+    def worker_finishes_meanwhile(*args):
         with db.engine.begin() as other:  # the worker's own connection records the push of version 1
-            other.execute(update(Order).where(Order.id == order.id).values(sync_state="pushed", pushed_version=1))
-        real_check(order, snapshot)
+            other.execute(update(Order).where(Order.order_no == "M1001").values(sync_state="pushed", pushed_version=1))
+        real_spend(*args)
 
-    monkeypatch.setattr(ingest, "_refuse_changed_lines", worker_finishes_meanwhile)
+    monkeypatch.setattr(api, "spend_signature", worker_finishes_meanwhile)
     response = mall_api.post("/api/v1/orders", order_payload(status="received", updated_at="2026-11-30T09:00:00+08:00"))
     assert response.get_json()["outcome"] == "updated"
     order = stored(mall_api.merchant)

@@ -5,18 +5,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Order, OrderLine, WdtConfig
 from ..push.trade_mapping import wdt_oid
 from ..queries.orders import order_by_no
-from ..states import OrderState, RefundKind
-from .reader import InvalidInput, Reader
-
-MALL_STATUSES = ("unpaid", "paid", "shipped", "received", "completed", "closed")
-LINE_REFUND_STATUSES = ("none", "applied", "waiting_return", "waiting_receipt", "refunded", "cancelled")
-MAX_LINES = 200  # WDT's limit per raw trade
+from ..states import OrderState
+from .fields import InvalidInput, read_or_refuse
+from .schema import ORDER
+from .snapshots import take_row
 
 
 @dataclass
@@ -51,60 +50,15 @@ class OrderSnapshot:
     lines: list[LineSnapshot]
 
 
-RECEIVER_FIELDS = {"name": 64, "mobile": 32, "phone": 32, "province": 32, "city": 32, "district": 32,
-                   "address": 256, "zip": 16}
-
-
 def read_order(data) -> OrderSnapshot:
-    errors: dict[str, str] = {}
-    top = Reader(data, "", errors)
-    receiver_in = top.child("receiver")
-    receiver = {name: receiver_in.text(name, limit, required=name in ("name", "address")) for name, limit in
-                RECEIVER_FIELDS.items()}
-    if not receiver["mobile"] and not receiver["phone"]:
-        receiver_in.fail("mobile", "mobile or phone is required / 手机或电话至少填一个")
-    amounts = top.child("amounts")
-    buyer = top.child("buyer")
-    snapshot = OrderSnapshot(
-        order_no=top.text("order_no", 40, required=True),
-        status=top.choice("status", MALL_STATUSES, required=True),
-        created_at=top.moment("created_at", required=True),
-        paid_at=top.moment("paid_at"),
-        updated_at=top.moment("updated_at", required=True),
-        buyer_nick=buyer.text("nick", 100, required=True),
-        buyer_message=buyer.text("message", 512),
-        seller_memo=top.text("seller_memo", 512),
-        receiver=receiver,
-        post_amount=amounts.money("post"),
-        discount_amount=amounts.money("discount"),
-        paid_amount=amounts.money("paid", required=True),
-        lines=[_read_line(line) for line in top.objects("lines", MAX_LINES)],
-    )
-    seen: set[str] = set()
-    for index, line in enumerate(snapshot.lines):
-        if line.line_id in seen:
-            errors.setdefault(f"lines[{index}].line_id", "is repeated in this order / 订单内重复")
-        seen.add(line.line_id)
-    if snapshot.status != "unpaid" and snapshot.paid_at is None and "status" not in errors:
-        errors.setdefault("paid_at", f"is required when status is {snapshot.status} / 已支付订单必须有支付时间")
-    if errors:
-        raise InvalidInput(errors)
-    return snapshot
-
-
-def _read_line(line: Reader) -> LineSnapshot:
-    return LineSnapshot(
-        line_id=line.text("line_id", 40, required=True),
-        goods_id=line.text("goods_id", 64, required=True),
-        spec_id=line.text("spec_id", 64),
-        goods_name=line.text("goods_name", 255, required=True),
-        spec_name=line.text("spec_name", 255),
-        merchant_code=line.text("merchant_code", 64) or None,
-        quantity=line.positive_int("quantity"),
-        price=line.money("price", required=True),
-        discount=line.money("discount"),
-        refund_status=line.choice("refund_status", LINE_REFUND_STATUSES, default="none"),
-        refund_kind=line.choice("refund_kind", tuple(RefundKind)),
+    order = read_or_refuse(ORDER, data)
+    amounts, buyer = order["amounts"], order["buyer"]
+    return OrderSnapshot(
+        order_no=order["order_no"], status=order["status"], created_at=order["created_at"],
+        paid_at=order["paid_at"], updated_at=order["updated_at"], buyer_nick=buyer["nick"],
+        buyer_message=buyer["message"], seller_memo=order["seller_memo"], receiver=order["receiver"],
+        post_amount=amounts["post"], discount_amount=amounts["discount"], paid_amount=amounts["paid"],
+        lines=[LineSnapshot(**{**line, "merchant_code": line["merchant_code"] or None}) for line in order["lines"]],
     )
 
 
@@ -127,19 +81,19 @@ LINE_COLUMNS = {
 
 
 def upsert_order(merchant_id: int, snapshot: OrderSnapshot) -> UpsertResult:
-    """Store the snapshot unless an equal or newer one is stored. Does not commit."""
-    order = order_by_no(merchant_id, snapshot.order_no)
-    if order is None:
-        order = Order(merchant_id=merchant_id, order_no=snapshot.order_no, snapshot_version=1,
-                      sync_state=_initial_state(merchant_id, snapshot.created_at))
-        db.session.add(order)
-        _apply(order, snapshot)
-        return UpsertResult(order, "created")
-    if snapshot.updated_at <= order.mall_updated_at:
-        return UpsertResult(order, "stale" if snapshot.updated_at < order.mall_updated_at else "unchanged")
+    """Store the snapshot unless an equal or newer one is stored; the database decides, so parallel requests
+    end at the newest snapshot. Does not commit."""
+    key = and_(Order.merchant_id == merchant_id, Order.order_no == snapshot.order_no)
+    taken = take_row(Order, key, snapshot.updated_at, lambda: _new_order(merchant_id, snapshot))
+    if taken.created is not None:
+        return UpsertResult(taken.created, "created")
+    if taken.claimed_id is None:
+        stored = order_by_no(merchant_id, snapshot.order_no)
+        return UpsertResult(stored, "stale" if snapshot.updated_at < stored.mall_updated_at else "unchanged")
+    order = db.session.scalars(select(Order).where(Order.id == taken.claimed_id).options(selectinload(Order.lines))
+                               .execution_options(populate_existing=True)).one()
     _refuse_changed_lines(order, snapshot)
-    changed = _apply(order, snapshot)
-    if not changed:
+    if not _apply(order, snapshot):
         return UpsertResult(order, "unchanged")
     order.snapshot_version = Order.snapshot_version + 1  # in SQL: a push finishing now sees the change
     db.session.flush()
@@ -150,6 +104,20 @@ def upsert_order(merchant_id: int, snapshot: OrderSnapshot) -> UpsertResult:
         .execution_options(synchronize_session=False))
     db.session.refresh(order)
     return UpsertResult(order, "updated")
+
+
+def _new_order(merchant_id: int, snapshot: OrderSnapshot) -> Order:
+    order = Order(merchant_id=merchant_id, order_no=snapshot.order_no, snapshot_version=1,
+                  sync_state=_initial_state(merchant_id, snapshot.created_at))
+    _apply(order, snapshot)
+    return order
+
+
+def find_order(merchant_id: int, order_no: str) -> Order | None:
+    """The merchant's order; None also for a string no order number could be (ingest would have refused it)."""
+    errors: dict[str, str] = {}
+    ORDER.fields["order_no"].read(order_no, "order_no", errors)
+    return None if errors else order_by_no(merchant_id, order_no)
 
 
 def order_status(order: Order) -> dict:
@@ -175,15 +143,18 @@ def _refuse_changed_lines(order: Order, snapshot: OrderSnapshot) -> None:
     """WDT never accepts a changed quantity or price of a line it has; nor a line that disappears."""
     if order.pushed_version is None:
         return
-    incoming = {line.line_id: line for line in snapshot.lines}
+    incoming = {line.line_id: (index, line) for index, line in enumerate(snapshot.lines)}
     errors = {}
     for line in order.lines:
-        new = incoming.get(line.mall_line_id)
+        index, new = incoming.get(line.mall_line_id, (None, None))
         if new is None:
-            errors[f"lines[{line.mall_line_id}]"] = "line was pushed to WDT and cannot be removed / 已推送的商品行不能删除"
-        elif (new.quantity, new.price) != (line.quantity, line.price):
-            errors[f"lines[{line.mall_line_id}]"] = ("quantity and price cannot change after the order reached WDT "
-                                                    "/ 订单已推送到旺店通，商品数量和单价不能再改")
+            errors.setdefault("lines", f"line {line.mall_line_id} was pushed to WDT and cannot be removed "
+                                       f"/ 已推送的商品行 {line.mall_line_id} 不能删除")
+            continue
+        for name, stored in (("quantity", line.quantity), ("price", line.price)):
+            if getattr(new, name) != stored:
+                errors[f"lines[{index}].{name}"] = (f"cannot change after the order reached WDT (was {stored}) "
+                                                    f"/ 订单已推送到旺店通，不能再改（原为 {stored}）")
     if errors:
         raise InvalidInput(errors)
 

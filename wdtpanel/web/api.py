@@ -1,35 +1,61 @@
-"""The mall's ingest API (/api/v1): JSON in and out, signed per merchant."""
+"""The mall's ingest API (/api/v1): JSON in and out, signed per merchant. Every answer under /api/v1 is JSON,
+errors included."""
 from __future__ import annotations
 
-import json
 import logging
 from functools import wraps
-from pathlib import Path
 
 from flask import Blueprint, abort, current_app, g, jsonify, make_response, request
 from flask_babel import gettext
 from redis.exceptions import RedisError
-from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, default_exceptions
 
+from ..columns import utcnow
 from ..extensions import csrf, db
-from ..jobs import request_dispatch
 from ..ingest import goods as goods_ingest, orders as order_ingest
+from ..ingest.fields import InvalidInput
+from ..ingest.json_body import BadJson, parse_object
+from ..ingest.openapi import openapi_document
+from ..ingest.replay import ReplayedRequest, spend_signature
+from ..ingest.schema import MAX_JSON_DEPTH
+from ..ingest.signature import ApiAuthError, authenticate_request
+from ..jobs import request_dispatch
 from ..pulls import shipping
-from ..queries.orders import order_by_no
 from ..reasons import render
 from ..states import OrderState
-from ..ingest.signature import ApiAuthError, authenticate_request
-from ..ingest.reader import InvalidInput
 
 log = logging.getLogger(__name__)
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+PREFIX = "/api/v1"
+bp = Blueprint("api", __name__, url_prefix=PREFIX)
 csrf.exempt(bp)
-OPENAPI = Path(__file__).with_name("openapi.json")
 
 
 def problem(status: int, error: str, message: str, **extra):
     return jsonify({"error": error, "message": message, **extra}), status
+
+
+def http_problem(exc: HTTPException):
+    """Any HTTP error as JSON, keeping its headers (Allow on a 405)."""
+    body, status = problem(exc.code or 500, exc.name.lower().replace(" ", "_"), exc.description or exc.name)
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            body.headers[name] = value
+    return body, status
+
+
+for code in default_exceptions:
+    bp.register_error_handler(code, http_problem)
+
+
+@bp.before_app_request
+def unrouted_api_request_as_json():
+    """A path under /api/v1 that matches no route (404) or not with this method (405) answers JSON too: those
+    errors are raised before a blueprint is chosen, so the handlers above never see them."""
+    error = request.routing_exception
+    if isinstance(error, HTTPException) and error.code in (404, 405) and (
+            request.path == PREFIX or request.path.startswith(PREFIX + "/")):
+        return http_problem(error)
+    return None
 
 
 def signed(view):
@@ -40,22 +66,31 @@ def signed(view):
         except RequestEntityTooLarge:
             return problem(413, "too_large", f"body exceeds {current_app.config['MAX_CONTENT_LENGTH']} bytes")
         try:
-            g.merchant = authenticate_request(request.headers.get("X-Api-Key", ""),
-                                              request.headers.get("X-Timestamp", ""),
-                                              request.headers.get("X-Signature", ""), body)
+            g.signed = authenticate_request(request.headers.get("X-Api-Key", ""),
+                                            request.headers.get("X-Timestamp", ""),
+                                            request.headers.get("X-Signature", ""), body)
         except ApiAuthError as exc:
             return problem(401, "unauthorized", str(exc))
+        g.merchant = g.signed.merchant
         return view(*args, **kwargs)
 
     return wrapped
 
 
-def json_body():
-    """The request's JSON object; a 400 answer when the body is not JSON."""
+def json_body() -> dict:
+    """The request's JSON object: 415 unless sent as application/json (UTF-8), 400 unless a JSON object."""
+    if request.mimetype != "application/json" or request.mimetype_params.get("charset", "utf-8").lower() != "utf-8":
+        abort(make_response(problem(415, "unsupported_media_type",
+                                    "send the body as Content-Type: application/json (UTF-8)")))
     try:
-        return json.loads(request.get_data(cache=True) or b"null")
-    except (ValueError, UnicodeDecodeError):
-        abort(make_response(problem(400, "bad_json", "body must be a JSON object")))
+        return parse_object(request.get_data(cache=True), MAX_JSON_DEPTH)
+    except BadJson as exc:
+        abort(make_response(problem(400, "bad_json", str(exc))))
+
+
+def accept_once() -> None:
+    """This signed write is being made: its signature is spent in the write's own transaction."""
+    spend_signature(g.merchant.id, g.signed.signature, g.signed.timestamp, utcnow())
 
 
 @bp.errorhandler(InvalidInput)
@@ -64,16 +99,11 @@ def invalid_input(exc: InvalidInput):
     return problem(422, "invalid", "some fields are not valid", fields=exc.errors)
 
 
-def stored(store):
-    """Run `store` and commit; when a concurrent request created the same row first, run it once more."""
-    try:
-        result = store()
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        result = store()
-        db.session.commit()
-    return result
+@bp.errorhandler(ReplayedRequest)
+def replayed(_exc: ReplayedRequest):
+    db.session.rollback()
+    return problem(409, "replayed", "this signed request was already accepted; nothing changed. To send the body "
+                                    "again, sign it with a new X-Timestamp")
 
 
 def _queue_push(order) -> None:
@@ -89,7 +119,9 @@ def _queue_push(order) -> None:
 def upsert_order():
     """Create or update an order from the mall's snapshot; older snapshots change nothing."""
     snapshot = order_ingest.read_order(json_body())
-    result = stored(lambda: order_ingest.upsert_order(g.merchant.id, snapshot))
+    accept_once()
+    result = order_ingest.upsert_order(g.merchant.id, snapshot)
+    db.session.commit()
     order = result.order
     if result.outcome in ("created", "updated") and order.sync_state == OrderState.PENDING:
         _queue_push(order)
@@ -103,14 +135,17 @@ def upsert_order():
 def upsert_goods():
     """Create or update goods and their specs (with merchant codes)."""
     snapshots = goods_ingest.read_goods(json_body())
-    return jsonify({"goods": stored(lambda: goods_ingest.upsert_goods(g.merchant.id, snapshots))})
+    accept_once()
+    outcomes = goods_ingest.upsert_goods(g.merchant.id, snapshots)
+    db.session.commit()
+    return jsonify({"goods": outcomes})
 
 
-@bp.get("/orders/<order_no>")
+@bp.get("/orders/<path:order_no>")
 @signed
 def get_order(order_no: str):
-    """The order's sync state as wdtpanel knows it."""
-    order = order_by_no(g.merchant.id, order_no)
+    """The order's sync state as wdtpanel knows it (an order_no holding '/' arrives as %2F)."""
+    order = order_ingest.find_order(g.merchant.id, order_no)
     if order is None:
         return problem(404, "not_found", f"no order {order_no}")
     status = order_ingest.order_status(order)
@@ -121,4 +156,5 @@ def get_order(order_no: str):
 
 @bp.get("/openapi.json")
 def openapi():
-    return current_app.response_class(OPENAPI.read_text(), mimetype="application/json")
+    """The API's description, generated from the definitions that read the requests."""
+    return jsonify(openapi_document())

@@ -1,0 +1,243 @@
+"""Hostile and odd input at the ingest API's edge: a clear 4xx naming the problem, never a 500, nothing stored;
+WDT's limits refused at ingest; a signed write accepted once."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.helpers import order_payload
+from wdtpanel.extensions import db
+from wdtpanel.models import Goods, Order, SeenSignature
+
+
+def count(model) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count(model.id)))
+
+
+def goods_payload(**overrides) -> dict:
+    goods = {"goods_id": "G1", "name": "保温杯", "updated_at": "2026-11-29T10:00:00+08:00",
+             "specs": [{"spec_id": "S1", "name": "红色", "merchant_code": "DEMO-0001", "price": "66.60"}]}
+    goods.update(overrides)
+    return {"goods": [goods]}
+
+
+def assert_refused(response, field: str) -> None:
+    body = response.get_json()
+    assert response.status_code == 422 and field in body.get("fields", {}), body
+
+
+# --- text, numbers, times ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("place,field", [
+    (lambda p: p, "order_no"),
+    (lambda p: p["buyer"], "buyer.nick"),
+    (lambda p: p["receiver"], "receiver.address"),
+    (lambda p: p["lines"][0], "lines[0].goods_name"),
+])
+def test_a_lone_surrogate_in_a_text_field_is_422_not_500(mall_api, place, field):
+    payload = order_payload()
+    place(payload)[field.rsplit(".", 1)[-1]] = "王\ud800"
+    assert_refused(mall_api.post("/api/v1/orders", payload), field)
+    assert count(Order) == 0
+
+
+def test_control_characters_are_refused_and_line_breaks_allowed_in_messages(mall_api):
+    payload = order_payload()
+    payload["receiver"]["name"] = "王\x00小明"  # PostgreSQL cannot even store a NUL
+    assert_refused(mall_api.post("/api/v1/orders", payload), "receiver.name")
+    payload = order_payload()
+    payload["buyer"]["message"] = "请尽快发货\n谢谢"
+    assert mall_api.post("/api/v1/orders", payload).status_code == 201
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00", "9999-12-31T23:59:59-08:00", "1999-12-31T23:59:59Z",
+                                    "2026-11-29", "2026-11-29 10:00:00"])
+def test_times_that_do_not_exist_or_are_out_of_range_are_422(mall_api, moment):
+    assert_refused(mall_api.post("/api/v1/orders", order_payload(created_at=moment)), "created_at")
+
+
+@pytest.mark.parametrize("amount", ["1E+14", 204, " 204.80"])
+def test_money_is_a_decimal_string_only(mall_api, amount):
+    payload = order_payload()
+    payload["amounts"]["paid"] = amount
+    assert_refused(mall_api.post("/api/v1/orders", payload), "amounts.paid")
+
+
+def test_nan_and_infinity_are_not_json(mall_api):
+    body = json.dumps(order_payload()).replace('"quantity": 2', '"quantity": NaN').encode()
+    assert mall_api.post("/api/v1/orders", body).status_code == 400
+
+
+def test_json_nested_a_thousand_deep_is_400(mall_api):
+    body = b'{"order_no": ' + b"[" * 1000 + b"]" * 1000 + b"}"
+    response = mall_api.post("/api/v1/orders", body)
+    assert response.status_code == 400 and response.get_json()["error"] == "bad_json"
+
+
+@pytest.mark.parametrize("body", [b"", b"[]", b"null", b'"order"'])
+def test_an_empty_body_or_one_not_a_json_object_is_400(mall_api, body):
+    response = mall_api.post("/api/v1/orders", body)
+    assert response.status_code == 400 and response.get_json()["error"] == "bad_json"
+
+
+def test_a_five_thousand_digit_timestamp_is_401(mall_api):
+    body = json.dumps(order_payload()).encode()
+    headers = mall_api.headers(body)
+    headers["X-Timestamp"] = "9" * 5000
+    response = mall_api.client.post("/api/v1/orders", data=body, headers=headers)
+    assert response.status_code == 401 and response.get_json()["error"] == "unauthorized"
+
+
+# --- HTTP ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded",
+                                          "application/json; charset=latin-1"])
+def test_a_body_not_sent_as_json_is_415(mall_api, content_type):
+    body = json.dumps(order_payload()).encode()
+    headers = mall_api.headers(body)
+    headers.pop("Content-Type")
+    if content_type:
+        headers["Content-Type"] = content_type
+    response = mall_api.client.post("/api/v1/orders", data=body, headers=headers)
+    assert response.status_code == 415 and response.get_json()["error"] == "unsupported_media_type"
+    assert count(Order) == 0
+
+
+@pytest.mark.parametrize("method,path,status", [
+    ("GET", "/api/v1/nothing-here", 404), ("POST", "/api/v1", 404), ("DELETE", "/api/v1/orders", 405),
+    ("PUT", "/api/v1/goods", 405), ("POST", "/api/v1/orders/M1001", 405),
+])
+def test_unknown_paths_and_methods_under_the_api_answer_json(app, method, path, status):
+    response = app.test_client().open(path, method=method)
+    assert response.status_code == status and response.is_json, response.get_data(as_text=True)[:80]
+    assert response.get_json()["error"] in ("not_found", "method_not_allowed")
+    if status == 405:
+        assert response.headers["Allow"]
+
+
+def test_an_order_no_holding_a_slash_can_be_read_back(mall_api):
+    assert mall_api.post("/api/v1/orders", order_payload("2026/11/29-0001")).status_code == 201
+    response = mall_api.get("/api/v1/orders/2026%2F11%2F29-0001")
+    assert response.status_code == 200 and response.get_json()["order_no"] == "2026/11/29-0001"
+
+
+def test_reading_an_order_no_that_cannot_exist_is_404(mall_api):
+    response = mall_api.get("/api/v1/orders/a%00b")  # PostgreSQL cannot even compare a NUL
+    assert response.status_code == 404 and response.get_json()["error"] == "not_found"
+
+
+def test_an_api_key_no_merchant_could_have_is_401(mall_api):
+    body = json.dumps(order_payload()).encode()
+    headers = {**mall_api.headers(body), "X-Api-Key": "k\x00" + "y" * 100}
+    assert mall_api.client.post("/api/v1/orders", data=body, headers=headers).status_code == 401
+
+
+# --- replay --------------------------------------------------------------------------------------------------
+
+
+def test_a_signed_write_sent_again_is_refused_and_changes_nothing(mall_api):
+    stamp = int(time.time())
+    refused_body = json.dumps(order_payload(status="lost")).encode()
+    for _ in range(2):  # a refused write has not spent its signature
+        assert mall_api.post("/api/v1/orders", refused_body, timestamp=stamp).status_code == 422
+    body = json.dumps(order_payload()).encode()
+    assert mall_api.post("/api/v1/orders", body, timestamp=stamp).status_code == 201
+    again = mall_api.post("/api/v1/orders", body, timestamp=stamp)
+    assert again.status_code == 409 and again.get_json()["error"] == "replayed"
+    assert mall_api.post("/api/v1/orders", body, timestamp=stamp - 1).get_json()["outcome"] == "unchanged"
+    goods = json.dumps(goods_payload()).encode()
+    assert mall_api.post("/api/v1/goods", goods, timestamp=stamp).status_code == 200
+    assert mall_api.post("/api/v1/goods", goods, timestamp=stamp).status_code == 409
+
+
+def test_the_same_signed_write_sent_ten_times_at_once_is_accepted_once(app, mall_api):
+    from tests.helpers import MallApi
+
+    body, stamp = json.dumps(order_payload()).encode(), int(time.time())
+    barrier, statuses = threading.Barrier(10), []
+    clients = [MallApi(app.test_client(), mall_api.merchant) for _ in range(10)]
+
+    def send(api):
+        barrier.wait()
+        statuses.append(api.post("/api/v1/orders", body, timestamp=stamp).status_code)
+
+    threads = [threading.Thread(target=send, args=(api,)) for api in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201] + [409] * 9
+
+
+def test_expired_signatures_are_forgotten(mall_api):
+    long_ago = datetime.now(timezone.utc) - timedelta(hours=1)
+    db.session.add(SeenSignature(merchant_id=mall_api.merchant.id, signature="0" * 64, expires_at=long_ago))
+    db.session.commit()
+    assert mall_api.post("/api/v1/orders", order_payload()).status_code == 201
+    assert db.session.scalars(select(SeenSignature.signature)).all() != ["0" * 64]
+    assert count(SeenSignature) == 1
+
+
+# --- what WDT would refuse -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mutate,field", [
+    (lambda p: p["lines"][0].update(goods_id="G" * 41), "lines[0].goods_id"),
+    (lambda p: p["lines"][0].update(spec_id="S" * 41), "lines[0].spec_id"),
+    (lambda p: p["lines"][0].update(merchant_code="C" * 41), "lines[0].merchant_code"),
+    (lambda p: p["lines"][0].update(spec_name="规" * 101), "lines[0].spec_name"),
+    (lambda p: p["lines"][0].update(goods_id=" G1"), "lines[0].goods_id"),
+    (lambda p: p["receiver"].update(name="王" * 41), "receiver.name"),
+    (lambda p: p["receiver"].update(mobile="", phone="0571-88888888"), "receiver.mobile"),
+    (lambda p: p["receiver"].update(mobile="138****8000"), "receiver.mobile"),
+    (lambda p: p["receiver"].update(mobile="+86 13800138000"), "receiver.mobile"),
+    (lambda p: p["receiver"].update(phone="0571*8888"), "receiver.phone"),
+    (lambda p: p["receiver"].pop("province"), "receiver.province"),
+    (lambda p: p["receiver"].update(city=""), "receiver.city"),
+    (lambda p: p["receiver"].update(district="\u3000"), "receiver.district"),
+    (lambda p: p["receiver"].update(district="区" * 17), "receiver.district"),
+    (lambda p: p["lines"][0].update(discount="133.21"), "lines[0].discount"),
+    (lambda p: p["lines"][0].update(quantity=100_000), "lines[0].quantity"),
+    (lambda p: p["lines"][0].update(price="10000000"), "lines[0].price"),
+    (lambda p: p["amounts"].update(paid="204.79"), "amounts.paid"),
+    (lambda p: p["amounts"].update(discount="200", paid="9.80"), "amounts.discount"),
+])
+def test_what_wdt_would_refuse_is_422_naming_the_field(mall_api, mutate, field):
+    payload = order_payload()
+    mutate(payload)
+    assert_refused(mall_api.post("/api/v1/orders", payload), field)
+    assert count(Order) == 0
+
+
+def test_an_unpaid_order_may_send_paid_zero_and_a_closed_unpaid_one_needs_no_paid_at(mall_api):
+    unpaid = order_payload("U1", status="unpaid", paid_at=None)
+    unpaid["amounts"]["paid"] = "0"
+    assert mall_api.post("/api/v1/orders", unpaid).status_code == 201
+    closed = order_payload("C1", status="closed", paid_at=None)
+    assert mall_api.post("/api/v1/orders", closed).status_code == 201
+
+
+@pytest.mark.parametrize("mutate,field", [
+    (lambda g: g.update(goods_id="G" * 41), "goods[0].goods_id"),
+    (lambda g: g["specs"][0].update(name="规" * 101), "goods[0].specs[0].name"),
+    (lambda g: g["specs"][0].update(merchant_code="C" * 41), "goods[0].specs[0].merchant_code"),
+])
+def test_goods_wdt_would_refuse_are_422_naming_the_field(mall_api, mutate, field):
+    payload = goods_payload()
+    mutate(payload["goods"][0])
+    assert_refused(mall_api.post("/api/v1/goods", payload), field)
+    assert count(Goods) == 0
+
+
+def test_the_same_goods_twice_in_one_batch_is_422(mall_api):
+    payload = goods_payload()
+    payload["goods"].append(dict(payload["goods"][0]))
+    assert_refused(mall_api.post("/api/v1/goods", payload), "goods[1].goods_id")
