@@ -1,5 +1,5 @@
-"""Shared set-up for the benchmarks: a real Redis, the WDT simulator over HTTP, PostgreSQL when the
-machine has it (else SQLite), a migrated database and a demo merchant connected to the simulator."""
+"""Shared set-up for the benchmarks: a real Redis, the WDT simulator over HTTP, a fresh database (PostgreSQL when
+the machine has it, else SQLite) migrated by the app's migrations, and the bench merchant connected to the simulator."""
 from __future__ import annotations
 
 import atexit
@@ -8,28 +8,51 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
+os.environ.setdefault("WDTPANEL_INSTANCE_DIR", tempfile.mkdtemp(prefix="wdtpanel-bench-instance-"))
 
 from wdtpanel.devserver import free_port, start_bundled_redis, wait_for_port  # noqa: E402
 
 
-def database_url(workdir: Path) -> str:
+def fresh_database(name: str, workdir: Path) -> str:
+    """An empty PostgreSQL database of its own (benchmarks may run side by side), or SQLite without PostgreSQL."""
     try:
-        name = "wdtpanel_bench_" + Path(sys.argv[0]).stem  # one database per benchmark: they may run side by side
-        return subprocess.run(["bash", str(ROOT / "tests/services.sh"), "postgres", name], check=True,
-                              capture_output=True, text=True).stdout.strip()
+        url = subprocess.run(["bash", str(ROOT / "tests/services.sh"), "postgres", f"wdtpanel_bench_{name}"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+        return url.replace("postgresql://", "postgresql+psycopg://")
     except (subprocess.CalledProcessError, FileNotFoundError):
-        return f"sqlite:///{workdir / 'bench.db'}"
+        return f"sqlite:///{workdir / f'{name}.db'}"
+
+
+def prepare_schema(app) -> tuple[str, str]:
+    """Migrate the app's database and make the bench merchant, switched on an hour ago. Returns its API key and
+    secret."""
+    import flask_migrate
+
+    from wdtpanel.cli import DEMO_WDT, ensure_merchant
+    from wdtpanel.extensions import db
+    from wdtpanel.merchant_config import ConfigInput, load_config, save_config
+
+    with app.app_context():
+        flask_migrate.upgrade(directory=str(ROOT / "migrations"))
+        merchant, secret = ensure_merchant("bench", "bench")
+        save_config(merchant.id, None, ConfigInput(
+            edition="enterprise", environment="custom", custom_base_url=app.config["WDT_SIMULATOR_URL"],
+            enabled=True, **DEMO_WDT))
+        load_config(merchant.id).enabled_at = datetime.now(timezone.utc) - timedelta(hours=1)
+        db.session.commit()
+        return merchant.api_key, secret
 
 
 class Environment:
-    """Everything a benchmark needs, torn down at exit."""
+    """Redis and the simulator as processes, a fresh database, settings in os.environ; torn down at exit."""
 
-    def __init__(self, simulator_args: list[str] | None = None):
+    def __init__(self, name: str, simulator_args: list[str] | None = None, sqlite: bool = False):
         from cryptography.fernet import Fernet
 
         self.workdir = Path(tempfile.mkdtemp(prefix="wdtpanel-bench-"))
@@ -43,41 +66,26 @@ class Environment:
              *(simulator_args or [])], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         wait_for_port(self.simulator_port)
         self.simulator_url = f"http://127.0.0.1:{self.simulator_port}"
-        self.env = {**os.environ, "WDTPANEL_INSTANCE_DIR": str(self.workdir), "SECRET_KEY": "bench",
-                    "WDTPANEL_ENCRYPTION_KEYS": Fernet.generate_key().decode(), "WDTPANEL_EMBED_SECRET": "bench",
-                    "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "DATABASE_URL": database_url(self.workdir),
-                    "WDT_SIMULATOR_URL": self.simulator_url}
+        self.database_url = f"sqlite:///{self.workdir / 'bench.db'}" if sqlite else fresh_database(name, self.workdir)
+        self.env = {**os.environ, "SECRET_KEY": "bench", "WDTPANEL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+                    "WDTPANEL_EMBED_SECRET": "bench", "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+                    "DATABASE_URL": self.database_url, "WDT_SIMULATOR_URL": self.simulator_url,
+                    "WDT_CALLS_PER_MINUTE": "100000", "PYTHONPATH": str(ROOT)}
         os.environ.update(self.env)
-        subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=self.env, check=True,
-                       capture_output=True)
+
+    @property
+    def database_kind(self) -> str:
+        return "PostgreSQL" if self.database_url.startswith("postgresql") else "SQLite"
 
     def app(self, **config):
         from wdtpanel import create_app
 
         return create_app(config)
 
-    def connected_merchant(self, logistics=()):
-        """The bench merchant, connected to the simulator's demo account and switched on an hour ago.
-        Call inside an app context."""
-        from datetime import datetime, timedelta, timezone
-
-        from wdtpanel.cli import DEMO_WDT, ensure_merchant
-        from wdtpanel.extensions import db
-        from wdtpanel.merchant_config import ConfigInput, load_config, save_config
-
-        merchant, _ = ensure_merchant("bench", "bench")
-        if load_config(merchant.id) is None:
-            save_config(merchant.id, None, ConfigInput(edition="enterprise", environment="custom",
-                                                       custom_base_url=self.simulator_url, enabled=True,
-                                                       logistics=list(logistics), **DEMO_WDT))
-            load_config(merchant.id).enabled_at = datetime.now(timezone.utc) - timedelta(hours=1)
-            db.session.commit()
-        return merchant
-
-    def start_workers(self, count: int, extra_env: dict | None = None) -> list[subprocess.Popen]:
+    def start_workers(self, count: int, extra_env: dict | None = None, burst: bool = True) -> list[subprocess.Popen]:
         env = {**self.env, **(extra_env or {})}
-        return [subprocess.Popen([str(BIN / "rq"), "worker", "--burst", "--url", env["REDIS_URL"], "-q",
-                                  "--worker-class", "wdtpanel.worker.AppWorker", "wdt"],
+        return [subprocess.Popen([str(BIN / "rq"), "worker", *(["--burst"] if burst else []), "--url",
+                                  env["REDIS_URL"], "-q", "--worker-class", "wdtpanel.worker.AppWorker", "wdt"],
                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 for _ in range(count)]
 

@@ -1,56 +1,73 @@
-"""Push 10,000 orders end to end (ingest API -> DB -> RQ -> 2 workers -> simulator over HTTP), batched
-(the edition's limit per call) and one order per call, in the same run. Prints orders per second."""
+"""Push 10,000 orders to the simulator over HTTP with 2 rq workers: batched (the edition's limit per call), and one
+order per call as the baseline in the same run. Prints orders per second and the workers' peak memory (RSS)."""
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
-from _harness import Environment
-
+from _harness import Environment, prepare_schema
+from ingest import new_order, signed
+from results import figure, save
 from sqlalchemy import func, select
 
 
-def order(number: int, created: datetime) -> dict:
-    stamp = created.isoformat()
-    return {
-        "order_no": f"BENCH{number:07d}", "status": "paid", "created_at": stamp, "paid_at": stamp, "updated_at": stamp,
-        "buyer": {"nick": f"买家{number}"},
-        "receiver": {"name": "王小明", "mobile": "13800138000", "province": "浙江省", "city": "杭州市",
-                     "district": "西湖区", "address": "文三路 100 号"},
-        "amounts": {"post": "8.00", "discount": "3.00", "paid": "138.20"},
-        "lines": [{"line_id": f"{number}-1", "goods_id": "G1", "spec_id": "S1", "goods_name": "保温杯",
-                   "merchant_code": f"DEMO-{number % 200 + 1:04d}", "quantity": 2, "price": "66.60"}],
-    }
-
-
-def run(env: Environment, app, api_key: str, secret: str, first: int, count: int, batch_size: int | None,
-        workers: int) -> dict:
-    from wdtpanel.extensions import db
-    from wdtpanel.models import Order
-    from wdtpanel.security import hmac_signature
+def seed(app, api_key: str, secret: str, prefix: str, count: int) -> None:
+    """The orders arrive through the API; the jobs their arrival queued are dropped, so the run queues them all."""
+    from redis import Redis
+    from rq import Queue
 
     client = app.test_client()
-    created = datetime.now(timezone.utc) - timedelta(minutes=1)
-    started = time.perf_counter()
-    for number in range(first, first + count):
-        body = json.dumps(order(number, created)).encode()
-        stamp = str(int(time.time()))
-        response = client.post("/api/v1/orders", data=body, headers={
-            "X-Api-Key": api_key, "X-Timestamp": stamp, "X-Signature": hmac_signature(secret, stamp, body),
-            "Content-Type": "application/json"})
-        assert response.status_code == 201, response.get_json()
-    ingest_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    extra = {"WDT_PUSH_BATCH_SIZE": str(batch_size)} if batch_size else {}
-    for worker in env.start_workers(workers, extra):
-        worker.wait()
-    push_seconds = time.perf_counter() - started
-    with app.app_context():
+    for number in range(count):
+        body = new_order(f"{prefix}{number:07d}")
+        assert client.post("/api/v1/orders", data=body, headers=signed(secret, api_key, body)).status_code == 201
+    redis = Redis.from_url(app.config["REDIS_URL"])
+    Queue(app.config["RQ_QUEUE"], connection=redis).empty()
+    redis.delete(*redis.keys("wdtpanel:dispatch:*") or ["none"])
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory so far (VmHWM), in MB; 0 once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def push(env: Environment, app, prefix: str, workers: int, batch_size: int | None) -> dict:
+    """Workers already running and idle; the clock runs from queueing the pushes until no order is pending."""
+    from redis import Redis
+    from rq import Worker
+
+    from wdtpanel.extensions import db
+    from wdtpanel.jobs import enqueue_pushes
+    from wdtpanel.models import Order
+
+    processes = env.start_workers(workers, burst=False)
+    redis = Redis.from_url(env.env["REDIS_URL"])
+    while len(Worker.all(connection=redis)) < workers:
+        time.sleep(0.1)
+    peak = 0.0
+    with env.app(WDT_PUSH_BATCH_SIZE=batch_size).app_context():  # the jobs are planned with this batch size
+        pending = select(func.count()).where(Order.order_no.startswith(prefix), Order.sync_state == "pending")
+        merchant_id = db.session.scalar(select(Order.merchant_id).where(Order.order_no.startswith(prefix)))
+        started = time.perf_counter()
+        queued = enqueue_pushes(merchant_id)
+        while db.session.scalar(pending):
+            db.session.rollback()
+            peak = max([peak] + [peak_rss_mb(process.pid) for process in processes])
+            time.sleep(0.1)
+        seconds = time.perf_counter() - started
         states = dict(db.session.execute(select(Order.sync_state, func.count()).where(
-            Order.order_no.between(f"BENCH{first:07d}", f"BENCH{first + count - 1:07d}")).group_by(Order.sync_state)).all())
-    return {"ingest_s": ingest_seconds, "push_s": push_seconds, "states": states}
+            Order.order_no.startswith(prefix)).group_by(Order.sync_state)).all())
+    peak = max([peak] + [peak_rss_mb(process.pid) for process in processes])
+    for process in processes:
+        process.terminate()
+        process.wait(10)
+    return {"queued": queued, "seconds": seconds, "rate": queued / seconds, "states": states, "peak_rss_mb": peak}
 
 
 def main() -> None:
@@ -58,24 +75,26 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    env = Environment()
-    from wdtpanel.security import decrypt_secret
-
-    results = {}
-    for label, batch_size, first in (("batched", None, 0), ("one-per-call", 1, args.orders)):
-        app = env.app(WDT_PUSH_BATCH_SIZE=batch_size)
-        with app.app_context():
-            merchant = env.connected_merchant()
-            api_key, secret = merchant.api_key, decrypt_secret(merchant.api_secret_encrypted)
-        results[label] = run(env, app, api_key, secret, first, args.orders, batch_size, args.workers)
-    db_kind = env.env["DATABASE_URL"].split(":")[0]
-    print(f"push {args.orders} orders, {args.workers} rq workers, simulator over HTTP, database {db_kind}")
-    for label, result in results.items():
-        rate = args.orders / result["push_s"]
-        print(f"  {label:13s} ingest {args.orders / result['ingest_s']:7.0f} orders/s (API, 1 process)   "
-              f"push {result['push_s']:7.1f} s = {rate:7.0f} orders/s   states {result['states']}")
-    speedup = results["one-per-call"]["push_s"] / results["batched"]["push_s"]
-    print(f"  batched pushes are {speedup:.1f}x faster than one order per call")
+    env = Environment("push")
+    app = env.app()
+    api_key, secret = prepare_schema(app)
+    seed(app, api_key, secret, "B", args.orders)
+    batched = push(env, app, "B", args.workers, None)
+    seed(app, api_key, secret, "O", args.orders)
+    single = push(env, app, "O", args.workers, 1)
+    print(f"push {args.orders} orders, {args.workers} rq workers, simulator over HTTP, {env.database_kind}: "
+          f"batched {batched['seconds']:.1f} s {batched['states']}; one per call {single['seconds']:.1f} s "
+          f"{single['states']}")
+    speedup = batched["rate"] / single["rate"]
+    figures = [
+        figure(f"push {args.orders:,} orders, {args.workers} workers, simulator over HTTP ({env.database_kind})",
+               "≥ 1,000 orders/s and ≥ 20× one per call", batched["rate"], "orders/s",
+               batched["rate"] >= 1000 and speedup >= 20,
+               f"one order per call: {single['rate']:.0f} orders/s (batched is {speedup:.1f}×)"),
+        figure("worker peak RSS during the push", "≤ 120 MB", batched["peak_rss_mb"], "MB",
+               batched["peak_rss_mb"] <= 120, f"one order per call: {single['peak_rss_mb']:.0f} MB"),
+    ]
+    save("push_orders", figures, {"batched": batched, "one_per_call": single})
 
 
 if __name__ == "__main__":

@@ -34,11 +34,12 @@ def wait_for(condition: Callable[[], object], seconds: float, every: float = 0.5
 
 
 class Stack:
-    def __init__(self, workdir: Path, *, workers: int = 2, edition: str = "enterprise", settings: dict | None = None):
+    def __init__(self, workdir: Path, *, workers: int = 2, edition: str = "enterprise", settings: dict | None = None,
+                 database: str | None = None):
         self.workdir, self.edition = workdir, edition
         self.redis_port, self.simulator_port, self.web_port = free_port(), free_port(), free_port()
         self.redis = start_bundled_redis(self.redis_port, workdir / "redis")
-        database = os.environ.get("WDTPANEL_TEST_DATABASE_URL") or f"sqlite:///{workdir / 'stack.db'}"
+        database = database or os.environ.get("WDTPANEL_TEST_DATABASE_URL") or f"sqlite:///{workdir / 'stack.db'}"
         self.simulator_url = f"http://127.0.0.1:{self.simulator_port}"
         self.env = {
             **os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '')}", "WDTPANEL_INSTANCE_DIR": str(workdir),

@@ -13,6 +13,7 @@ from rq import Retry, get_current_job
 from .columns import utcnow
 from .states import PullKind
 from .extensions import db, job_queue, redis_connection
+from .ingest.replay import purge_expired
 from . import webhooks
 from .pulls import shipping
 from .pulls.runner import retry_issue, run_pull
@@ -116,6 +117,14 @@ def sweep_pending() -> int:
         if queued:
             log.info("sweeper re-queued %d pending orders", queued)
         return queued
+
+
+def housekeeping() -> int:
+    """rq cron: forget what no longer matters (signatures whose replay window is over). Returns rows removed."""
+    with app_context():
+        removed = purge_expired(utcnow())
+        db.session.commit()
+        return removed
 
 
 def enqueue_deliveries(delivery_ids: list[int]) -> None:

@@ -65,3 +65,16 @@ def test_u2_paged_query():
 
 def test_ultimate_secret_splits_at_the_first_colon_only():
     assert split_ultimate_secret("a:b:c") == ("a", "b:c")
+
+
+def test_form_body_is_what_urlencode_writes():
+    import random
+    from urllib.parse import urlencode
+
+    from wdtpanel.wdt.wire import form_body
+
+    rng = random.Random(5)
+    forms = [{"shop_no": "自营商城01", "trade_list": compact_json([{"name": "中文 ~_.-+&=%"}]), "empty": ""},
+             {"noise": "".join(chr(rng.randrange(0, 128)) for _ in range(3000))}]
+    for form in forms:
+        assert form_body(form) == urlencode(form).encode()

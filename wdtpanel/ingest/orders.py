@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -15,7 +15,7 @@ from ..queries.orders import order_by_no
 from ..states import OrderState
 from .fields import InvalidInput, read_or_refuse
 from .schema import ORDER
-from .snapshots import take_row
+from .snapshots import claim_newer, insert_new
 
 
 @dataclass
@@ -64,8 +64,14 @@ def read_order(data) -> OrderSnapshot:
 
 @dataclass
 class UpsertResult:
-    order: Order
+    order_no: str
     outcome: str  # created | updated | unchanged | stale
+    sync_state: str
+    snapshot_version: int
+
+    @classmethod
+    def of(cls, order: Order, outcome: str) -> UpsertResult:
+        return cls(order.order_no, outcome, order.sync_state, order.snapshot_version)
 
 
 ORDER_COLUMNS = {  # snapshot attribute -> Order column
@@ -83,18 +89,19 @@ LINE_COLUMNS = {
 def upsert_order(merchant_id: int, snapshot: OrderSnapshot) -> UpsertResult:
     """Store the snapshot unless an equal or newer one is stored; the database decides, so parallel requests
     end at the newest snapshot. Does not commit."""
-    key = and_(Order.merchant_id == merchant_id, Order.order_no == snapshot.order_no)
-    taken = take_row(Order, key, snapshot.updated_at, lambda: _new_order(merchant_id, snapshot))
-    if taken.created is not None:
-        return UpsertResult(taken.created, "created")
-    if taken.claimed_id is None:
+    created = _insert(merchant_id, snapshot)
+    if created is not None:
+        return created
+    claimed_id = claim_newer(Order, and_(Order.merchant_id == merchant_id, Order.order_no == snapshot.order_no),
+                             snapshot.updated_at)
+    if claimed_id is None:
         stored = order_by_no(merchant_id, snapshot.order_no)
-        return UpsertResult(stored, "stale" if snapshot.updated_at < stored.mall_updated_at else "unchanged")
-    order = db.session.scalars(select(Order).where(Order.id == taken.claimed_id).options(selectinload(Order.lines))
+        return UpsertResult.of(stored, "stale" if snapshot.updated_at < stored.mall_updated_at else "unchanged")
+    order = db.session.scalars(select(Order).where(Order.id == claimed_id).options(selectinload(Order.lines))
                                .execution_options(populate_existing=True)).one()
     _refuse_changed_lines(order, snapshot)
     if not _apply(order, snapshot):
-        return UpsertResult(order, "unchanged")
+        return UpsertResult.of(order, "unchanged")
     order.snapshot_version = Order.snapshot_version + 1  # in SQL: a push finishing now sees the change
     db.session.flush()
     # Decided in the database, not from the state read above: a worker may have just recorded `pushed`.
@@ -103,14 +110,31 @@ def upsert_order(merchant_id: int, snapshot: OrderSnapshot) -> UpsertResult:
         .values(sync_state=OrderState.PENDING, retry_count=0, next_attempt_at=None, enqueued_at=None)
         .execution_options(synchronize_session=False))
     db.session.refresh(order)
-    return UpsertResult(order, "updated")
+    return UpsertResult.of(order, "updated")
 
 
-def _new_order(merchant_id: int, snapshot: OrderSnapshot) -> Order:
-    order = Order(merchant_id=merchant_id, order_no=snapshot.order_no, snapshot_version=1,
-                  sync_state=_initial_state(merchant_id, snapshot.created_at))
-    _apply(order, snapshot)
-    return order
+def _insert(merchant_id: int, snapshot: OrderSnapshot) -> UpsertResult | None:
+    """A new order in two statements (the order, then its lines); None when the order exists (or a concurrent
+    request just created it), leaving the snapshot to the claim of the stored row."""
+    state = _initial_state(merchant_id, snapshot.created_at)
+    values = {column: getattr(snapshot, attr) for attr, column in ORDER_COLUMNS.items()}
+    values.update({f"receiver_{key}": value for key, value in snapshot.receiver.items()})
+    order_id = insert_new(Order, {
+        **values, "merchant_id": merchant_id, "order_no": snapshot.order_no, "mall_updated_at": snapshot.updated_at,
+        "snapshot_version": 1, "sync_state": state, "total_amount": _total(snapshot.lines),
+    })
+    if order_id is None:
+        return None
+    db.session.connection().execute(insert(OrderLine.__table__), [
+        {column: getattr(line, attr) for attr, column in LINE_COLUMNS.items()}
+        | {"order_id": order_id, "merchant_id": merchant_id, "mall_line_id": line.line_id,
+           "wdt_oid": wdt_oid(snapshot.order_no, line.line_id)}
+        for line in snapshot.lines])
+    return UpsertResult(snapshot.order_no, "created", state, 1)
+
+
+def _total(lines) -> Decimal:
+    return sum((line.price * line.quantity - line.discount for line in lines), Decimal("0"))
 
 
 def find_order(merchant_id: int, order_no: str) -> Order | None:
@@ -133,8 +157,9 @@ def order_status(order: Order) -> dict:
 
 def _initial_state(merchant_id: int, created_at: datetime) -> str:
     """历史订单: created before the integration was last switched on (or while it is off)."""
-    config = db.session.scalar(select(WdtConfig).where(WdtConfig.merchant_id == merchant_id))
-    if config is None or not config.enabled or config.enabled_at is None or created_at < config.enabled_at:
+    switch = db.session.execute(select(WdtConfig.enabled, WdtConfig.enabled_at)
+                                .where(WdtConfig.merchant_id == merchant_id)).first()
+    if switch is None or not switch.enabled or switch.enabled_at is None or created_at < switch.enabled_at:
         return OrderState.HISTORICAL
     return OrderState.PENDING
 
@@ -186,5 +211,5 @@ def _apply(order: Order, snapshot: OrderSnapshot) -> bool:
         if line.mall_line_id not in kept:
             order.lines.remove(line)
             changed = True
-    order.total_amount = sum((line.price * line.quantity - line.discount for line in order.lines), Decimal("0"))
+    order.total_amount = _total(order.lines)
     return changed

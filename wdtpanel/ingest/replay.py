@@ -5,27 +5,26 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
 from ..extensions import db
 from ..models import SeenSignature
 from .signature import REPLAY_WINDOW_SECONDS
-from .snapshots import insert_unless_raced
-
-PURGE_BATCH = 500
+from .snapshots import insert_new
 
 
 class ReplayedRequest(Exception):
     pass
 
 
-def spend_signature(merchant_id: int, signature: str, timestamp: int, now: datetime) -> None:
+def spend_signature(merchant_id: int, signature: str, timestamp: int) -> None:
     """Record the signature of the write being made; ReplayedRequest if it was accepted before. Does not commit."""
-    expired = (select(SeenSignature.id)
-               .where(SeenSignature.merchant_id == merchant_id, SeenSignature.expires_at < now)
-               .limit(PURGE_BATCH).with_for_update(skip_locked=True))  # never waits on another request's purge
-    db.session.execute(delete(SeenSignature).where(SeenSignature.id.in_(expired))
-                       .execution_options(synchronize_session=False))
     expires_at = datetime.fromtimestamp(timestamp, timezone.utc) + timedelta(seconds=REPLAY_WINDOW_SECONDS)
-    if not insert_unless_raced(SeenSignature(merchant_id=merchant_id, signature=signature, expires_at=expires_at)):
+    if insert_new(SeenSignature, {"merchant_id": merchant_id, "signature": signature, "expires_at": expires_at}) is None:
         raise ReplayedRequest(signature)
+
+
+def purge_expired(now: datetime) -> int:
+    """Forget signatures whose window is over (the sweeper calls this; a replay of them fails on its timestamp)."""
+    return db.session.execute(delete(SeenSignature).where(SeenSignature.expires_at < now)
+                              .execution_options(synchronize_session=False)).rowcount

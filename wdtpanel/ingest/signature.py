@@ -13,6 +13,8 @@ from ..security import decrypt_secret, hmac_signature, signatures_match
 REPLAY_WINDOW_SECONDS = 300
 MAX_TIMESTAMP_DIGITS = 12
 MAX_API_KEY_LENGTH = 64
+KEY_CACHE_SECONDS = 30  # a key's merchant and secret are looked up at most this often per process
+KEY_CACHE_SIZE = 10_000
 
 
 class ApiAuthError(Exception):
@@ -21,9 +23,30 @@ class ApiAuthError(Exception):
 
 @dataclass
 class SignedRequest:
-    merchant: Merchant
+    merchant_id: int
     timestamp: int
     signature: str  # lowercase hex, as computed here
+
+
+_keys: dict[str, tuple[float, int, str]] = {}  # api key -> (looked up at, merchant id, api secret)
+
+
+def _credentials(api_key: str) -> tuple[int, str] | None:
+    """The merchant and secret of an API key, from a short per-process cache (every request would otherwise pay
+    a query and a decryption); a key changed in the database is seen within KEY_CACHE_SECONDS."""
+    now = time.monotonic()
+    cached = _keys.get(api_key)
+    if cached is not None and now - cached[0] < KEY_CACHE_SECONDS:
+        return cached[1], cached[2]
+    row = db.session.execute(select(Merchant.id, Merchant.api_secret_encrypted)
+                             .where(Merchant.api_key == api_key)).first()
+    if row is None or not row.api_secret_encrypted:
+        _keys.pop(api_key, None)
+        return None
+    if len(_keys) >= KEY_CACHE_SIZE:
+        _keys.clear()
+    _keys[api_key] = (now, row.id, decrypt_secret(row.api_secret_encrypted))
+    return row.id, _keys[api_key][2]
 
 
 def authenticate_request(api_key: str, timestamp: str, signature: str, body: bytes,
@@ -33,12 +56,13 @@ def authenticate_request(api_key: str, timestamp: str, signature: str, body: byt
     if (not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > MAX_TIMESTAMP_DIGITS
             or abs((now or time.time()) - int(timestamp)) > REPLAY_WINDOW_SECONDS):
         raise ApiAuthError(f"X-Timestamp must be Unix seconds within {REPLAY_WINDOW_SECONDS}s of the server clock")
-    merchant = None
+    credentials = None
     if len(api_key) <= MAX_API_KEY_LENGTH and api_key.isascii() and api_key.isprintable():  # else no key of ours
-        merchant = db.session.scalar(select(Merchant).where(Merchant.api_key == api_key))
-    if merchant is None or not merchant.api_secret_encrypted:
+        credentials = _credentials(api_key)
+    if credentials is None:
         raise ApiAuthError("unknown API key")
-    expected = hmac_signature(decrypt_secret(merchant.api_secret_encrypted), timestamp, body)
+    merchant_id, secret = credentials
+    expected = hmac_signature(secret, timestamp, body)
     if not signatures_match(expected, signature):
         raise ApiAuthError("signature does not match: HMAC-SHA256(api_secret, timestamp + '.' + body), hex")
-    return SignedRequest(merchant, int(timestamp), expected)
+    return SignedRequest(merchant_id, int(timestamp), expected)

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, Insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -25,6 +26,21 @@ def claim_newer(model, key: ColumnElement[bool], updated_at: datetime) -> int | 
     return db.session.scalar(
         update(model).where(key, older).values(mall_updated_at=updated_at).returning(model.id)
         .execution_options(synchronize_session=False))
+
+
+def insert_new(model, values: dict) -> int | None:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id: the new row's id, or None when a row with its unique key exists
+    already (no error, no savepoint). The values go as parameters of one prepared statement per table."""
+    dialect = db.session.get_bind().dialect.name
+    statement = _INSERT_NEW.get((model, dialect))
+    if statement is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(model.__table__).on_conflict_do_nothing().returning(model.__table__.c.id)
+        _INSERT_NEW[(model, dialect)] = statement
+    return db.session.connection().execute(statement, values).scalar()  # Core: no ORM work per call
+
+
+_INSERT_NEW: dict[tuple[type, str], Insert] = {}
 
 
 def insert_unless_raced(row) -> bool:

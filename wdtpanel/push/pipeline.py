@@ -6,13 +6,16 @@ workers never push the same order at once and a dead worker's orders are taken u
 sweeper re-schedules pending orders whose job was lost."""
 from __future__ import annotations
 
+import json
 import logging
+import time
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_, update
 from sqlalchemy.orm import selectinload
 
 from .. import webhooks
@@ -20,16 +23,17 @@ from ..columns import utcnow
 from ..extensions import db
 from ..merchant_config import client_for, heartbeat_while_calling, load_config, pacer_for
 from ..metrics import count_push
-from ..models import Order, PushAttempt, WdtConfig
+from ..models import Order, OrderLine, PushAttempt, WdtConfig
 from ..reasons import render
 from ..states import AttemptOutcome, OrderState
-from ..wdt import BATCH_LIMITS, RawTrade, WdtClient, WdtError
+from ..wdt import BATCH_LIMITS, RawRefund, RawTrade, WdtClient, WdtError
 from ..wdt.errors import WdtUnsupported
 from .trade_mapping import encodable, redacted, refunds_to_push, to_raw_trade
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=50)  # renewed before a pacing wait (≤ 45 s) and before each call (connect 5 s + read 30 s)
+RENEW_AFTER_SECONDS = 5  # a lease younger than this still covers any wait or call (45 s) ahead
 LOST_AFTER = timedelta(seconds=90)  # a queued order no worker claimed for this long lost its job
 RATE_LIMIT_BACK_OFF = 60  # seconds without calls after WDT says we call too often
 # Failures after which the trade may have landed in WDT although no answer came back.
@@ -145,10 +149,21 @@ def claim(merchant_id: int, order_ids: list[int]) -> tuple[str, list[Order]]:
     return token, list(orders)
 
 
-def _renew(token: str) -> None:
-    """Extend the lease, on a connection of its own: the push's session holds no write while WDT is called."""
-    with db.engine.begin() as connection:
-        connection.execute(update(Order).where(Order.claim_token == token).values(claimed_until=utcnow() + LEASE))
+class Lease:
+    """A push's hold on its orders, renewed before WDT calls unless it was renewed (or claimed) in the last few
+    seconds, so what is left always covers the wait or call ahead; on a connection of its own: the push's session
+    holds no write while WDT is called."""
+
+    def __init__(self, token: str):
+        self.token, self.renewed = token, time.monotonic()
+
+    def renew(self) -> None:
+        if time.monotonic() - self.renewed < RENEW_AFTER_SECONDS:
+            return
+        with db.engine.begin() as connection:
+            connection.execute(update(Order).where(Order.claim_token == self.token)
+                               .values(claimed_until=utcnow() + LEASE))
+        self.renewed = time.monotonic()
 
 
 def check_order(order: Order, config: WdtConfig) -> Problem | None:
@@ -171,10 +186,9 @@ def push_batch(merchant_id: int, order_ids: list[int], *, last_try: bool = True)
         return summary
     token, orders = claim(merchant_id, order_ids)
     summary.skipped = sorted(set(order_ids) - {order.id for order in orders})
-    claimed = [Claimed(order, order.snapshot_version, order.retry_count) for order in orders]
     try:
-        with heartbeat_while_calling(lambda: _renew(token)):
-            _push_claimed(config, token, claimed, summary, last_try)
+        with heartbeat_while_calling(Lease(token).renew):
+            _push_claimed(config, token, [_prepare(order, config) for order in orders], summary, last_try)
         db.session.commit()  # every outcome of the batch in one transaction
     except PushDeferred:
         db.session.commit()  # the tries are recorded before RQ retries the job
@@ -187,160 +201,183 @@ def push_batch(merchant_id: int, order_ids: list[int], *, last_try: bool = True)
 
 @dataclass
 class Claimed:
-    """A claimed order and what it was when claimed (a newer snapshot may arrive while WDT is called)."""
+    """A claimed order as it was when claimed (a newer snapshot may arrive while WDT is called), what goes to WDT,
+    or why it cannot go."""
 
-    order: Order
+    order_id: int
+    merchant_id: int
+    order_no: str
     version: int
     retry_count: int
+    pushed_before: bool  # WDT had an earlier version
+    trade: RawTrade | None = None
+    refunds: list[tuple[int, str, RawRefund]] = field(default_factory=list)  # (line id, refund status, refund)
+    problem: Problem | None = None
 
 
-def _prepare(order: Order, config: WdtConfig) -> tuple[RawTrade | None, Problem | None]:
-    """The trade to send, or why this order cannot go. Whatever goes wrong here stays with this one order."""
+@dataclass
+class Outcome:
+    item: Claimed
+    outcome: AttemptOutcome
+    problem: Problem | None = None
+    trade_accepted: bool = False  # WDT holds this version now (even if a refund of it was refused)
+
+
+def _prepare(order: Order, config: WdtConfig) -> Claimed:
+    """Everything the push needs of the order, read once. Whatever goes wrong here stays with this one order."""
+    item = Claimed(order.id, order.merchant_id, order.order_no, order.snapshot_version, order.retry_count,
+                   order.pushed_version is not None)
     try:
-        problem = check_order(order, config)
-        if problem is not None:
-            return None, problem
-        trade = to_raw_trade(order)
-        encodable(config.edition, trade)
-        return trade, None
+        item.problem = check_order(order, config)
+        if item.problem is None:
+            item.trade = to_raw_trade(order)
+            encodable(config.edition, item.trade)
+            item.refunds = [(line.id, line.refund_status, refund) for line, refund in refunds_to_push(order, utcnow())]
     except Exception as error:  # noqa: BLE001 — one order's bad data must not hold back the batch
         log.exception("order %s could not be prepared for WDT", order.order_no)
-        return None, Problem("internal_error", {"detail": type(error).__name__})
+        item.trade, item.problem = None, Problem("internal_error", {"detail": type(error).__name__})
+    return item
 
 
 def _push_claimed(config: WdtConfig, token: str, claimed: list[Claimed], summary: PushSummary,
                   last_try: bool) -> None:
-    ready, trades = [], {}
-    for item in claimed:
-        trade, problem = _prepare(item.order, config)
-        if problem is not None:
-            _record(item, token, AttemptOutcome.ABNORMAL, problem, None, summary)
-        else:
-            ready.append(item)
-            trades[item.order.id] = trade
+    ready = [item for item in claimed if item.problem is None]
+    _record(token, [Outcome(item, AttemptOutcome.ABNORMAL, item.problem) for item in claimed if item.problem],
+            summary)
     db.session.commit()  # no write stays open while WDT is called (the lease is renewed on another connection)
     if not ready:
         return
     client = client_for(config)
     try:
-        results = client.push_trades(config.shop_no, [trades[item.order.id] for item in ready], strict=True)
+        results = client.push_trades(config.shop_no, [item.trade for item in ready], strict=True)
     except WdtError as error:
         if error.code == "rate_limited":
             pacer_for(config).back_off(RATE_LIMIT_BACK_OFF)
         if error.transient and not last_try:
-            for item in ready:
-                _record(item, token, AttemptOutcome.RETRY, problem_from(error), trades[item.order.id], summary)
+            _record(token, [Outcome(item, AttemptOutcome.RETRY, problem_from(error)) for item in ready], summary)
             raise PushDeferred(error, summary.deliveries) from error
         if error.code in ANSWER_LOST:
-            _settle_lost_answer(client, config, token, ready, trades, error, summary)
+            _record(token, _settle_lost_answer(client, config, ready, error), summary)
         else:
-            for item in ready:
-                _record(item, token, AttemptOutcome.ABNORMAL, problem_from(error), trades[item.order.id], summary)
+            _record(token, [Outcome(item, AttemptOutcome.ABNORMAL, problem_from(error)) for item in ready], summary)
         return
-    for item in ready:
-        error = results.get(item.order.order_no)
-        if error is not None:
-            _record(item, token, AttemptOutcome.ABNORMAL, problem_from(error), trades[item.order.id], summary)
-        else:
-            _record_accepted(client, config, token, item, trades[item.order.id], summary)
+    _record(token, [Outcome(item, AttemptOutcome.ABNORMAL, problem_from(results[item.order_no]))
+                    if results.get(item.order_no) is not None else _accepted(client, config, item)
+                    for item in ready], summary)
 
 
-def _record_accepted(client: WdtClient, config: WdtConfig, token: str, item: Claimed, trade: RawTrade,
-                     summary: PushSummary) -> None:
-    problem = _push_refunds(client, config, item.order)
-    outcome = AttemptOutcome.PUSHED if problem is None else AttemptOutcome.ABNORMAL
-    _record(item, token, outcome, problem, trade, summary, trade_accepted=True)
+def _accepted(client: WdtClient, config: WdtConfig, item: Claimed) -> Outcome:
+    """WDT took the trade; its after-sale refunds go next."""
+    problem = _push_refunds(client, config, item)
+    return Outcome(item, AttemptOutcome.PUSHED if problem is None else AttemptOutcome.ABNORMAL, problem, True)
 
 
-def _settle_lost_answer(client: WdtClient, config: WdtConfig, token: str, claimed: list[Claimed],
-                        trades: dict[int, RawTrade], error: WdtError, summary: PushSummary) -> None:
+def _settle_lost_answer(client: WdtClient, config: WdtConfig, claimed: list[Claimed],
+                        error: WdtError) -> list[Outcome]:
     """The push got no answer: ask WDT which trades it holds before calling any order abnormal. A first push that
     WDT holds is pushed; a trade WDT lacks is abnormal; where WDT cannot be asked (no query in the edition, or the
     query fails too), or holds an older version, the order is unconfirmed and the next push settles it."""
     try:
-        held = client.find_raw_trades(config.shop_no, [item.order.order_no for item in claimed])
+        held = client.find_raw_trades(config.shop_no, [item.order_no for item in claimed])
     except (WdtUnsupported, WdtError):
         held = None
     unconfirmed = Problem("unconfirmed", {"detail": error.code}, error.wdt_message)
+    outcomes = []
     for item in claimed:
-        trade, in_wdt = trades[item.order.id], bool(held and held.get(item.order.order_no))
-        if held is None or (in_wdt and item.order.pushed_version is not None):
-            _record(item, token, AttemptOutcome.UNCONFIRMED, unconfirmed, trade, summary)
+        in_wdt = bool(held and held.get(item.order_no))
+        if held is None or (in_wdt and item.pushed_before):
+            outcomes.append(Outcome(item, AttemptOutcome.UNCONFIRMED, unconfirmed))
         elif in_wdt:
-            _record_accepted(client, config, token, item, trade, summary)
+            outcomes.append(_accepted(client, config, item))
         else:
-            _record(item, token, AttemptOutcome.ABNORMAL, problem_from(error), trade, summary)
+            outcomes.append(Outcome(item, AttemptOutcome.ABNORMAL, problem_from(error)))
+    return outcomes
 
 
-def _push_refunds(client: WdtClient, config: WdtConfig, order: Order) -> Problem | None:
+def _push_refunds(client: WdtClient, config: WdtConfig, item: Claimed) -> Problem | None:
     """After shipment, refunds also go to WDT's refund interface (the trade is in WDT by now)."""
-    pending = refunds_to_push(order, utcnow())
-    if not pending:
+    if not item.refunds:
         return None
     try:
-        errors = client.push_refunds(config.shop_no, [refund for _, refund in pending])
+        errors = client.push_refunds(config.shop_no, [refund for _, _, refund in item.refunds])
     except WdtError as error:
         return problem_from(error)
-    for line, refund in pending:
-        if errors.get(refund.refund_no) is None:
-            line.refund_pushed_status = line.refund_status
+    taken = [{"line_id": line_id, "status": status} for line_id, status, refund in item.refunds
+             if errors.get(refund.refund_no) is None]
+    if taken:
+        db.session.execute(update(OrderLine.__table__).where(OrderLine.__table__.c.id == bindparam("line_id"))
+                           .values(refund_pushed_status=bindparam("status")), taken)
     failed = "; ".join(f"{no}: {text}" for no, text in errors.items() if text)
     if failed:
         return Problem("refund_rejected", {"detail": failed}, failed)
     return None
 
 
-def _state_values(item: Claimed, outcome: AttemptOutcome, problem: Problem | None, now: datetime) -> dict:
+def _state_values(outcome: AttemptOutcome, problem: Problem | None, retry_count: int, now: datetime) -> dict:
     if outcome == AttemptOutcome.PUSHED:
         return {"sync_state": OrderState.PUSHED, "pushed_at": now, "sync_reason": None, "sync_params": {},
                 "next_attempt_at": None}
     assert problem is not None
     if outcome == AttemptOutcome.RETRY:
         intervals = current_app.config["PUSH_RETRY_INTERVALS"]
-        delay = intervals[min(item.retry_count, len(intervals) - 1)]
+        delay = intervals[min(retry_count, len(intervals) - 1)]
         return {"retry_count": Order.retry_count + 1, "sync_reason": problem.reason, "sync_params": problem.params,
                 "next_attempt_at": now + timedelta(seconds=delay)}
     state = OrderState.ABNORMAL if outcome == AttemptOutcome.ABNORMAL else OrderState.UNCONFIRMED
     return {"sync_state": state, "sync_reason": problem.reason, "sync_params": problem.params, "next_attempt_at": None}
 
 
-def _record(item: Claimed, token: str, outcome: AttemptOutcome, problem: Problem | None, trade: RawTrade | None,
-            summary: PushSummary, trade_accepted: bool = False) -> None:
-    """Write the attempt and the order's new state, unless the order changed while it was being pushed."""
-    order, version, now = item.order, item.version, utcnow()
-    db.session.add(PushAttempt(
-        merchant_id=order.merchant_id, order_id=order.id, at=now, outcome=outcome,
-        reason=problem.reason if problem else None, params=problem.params if problem else {},
-        wdt_message=problem.wdt_message if problem else None, payload_version=version,
-        payload=redacted(trade) if trade is not None else {},
-    ))
-    values = {"push_attempts": Order.push_attempts + 1, "last_attempt_at": now,
-              **_state_values(item, outcome, problem, now)}
-    if trade_accepted:  # WDT holds this version now, even if a refund of it was refused
-        values.update(pushed_version=version)
-    result = db.session.execute(
-        update(Order)
-        .where(Order.id == order.id, Order.claim_token == token, Order.snapshot_version == version)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount == 0:  # a newer snapshot arrived meanwhile: it stays pending and is queued again
-        db.session.execute(update(Order).where(
-            Order.id == order.id, Order.claim_token == token, Order.snapshot_version != version
-        ).values(push_attempts=Order.push_attempts + 1, last_attempt_at=now, sync_state=OrderState.PENDING,
-                 enqueued_at=None, **({"pushed_version": version} if trade_accepted else {}))
-          .execution_options(synchronize_session=False))
-        summary.changed.append(order.id)
+def _record(token: str, outcomes: list[Outcome], summary: PushSummary) -> None:
+    """Write the attempts and the orders' new states, a few statements for the whole batch: orders with the same
+    new state are updated together; an order that changed while it was being pushed stays pending instead."""
+    if not outcomes:
         return
-    count_push(outcome, problem.reason if problem else None)
-    if outcome == AttemptOutcome.ABNORMAL:
-        assert problem is not None
-        delivery = webhooks.queue_event(order.merchant_id, webhooks.EVENT_ABNORMAL, {
-            "order_no": order.order_no, "reason": problem.reason, "reason_params": problem.params,
-            "message": render(problem.reason, problem.params)}, order_id=order.id)
+    now = utcnow()
+    db.session.connection().execute(insert(PushAttempt.__table__), [{
+        "merchant_id": o.item.merchant_id, "order_id": o.item.order_id, "at": now, "outcome": o.outcome,
+        "reason": o.problem.reason if o.problem else None, "params": o.problem.params if o.problem else {},
+        "wdt_message": o.problem.wdt_message if o.problem else None, "payload_version": o.item.version,
+        "payload": redacted(o.item.trade) if o.item.trade is not None else {},
+    } for o in outcomes])
+    groups: dict[tuple, list[Outcome]] = defaultdict(list)
+    for o in outcomes:
+        problem_key = json.dumps([o.problem.reason, o.problem.params], sort_keys=True) if o.problem else ""
+        groups[(o.outcome, problem_key, o.trade_accepted, o.item.retry_count)].append(o)
+    applied: set[int] = set()
+    for (outcome, _, trade_accepted, retry_count), members in groups.items():
+        values = {"push_attempts": Order.push_attempts + 1, "last_attempt_at": now,
+                  **_state_values(outcome, members[0].problem, retry_count, now)}
+        if trade_accepted:
+            values["pushed_version"] = Order.snapshot_version  # the version that was claimed, as the WHERE ensures
+        claimed_as_sent = tuple_(Order.id, Order.snapshot_version).in_([(o.item.order_id, o.item.version)
+                                                                         for o in members])
+        applied.update(db.session.scalars(update(Order).where(claimed_as_sent, Order.claim_token == token)
+                                          .values(**values).returning(Order.id)
+                                          .execution_options(synchronize_session=False)))
+    changed = [o for o in outcomes if o.item.order_id not in applied]
+    for o in changed:  # a newer snapshot arrived meanwhile: it stays pending and is queued again
+        db.session.execute(update(Order).where(Order.id == o.item.order_id, Order.claim_token == token).values(
+            push_attempts=Order.push_attempts + 1, last_attempt_at=now, sync_state=OrderState.PENDING,
+            enqueued_at=None, **({"pushed_version": o.item.version} if o.trade_accepted else {}))
+            .execution_options(synchronize_session=False))
+        summary.changed.append(o.item.order_id)
+    _tell_the_mall([o for o in outcomes if o.item.order_id in applied], summary)
+
+
+def _tell_the_mall(outcomes: list[Outcome], summary: PushSummary) -> None:
+    """Count the outcomes and queue order.abnormal events for the orders that became abnormal."""
+    deliveries = []
+    for o in outcomes:
+        count_push(o.outcome, o.problem.reason if o.problem else None)
+        getattr(summary, str(o.outcome)).append(o.item.order_id)
+        if o.outcome == AttemptOutcome.ABNORMAL:
+            assert o.problem is not None
+            deliveries.append(webhooks.queue_event(o.item.merchant_id, webhooks.EVENT_ABNORMAL, {
+                "order_no": o.item.order_no, "reason": o.problem.reason, "reason_params": o.problem.params,
+                "message": render(o.problem.reason, o.problem.params)}, order_id=o.item.order_id))
+    if deliveries:
         db.session.flush()
-        summary.deliveries.append(delivery.id)
-    getattr(summary, str(outcome)).append(order.id)
+        summary.deliveries += [delivery.id for delivery in deliveries]
 
 
 def _release(token: str) -> None:

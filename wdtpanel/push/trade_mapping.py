@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -147,18 +147,18 @@ def _mask(value: str) -> str:
     return value[:keep] + "*" * (len(value) - 2 * keep) + value[-keep:]
 
 
+TRADE_FIELDS = [f.name for f in fields(RawTrade) if f.name != "lines"]
+LINE_FIELDS = [f.name for f in fields(RawTradeLine)]
+
+
+def _plain(value):
+    return str(value) if isinstance(value, (Decimal, datetime)) else value
+
+
 def redacted(trade: RawTrade) -> dict:
     """What staff may see of a sent trade: personal data masked, amounts and codes as sent."""
-    def plain(value):
-        if isinstance(value, (Decimal, datetime)):
-            return str(value)
-        if isinstance(value, list):
-            return [plain(item) for item in value]
-        if isinstance(value, dict):
-            return {key: plain(item) for key, item in value.items()}
-        return value
-
-    data = plain(asdict(trade))
+    data = {name: _plain(getattr(trade, name)) for name in TRADE_FIELDS}
+    data["lines"] = [{name: _plain(getattr(line, name)) for name in LINE_FIELDS} for line in trade.lines]
     for name in PII_FIELDS:
         if data.get(name):
             data[name] = _mask(data[name])

@@ -7,10 +7,8 @@ from functools import wraps
 
 from flask import Blueprint, abort, current_app, g, jsonify, make_response, request
 from flask_babel import gettext
-from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, default_exceptions
 
-from ..columns import utcnow
 from ..extensions import csrf, db
 from ..ingest import goods as goods_ingest, orders as order_ingest
 from ..ingest.fields import InvalidInput
@@ -19,7 +17,7 @@ from ..ingest.openapi import openapi_document
 from ..ingest.replay import ReplayedRequest, spend_signature
 from ..ingest.schema import MAX_JSON_DEPTH
 from ..ingest.signature import ApiAuthError, authenticate_request
-from ..jobs import request_dispatch
+from ..jobs import leave_to_sweeper_if_down, request_dispatch
 from ..pulls import shipping
 from ..reasons import render
 from ..states import OrderState
@@ -71,7 +69,7 @@ def signed(view):
                                             request.headers.get("X-Signature", ""), body)
         except ApiAuthError as exc:
             return problem(401, "unauthorized", str(exc))
-        g.merchant = g.signed.merchant
+        g.merchant_id = g.signed.merchant_id
         return view(*args, **kwargs)
 
     return wrapped
@@ -90,7 +88,7 @@ def json_body() -> dict:
 
 def accept_once() -> None:
     """This signed write is being made: its signature is spent in the write's own transaction."""
-    spend_signature(g.merchant.id, g.signed.signature, g.signed.timestamp, utcnow())
+    spend_signature(g.merchant_id, g.signed.signature, g.signed.timestamp)
 
 
 @bp.errorhandler(InvalidInput)
@@ -106,27 +104,21 @@ def replayed(_exc: ReplayedRequest):
                                     "again, sign it with a new X-Timestamp")
 
 
-def _queue_push(order) -> None:
-    """Redis being down loses nothing: the order is pending in the database and the sweeper queues it."""
-    try:
-        request_dispatch(order.merchant_id)
-    except RedisError:
-        log.warning("could not queue order %s now; the sweeper will", order.order_no)
 
 
 @bp.post("/orders")
 @signed
 def upsert_order():
     """Create or update an order from the mall's snapshot; older snapshots change nothing."""
-    snapshot = order_ingest.read_order(json_body())
+    snapshot, merchant_id = order_ingest.read_order(json_body()), g.merchant_id
     accept_once()
-    result = order_ingest.upsert_order(g.merchant.id, snapshot)
+    result = order_ingest.upsert_order(merchant_id, snapshot)
     db.session.commit()
-    order = result.order
-    if result.outcome in ("created", "updated") and order.sync_state == OrderState.PENDING:
-        _queue_push(order)
-    body = {"order_no": order.order_no, "outcome": result.outcome, "sync_state": order.sync_state,
-            "snapshot_version": order.snapshot_version}
+    if result.outcome in ("created", "updated") and result.sync_state == OrderState.PENDING:
+        # Redis down loses nothing: the order is pending in the database and the sweeper queues it
+        leave_to_sweeper_if_down(lambda: request_dispatch(merchant_id), f"order {result.order_no}")
+    body = {"order_no": result.order_no, "outcome": result.outcome, "sync_state": result.sync_state,
+            "snapshot_version": result.snapshot_version}
     return jsonify(body), 201 if result.outcome == "created" else 200
 
 
@@ -136,7 +128,7 @@ def upsert_goods():
     """Create or update goods and their specs (with merchant codes)."""
     snapshots = goods_ingest.read_goods(json_body())
     accept_once()
-    outcomes = goods_ingest.upsert_goods(g.merchant.id, snapshots)
+    outcomes = goods_ingest.upsert_goods(g.merchant_id, snapshots)
     db.session.commit()
     return jsonify({"goods": outcomes})
 
@@ -145,7 +137,7 @@ def upsert_goods():
 @signed
 def get_order(order_no: str):
     """The order's sync state as wdtpanel knows it (an order_no holding '/' arrives as %2F)."""
-    order = order_ingest.find_order(g.merchant.id, order_no)
+    order = order_ingest.find_order(g.merchant_id, order_no)
     if order is None:
         return problem(404, "not_found", f"no order {order_no}")
     status = order_ingest.order_status(order)
