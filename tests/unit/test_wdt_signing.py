@@ -77,4 +77,4 @@ def test_form_body_is_what_urlencode_writes():
     forms = [{"shop_no": "自营商城01", "trade_list": compact_json([{"name": "中文 ~_.-+&=%"}]), "empty": ""},
              {"noise": "".join(chr(rng.randrange(0, 128)) for _ in range(3000))}]
     for form in forms:
-        assert form_body(form) == urlencode(form).encode()
+        assert form_body(form) == urlencode(form)

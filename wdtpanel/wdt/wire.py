@@ -43,9 +43,9 @@ _FORM_SAFE = frozenset(string.ascii_letters + string.digits + "_.-~")
 _FORM_ESCAPES = {code: "+" if code == 32 else f"%{code:02X}" for code in range(128) if chr(code) not in _FORM_SAFE}
 
 
-def form_body(form: dict[str, str]) -> bytes:
+def form_body(form: dict[str, str]) -> str:
     return "&".join(f"{quote_plus(key)}={value.translate(_FORM_ESCAPES) if value.isascii() else quote_plus(value)}"
-                    for key, value in form.items()).encode("ascii")
+                    for key, value in form.items())
 
 
 class Wire:
