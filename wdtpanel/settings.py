@@ -98,6 +98,8 @@ class Settings:
         self.SWEEP_INTERVAL_SECONDS = int(env.get("WDTPANEL_SWEEP_SECONDS", "60"))
         # Outbound addresses (custom WDT URL, mall callback) may point at loopback/private hosts only in development.
         self.ALLOW_PRIVATE_URLS = _bool("WDTPANEL_ALLOW_PRIVATE_URLS", not production)
+        # How old the reason counts of the 异常订单 page may be (seconds; 0: counted on every load).
+        self.COUNTS_CACHE_SECONDS = int(env.get("WDTPANEL_COUNTS_CACHE_SECONDS", "10"))
         # Bearer token for /metrics (Prometheus); unset: /metrics answers 404.
         self.METRICS_TOKEN = env.get("WDTPANEL_METRICS_TOKEN", "")
         # Base URL the demo merchant and the simulator use in development.

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from wdtpanel.extensions import db
 from wdtpanel.models import AuditEntry, Order, OrderLine
+from wdtpanel.queries import abnormal
 from wdtpanel.queries.lookup import PAGE_SIZE
 
 BASE = datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
@@ -196,3 +197,15 @@ def test_an_empty_selection_is_refused_in_words(client_a):
     response = client_a.post("/abnormal/bulk", data={"scope": "selected"},
                              headers={"X-CSRFToken": client_a.csrf, "HX-Request": "true"})
     assert response.status_code == 422 and "请先勾选要重推的订单" in response.get_data(as_text=True)
+
+
+def test_reason_counts_are_reused_for_a_few_seconds(client_a, app):
+    from flask import current_app
+
+    make_order(client_a.merchant, 1, reason="network")
+    current_app.config["COUNTS_CACHE_SECONDS"] = app.config["COUNTS_CACHE_SECONDS"] = 30
+    assert abnormal.reason_counts(client_a.merchant.id) == {"network": 1}
+    make_order(client_a.merchant, 2, reason="network")
+    assert abnormal.reason_counts(client_a.merchant.id) == {"network": 1}  # cached
+    current_app.config["COUNTS_CACHE_SECONDS"] = 0
+    assert abnormal.reason_counts(client_a.merchant.id) == {"network": 2}

@@ -36,9 +36,30 @@ def row_state_filter(order) -> str:
 bp.add_app_template_filter(abnormal.chip_of, "chip")
 
 
+ROW_TEXT = {"pick": _l("选择"), "order_no": _l("订单号"), "ordered_at": _l("下单时间"), "amount": _l("金额"),
+            "buyer": _l("买家"), "reason": _l("原因"), "attempts": _l("推送次数"), "last_attempt": _l("最后推送"),
+            "pushed": _l("已推送到旺店通"), "queued": _l("排队中…"), "pushing": _l("推送中…"),
+            "repush": _l("订单重推"), "historical": _l("历史订单不能重推")}
+
+
+def row_text() -> dict[str, str]:
+    """The words every row repeats, translated once per request (a page has 50 rows)."""
+    if "abnormal_row_text" not in g:
+        g.abnormal_row_text = {key: str(text) for key, text in ROW_TEXT.items()}
+        g.abnormal_row_url = url_for("abnormal.row", order_id=0).removesuffix("0")
+    return g.abnormal_row_text
+
+
+def row_url(order_id: int, action: str = "") -> str:
+    """abnormal.row's URL (or one of its actions), without building it through the URL map for every row."""
+    row_text()
+    return f"{g.abnormal_row_url}{order_id}{action}"
+
+
 @bp.app_context_processor
 def labels():
-    return {"attempt_labels": ATTEMPT_LABELS, "repush_refusals": REFUSALS}
+    return {"attempt_labels": ATTEMPT_LABELS, "repush_refusals": REFUSALS, "row_text": row_text,
+            "row_url": row_url}
 
 
 def _zone() -> ZoneInfo:
@@ -83,9 +104,9 @@ def index():
     """The list: counts per reason, filters in the URL, keyset pages."""
     form, filters = _filters(request.args)
     merchant_id = g.user.merchant_id
-    context = {"form": form, "filters": filters, "page": abnormal.list_page(merchant_id, filters, _zone()),
-               "action_form": EmptyForm(), "counts": abnormal.reason_counts(merchant_id),
-               "bulk_count": abnormal.matching_count(merchant_id, filters, _zone()),
+    counts, page = abnormal.reason_counts(merchant_id), abnormal.list_page(merchant_id, filters, _zone())
+    context = {"form": form, "filters": filters, "page": page, "action_form": EmptyForm(), "counts": counts,
+               "bulk_count": abnormal.matching_count(merchant_id, filters, _zone(), counts, page),
                "leaves_after": PUSHED_ROW_LEAVES_MS, "polls": True}
     if wants_fragment() and request.htmx.target == "abnormal-results":
         return render_template("abnormal/_results.html", **context)
