@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import requests
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 
 from .extensions import db
 from .models import Merchant, WebhookDelivery
@@ -35,6 +35,14 @@ def queue_event(merchant_id: int, event: str, data: dict, order_id: int | None =
                                state=WebhookState.PENDING)
     db.session.add(delivery)
     return delivery
+
+
+def queue_events(merchant_id: int, event: str, items: list[tuple[int | None, dict]]) -> list[int]:
+    """Add many events (order id, data) to the outbox in one statement, in the caller's transaction; their ids."""
+    table = WebhookDelivery.__table__
+    rows = [{"merchant_id": merchant_id, "order_id": order_id, "event": event, "payload": data,
+             "state": WebhookState.PENDING, "attempts": 0} for order_id, data in items]
+    return list(db.session.connection().execute(insert(table).returning(table.c.id), rows).scalars())
 
 
 def signed_request(merchant: Merchant, delivery: WebhookDelivery) -> tuple[bytes, dict]:

@@ -83,6 +83,8 @@ def run_pull(source: PullSource, merchant_id: int) -> PullSummary:
         status.last_pull_at = utcnow()
         _retry_open_issues(source, config, summary)
         db.session.commit()
+        open_keys = set(db.session.scalars(select(PullIssue.record_key).where(
+            PullIssue.merchant_id == merchant_id, PullIssue.kind == source.kind, PullIssue.resolved_at.is_(None))))
         client = client_for(config)
         try:
             for _ in range(MAX_ROUNDS):
@@ -90,7 +92,7 @@ def run_pull(source: PullSource, merchant_id: int) -> PullSummary:
                 if not records:
                     break
                 results = source.apply(config, records, summary)
-                _keep_issues(source.kind, merchant_id, results, summary)
+                _keep_issues(source.kind, merchant_id, results, open_keys, summary)
                 db.session.commit()  # recorded before WDT hears of it: a lost ack only means WDT offers it again
                 source.acknowledge(client, records, results)
                 summary.records += len(records)
@@ -155,12 +157,13 @@ def _apply_kept(source: PullSource, config: WdtConfig, issues: list[PullIssue], 
             issue.reason, issue.params, issue.attempts = result.reason, result.params, issue.attempts + 1
 
 
-def _keep_issues(kind: PullKind, merchant_id: int, results: list[Applied], summary: PullSummary) -> None:
+def _keep_issues(kind: PullKind, merchant_id: int, results: list[Applied], open_keys: set[str],
+                 summary: PullSummary) -> None:
     """Refused records are kept whole (one issue per record, however often WDT offers it); a record that now went
-    through clears its issue."""
-    keys = [result.key for result in results]
+    through clears its open issue. Only rows that can matter are read: refused records and open issues."""
+    keys = [result.key for result in results if not result.ok or result.key in open_keys]
     issues = {issue.record_key: issue for issue in db.session.scalars(select(PullIssue).where(
-        PullIssue.merchant_id == merchant_id, PullIssue.kind == kind, PullIssue.record_key.in_(keys)))}
+        PullIssue.merchant_id == merchant_id, PullIssue.kind == kind, PullIssue.record_key.in_(keys)))} if keys else {}
     now = utcnow()
     for result in results:
         issue = issues.get(result.key)
@@ -168,7 +171,9 @@ def _keep_issues(kind: PullKind, merchant_id: int, results: list[Applied], summa
             summary.applied += 1
             if issue is not None and issue.resolved_at is None:
                 issue.resolved_at = now
+                open_keys.discard(result.key)
             continue
+        open_keys.add(result.key)
         summary.failed += 1
         if issue is None:
             issue = PullIssue(merchant_id=merchant_id, kind=kind, record_key=result.key, attempts=0)

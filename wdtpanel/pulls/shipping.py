@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, time
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, insert, select, update
 
 from .. import webhooks
 from ..columns import utcnow
 from ..extensions import db
-from ..models import Order, PullIssue, Shipment, WdtConfig
+from ..models import Order, OrderLine, PullIssue, Shipment, WdtConfig
 from ..reasons import render
 from ..states import PullKind, ShippingState
 from ..wdt import EDITION_ENTERPRISE, LogisticsAck, LogisticsRecord, WdtClient
@@ -38,78 +38,104 @@ class ShippingSource:
         client.ack_logistics_sync(acks)  # a refused ack (already synced) needs nothing more from us
 
     def apply(self, config: WdtConfig, records: Sequence[LogisticsRecord], summary: PullSummary) -> list[Applied]:
-        """Record each shipment once, whatever WDT resends: by record id, and by tracking no. plus lines."""
+        """Record each shipment once, whatever WDT resends: by record id, and by tracking no. plus lines. The round's
+        orders, lines, parcels and known records are read in one query each and written in one statement each."""
         merchant_id = config.merchant_id
-        orders = {order.order_no: order for order in db.session.scalars(
-            select(Order).where(Order.merchant_id == merchant_id, Order.order_no.in_({r.tid for r in records}))
-            .options(selectinload(Order.lines)))}
-        parcels: dict[int, list[Shipment]] = defaultdict(list)
-        for shipment in db.session.scalars(select(Shipment).where(
-                Shipment.merchant_id == merchant_id, Shipment.order_id.in_([o.id for o in orders.values()]))):
-            parcels[shipment.order_id].append(shipment)
-        known = set(db.session.scalars(select(Shipment.wdt_rec_id).where(
-            Shipment.merchant_id == merchant_id, Shipment.wdt_rec_id.in_([r.rec_id for r in records]))))
+        orders: dict[str, int] = {}  # order no. -> id
+        lines: dict[int, dict[str, str]] = defaultdict(dict)  # order id -> wdt oid -> mall line id
+        for order_no, order_id, oid, line_id in db.session.execute(
+                select(Order.order_no, Order.id, OrderLine.wdt_oid, OrderLine.mall_line_id)
+                .outerjoin(OrderLine, OrderLine.order_id == Order.id)
+                .where(Order.merchant_id == merchant_id, Order.order_no.in_({r.tid for r in records}))):
+            orders[order_no] = order_id
+            if oid is not None:
+                lines[order_id][oid] = line_id
+        parcels: dict[int, list[Parcel]] = defaultdict(list)
+        known: set[str] = set()  # a record already recorded belongs to one of these orders (its tid)
+        for order_id, rec_id, logistics_no, line_ids in db.session.execute(select(
+                Shipment.order_id, Shipment.wdt_rec_id, Shipment.logistics_no, Shipment.line_ids).where(
+                Shipment.merchant_id == merchant_id, Shipment.order_id.in_(orders.values()))):
+            parcels[order_id].append(Parcel(logistics_no, sorted(line_ids)))
+            known.add(rec_id)
         carriers = {mapping.wdt_code: mapping.mall_code for mapping in config.logistics}
-        results, shipped = [], []
+        results, shipments = [], []
         for record in records:
-            order = orders.get(record.tid)
-            result, shipment = self._apply_one(record, order, carriers, parcels, known)
+            result, shipment = _apply_one(record, orders.get(record.tid), carriers, lines, parcels, known)
             results.append(result)
             if shipment is not None:
-                shipped.append((order, shipment))
-        deliveries = [webhooks.queue_event(merchant_id, webhooks.EVENT_SHIPMENT, shipment_event(order, shipment),
-                                           order_id=order.id) for order, shipment in shipped]
-        db.session.flush()
-        summary.deliveries += [delivery.id for delivery in deliveries]
+                shipment["merchant_id"] = merchant_id
+                shipments.append(shipment)
+        if shipments:
+            _record(merchant_id, shipments, lines, parcels, {order_id: no for no, order_id in orders.items()},
+                    summary)
         return results
 
-    @staticmethod
-    def _apply_one(record: LogisticsRecord, order: Order | None, carriers: dict[str, str],
-                   parcels: dict[int, list[Shipment]], known: set[str]) -> tuple[Applied, Shipment | None]:
-        ok = Applied(record.rec_id, True, subject=record.tid, raw=record.raw)
-        if record.rec_id in known:
-            return ok, None
-        if order is None:
-            return Applied(record.rec_id, False, "unknown_order", {"tid": record.tid}, record.tid, record.raw), None
-        carrier = carriers.get(record.logistics_code)
-        if carrier is None:
-            params = {"logistics_name": record.logistics_name, "logistics_code": record.logistics_code}
-            return Applied(record.rec_id, False, "unmapped_carrier", params, record.tid, record.raw), None
-        by_oid = {line.wdt_oid: line.mall_line_id for line in order.lines}
-        line_ids = sorted(by_oid.get(oid, oid) for oid in record.oids) if record.is_part_sync else []
-        if any(s.logistics_no == record.logistics_no and sorted(s.line_ids) == line_ids for s in parcels[order.id]):
-            return ok, None  # the same parcel under a new record id
-        shipment = Shipment(merchant_id=order.merchant_id, order_id=order.id, wdt_rec_id=record.rec_id,
-                            logistics_no=record.logistics_no, wdt_logistics_code=record.logistics_code,
-                            carrier_code=carrier, shipped_at=record.consign_time or utcnow(), line_ids=line_ids)
-        db.session.add(shipment)
-        parcels[order.id].append(shipment)
-        known.add(record.rec_id)
-        order.shipping_state = shipping_state(order, parcels[order.id])
-        return ok, shipment
+
+@dataclass
+class Parcel:
+    logistics_no: str
+    line_ids: list[str]  # sorted; empty: the whole order
+
+
+def _apply_one(record: LogisticsRecord, order_id: int | None, carriers: dict[str, str],
+               lines: dict[int, dict[str, str]], parcels: dict[int, list[Parcel]],
+               known: set[str]) -> tuple[Applied, dict | None]:
+    ok = Applied(record.rec_id, True, subject=record.tid, raw=record.raw)
+    if record.rec_id in known:
+        return ok, None
+    if order_id is None:
+        return Applied(record.rec_id, False, "unknown_order", {"tid": record.tid}, record.tid, record.raw), None
+    carrier = carriers.get(record.logistics_code)
+    if carrier is None:
+        params = {"logistics_name": record.logistics_name, "logistics_code": record.logistics_code}
+        return Applied(record.rec_id, False, "unmapped_carrier", params, record.tid, record.raw), None
+    line_ids = sorted(lines[order_id].get(oid, oid) for oid in record.oids) if record.is_part_sync else []
+    if any(p.logistics_no == record.logistics_no and p.line_ids == line_ids for p in parcels[order_id]):
+        return ok, None  # the same parcel under a new record id
+    parcels[order_id].append(Parcel(record.logistics_no, line_ids))
+    known.add(record.rec_id)
+    return ok, {"order_id": order_id, "wdt_rec_id": record.rec_id, "logistics_no": record.logistics_no,
+                "wdt_logistics_code": record.logistics_code, "carrier_code": carrier,
+                "shipped_at": record.consign_time or utcnow(), "line_ids": line_ids}
+
+
+def _record(merchant_id: int, shipments: list[dict], lines: dict[int, dict[str, str]],
+            parcels: dict[int, list[Parcel]], order_nos: dict[int, str], summary: PullSummary) -> None:
+    """The round's new shipments, the orders' shipping states and the mall's events: one statement each."""
+    db.session.connection().execute(insert(Shipment.__table__), shipments)
+    states: dict[ShippingState, list[int]] = defaultdict(list)
+    for order_id in {shipment["order_id"] for shipment in shipments}:
+        states[shipping_state(set(lines[order_id].values()), parcels[order_id])].append(order_id)
+    for state, order_ids in states.items():
+        db.session.execute(update(Order).where(Order.id.in_(order_ids)).values(shipping_state=state)
+                           .execution_options(synchronize_session=False))
+    state_of = {order_id: state for state, order_ids in states.items() for order_id in order_ids}
+    summary.deliveries += webhooks.queue_events(merchant_id, webhooks.EVENT_SHIPMENT, [
+        (shipment["order_id"], {"order_no": order_nos[shipment["order_id"]],
+                                "shipping_state": state_of[shipment["order_id"]], **shipment_view(shipment)})
+        for shipment in shipments])
 
 
 SHIPPING = ShippingSource()
 
 
-def shipping_state(order: Order, shipments: list[Shipment]) -> ShippingState:
-    if not shipments:
+def shipping_state(line_ids: set[str], parcels: list[Parcel]) -> ShippingState:
+    """What the order's parcels cover of its lines (a parcel with no lines is the whole order)."""
+    if not parcels:
         return ShippingState.NONE
-    if any(not s.line_ids for s in shipments):
+    if any(not parcel.line_ids for parcel in parcels):
         return ShippingState.SHIPPED
-    shipped = {line_id for s in shipments for line_id in s.line_ids}
-    return ShippingState.SHIPPED if shipped >= {line.mall_line_id for line in order.lines} else ShippingState.PARTIAL
+    shipped = {line_id for parcel in parcels for line_id in parcel.line_ids}
+    return ShippingState.SHIPPED if shipped >= line_ids else ShippingState.PARTIAL
 
 
-def shipment_event(order: Order, shipment: Shipment) -> dict:
-    return {"order_no": order.order_no, "shipping_state": order.shipping_state, **shipment_view(shipment)}
-
-
-def shipment_view(shipment: Shipment) -> dict:
-    return {"tracking_no": shipment.logistics_no, "carrier_code": shipment.carrier_code,
-            "wdt_logistics_code": shipment.wdt_logistics_code,
-            "shipped_at": shipment.shipped_at.isoformat() if shipment.shipped_at else None,
-            "line_ids": shipment.line_ids}
+def shipment_view(shipment: Shipment | dict) -> dict:
+    """What the mall reads of a shipment (in the API and in shipment.created events)."""
+    get = shipment.get if isinstance(shipment, dict) else lambda name: getattr(shipment, name)
+    shipped_at = get("shipped_at")
+    return {"tracking_no": get("logistics_no"), "carrier_code": get("carrier_code"),
+            "wdt_logistics_code": get("wdt_logistics_code"),
+            "shipped_at": shipped_at.isoformat() if shipped_at else None, "line_ids": get("line_ids")}
 
 
 def shipments_of(order: Order) -> list[Shipment]:
