@@ -2,29 +2,27 @@
 errors included."""
 from __future__ import annotations
 
-import logging
 from functools import wraps
 
 from flask import Blueprint, abort, current_app, g, jsonify, make_response, request
 from flask_babel import gettext
-from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, default_exceptions
 
 from ..columns import utcnow
 from ..extensions import csrf, db
 from ..ingest import goods as goods_ingest, orders as order_ingest
-from ..ingest.fields import InvalidInput
+from ..ingest.fields import InvalidInput, read_or_refuse
 from ..ingest.json_body import BadJson, parse_object
 from ..ingest.openapi import openapi_document
 from ..ingest.replay import ReplayedRequest, spend_signature
-from ..ingest.schema import MAX_JSON_DEPTH
+from ..ingest.schema import MAX_JSON_DEPTH, STOCK_QUERY
 from ..ingest.signature import ApiAuthError, authenticate_request
-from ..jobs import request_dispatch
-from ..pulls import shipping
+from ..jobs import leave_to_sweeper_if_down, request_dispatch, request_goods_push
+from ..pulls import shipping, stock
+from ..push import goods as goods_push
 from ..reasons import render
 from ..states import OrderState
 
-log = logging.getLogger(__name__)
 PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 csrf.exempt(bp)
@@ -106,14 +104,6 @@ def replayed(_exc: ReplayedRequest):
                                     "again, sign it with a new X-Timestamp")
 
 
-def _queue_push(order) -> None:
-    """Redis being down loses nothing: the order is pending in the database and the sweeper queues it."""
-    try:
-        request_dispatch(order.merchant_id)
-    except RedisError:
-        log.warning("could not queue order %s now; the sweeper will", order.order_no)
-
-
 @bp.post("/orders")
 @signed
 def upsert_order():
@@ -124,7 +114,7 @@ def upsert_order():
     db.session.commit()
     order = result.order
     if result.outcome in ("created", "updated") and order.sync_state == OrderState.PENDING:
-        _queue_push(order)
+        leave_to_sweeper_if_down(lambda: request_dispatch(order.merchant_id), f"the push of order {order.order_no}")
     body = {"order_no": order.order_no, "outcome": result.outcome, "sync_state": order.sync_state,
             "snapshot_version": order.snapshot_version}
     return jsonify(body), 201 if result.outcome == "created" else 200
@@ -133,11 +123,15 @@ def upsert_order():
 @bp.post("/goods")
 @signed
 def upsert_goods():
-    """Create or update goods and their specs (with merchant codes)."""
+    """Create or update goods and their specs (with merchant codes); what changed is pushed to WDT."""
     snapshots = goods_ingest.read_goods(json_body())
     accept_once()
     outcomes = goods_ingest.upsert_goods(g.merchant.id, snapshots)
+    changed = goods_push.mark_changed(g.merchant.id, [goods_id for goods_id, outcome in outcomes.items()
+                                                      if outcome != "stale"])
     db.session.commit()
+    if changed:
+        leave_to_sweeper_if_down(lambda: request_goods_push(g.merchant.id), "the goods push")
     return jsonify({"goods": outcomes})
 
 
@@ -152,6 +146,18 @@ def get_order(order_no: str):
     message = render(order.sync_reason, order.sync_params, gettext) if order.sync_reason else None
     return jsonify({**status, "message": message,
                     "shipments": [shipping.shipment_view(s) for s in shipping.shipments_of(order)]})
+
+
+@bp.get("/stock")
+@signed
+def get_stock():
+    """The last stock WDT reported for the SKUs with this merchant code (?merchant_code=…)."""
+    code = read_or_refuse(STOCK_QUERY, request.args.to_dict())["merchant_code"]
+    levels = stock.known_stock(g.merchant.id, code)
+    if not levels:
+        return problem(404, "not_found", f"no stock known for merchant_code {code}: WDT has not reported it yet, "
+                                         "or no spec has this code")
+    return jsonify({"merchant_code": code, "stock": levels})
 
 
 @bp.get("/openapi.json")
