@@ -150,14 +150,16 @@ def test_push_all_shows_progress_until_every_sku_has_an_outcome(catalogue):
     started = catalogue.post("/goods/push-all", headers=hx(catalogue))
     html = started.get_data(as_text=True)
     assert started.status_code == 200 and "0 / 5" in html and 'hx-trigger="every 1s"' in html
+    assert started.headers["HX-Trigger"] == "goods-push-changed"  # every row now waits: the list refreshes
     poll = re.search(r'hx-get="(/goods/push-all/\d+)"', html)[1]
     db.session.execute(update(Spec).where(Spec.merchant_code.is_distinct_from("TEA-1")).values(push_state="pushed"))
     db.session.commit()
-    assert "4 / 5" in catalogue.get(poll, headers={"HX-Request": "true"}).get_data(as_text=True)
+    polled = catalogue.get(poll, headers={"HX-Request": "true"})
+    assert "4 / 5" in polled.get_data(as_text=True) and "HX-Trigger" not in polled.headers
     db.session.execute(update(Spec).where(Spec.merchant_code == "TEA-1").values(push_state="failed"))
     db.session.commit()
     done = catalogue.get(poll, headers={"HX-Request": "true"})
-    assert "推送完成：成功 4，失败 1" in done.get_data(as_text=True) and done.headers["HX-Trigger"] == "goods-pushed"
+    assert "推送完成：成功 4，失败 1" in done.get_data(as_text=True) and done.headers["HX-Trigger"] == "goods-push-changed"
     assert "every 1s" not in done.get_data(as_text=True)
 
 

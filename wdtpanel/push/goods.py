@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import bindparam, func, select, update
 
 from .. import audit
-from ..columns import utcnow
+from ..columns import MONEY_PLACES, utcnow
 from ..extensions import db
 from ..locks import exclusive
 from ..merchant_config import client_for, load_config, pacer_for
@@ -46,7 +46,7 @@ def platform_line(goods: Goods, spec: Spec) -> PlatformGoodsLine:
     return PlatformGoodsLine(
         goods_id=goods.mall_goods_id, spec_id=spec.mall_spec_id or goods.mall_goods_id,
         goods_no=goods.merchant_code or code, spec_no=code, goods_name=goods.name, spec_name=spec.name,
-        status=ON_SHELF if goods.on_shelf else OFF_SHELF, price=spec.price or Decimal("0"),
+        status=ON_SHELF if goods.on_shelf else OFF_SHELF, price=(spec.price or Decimal("0")).quantize(MONEY_PLACES),
     )
 
 

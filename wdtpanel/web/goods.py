@@ -28,7 +28,8 @@ REFUSALS = {"integration_off": _l("旺店通对接未开启：请先在 旺店�
             "missing_code": _l("缺少商家编码，不能推送：请先在商城中填写。"),
             "nothing_to_push": _l("还没有商品：商城通过接口发来商品后才能推送。")}
 EDITOR_FIELDS = ("goods_id", "spec_id", "merchant_code")
-PUSHED_EVENT, REPUSHED_EVENT = "goods-pushed", "orders-repushed"  # HX-Trigger: the lists refresh themselves
+# HX-Trigger: the lists refresh themselves when the SKUs' push states change, and after a re-push
+PUSH_CHANGED_EVENT, REPUSHED_EVENT = "goods-push-changed", "orders-repushed"
 
 
 @bp.app_template_global()
@@ -125,7 +126,7 @@ def push_all():
         db.session.rollback()
         return render_template("goods/_push_progress.html", progress=None, message=REFUSALS[exc.reason]), 422
     leave_to_sweeper_if_down(lambda: request_goods_push(g.user.merchant_id), "the goods push")
-    return _push_progress(run.id)
+    return _push_progress(run.id, started=True)
 
 
 @bp.get("/push-all/<int:run_id>")
@@ -135,14 +136,15 @@ def push_all_progress(run_id: int):
     return _push_progress(run_id)
 
 
-def _push_progress(run_id: int):
+def _push_progress(run_id: int, started: bool = False):
+    """The bar; when the run starts (every row now waits) and when it ends, the list refreshes itself."""
     if not 0 < run_id <= MAX_ROW_ID:
         abort(404)
     progress = goods_push.run_progress(g.user.merchant_id, run_id) or abort(404)
     response = make_response(render_template("goods/_push_progress.html", progress=progress, message=None,
                                              enabled=_enabled()))
-    if progress.finished:
-        response.headers["HX-Trigger"] = PUSHED_EVENT
+    if started or progress.finished:
+        response.headers["HX-Trigger"] = PUSH_CHANGED_EVENT
     return response
 
 
