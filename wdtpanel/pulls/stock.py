@@ -89,23 +89,23 @@ class StockSource:
 
     @staticmethod
     def _write(merchant_id: int, changes: list[_StockWrite], now) -> None:
-        updates = [change.values() for change in changes if change.update]
-        inserts = [change.values() for change in changes if not change.update]
+        updates = [{f"b_{name}": value for name, value in change.columns().items()} for change in changes
+                   if change.update]
+        inserts = [{**change.columns(), "merchant_id": merchant_id, "updated_at": now} for change in changes
+                   if not change.update]
         if updates:
+            table = STOCK_TABLE.c
             db.session.execute(
                 update(STOCK_TABLE).where(
-                    STOCK_TABLE.c.merchant_id == merchant_id, STOCK_TABLE.c.mall_goods_id == bindparam("b_goods_id"),
-                    STOCK_TABLE.c.mall_spec_id == bindparam("b_spec_id"),
-                    not_(and_(STOCK_TABLE.c.wdt_rec_id == bindparam("b_rec_id"),
-                              STOCK_TABLE.c.change_count >= bindparam("b_count"))))
-                .values(quantity=bindparam("b_quantity"), wdt_rec_id=bindparam("b_rec_id"),
-                        change_count=bindparam("b_count"), version=bindparam("b_version"), updated_at=now),
+                    table.merchant_id == merchant_id, table.mall_goods_id == bindparam("b_mall_goods_id"),
+                    table.mall_spec_id == bindparam("b_mall_spec_id"),
+                    not_(and_(table.wdt_rec_id == bindparam("b_wdt_rec_id"),
+                              table.change_count >= bindparam("b_change_count"))))
+                .values(quantity=bindparam("b_quantity"), wdt_rec_id=bindparam("b_wdt_rec_id"),
+                        change_count=bindparam("b_change_count"), version=bindparam("b_version"), updated_at=now),
                 updates)
-        if inserts:
-            db.session.execute(insert(STOCK_TABLE).values(
-                merchant_id=merchant_id, mall_goods_id=bindparam("b_goods_id"), mall_spec_id=bindparam("b_spec_id"),
-                quantity=bindparam("b_quantity"), wdt_rec_id=bindparam("b_rec_id"), change_count=bindparam("b_count"),
-                version=bindparam("b_version"), updated_at=now), inserts)
+        if inserts:  # one statement, every row in its VALUES
+            db.session.execute(insert(STOCK_TABLE), inserts)
 
 
 @dataclass
@@ -115,9 +115,9 @@ class _StockWrite:
     version: int
     update: bool  # the SKU has a stored row (else one is inserted)
 
-    def values(self) -> dict:
-        return {"b_goods_id": self.sku.goods_id, "b_spec_id": self.sku.spec_id, "b_quantity": self.record.quantity,
-                "b_rec_id": self.record.rec_id, "b_count": self.record.change_count, "b_version": self.version}
+    def columns(self) -> dict:
+        return {"mall_goods_id": self.sku.goods_id, "mall_spec_id": self.sku.spec_id, "quantity": self.record.quantity,
+                "wdt_rec_id": self.record.rec_id, "change_count": self.record.change_count, "version": self.version}
 
     def event(self, now) -> dict:
         return stock_view(self.sku.goods_id, self.sku.spec_id, self.sku.merchant_code, self.record.quantity,
