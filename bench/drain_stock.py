@@ -98,10 +98,12 @@ def main() -> None:
             runs.append((run_pull(STOCK, merchant.id), time.perf_counter() - started))
         stored = db.session.scalar(select(func.count()).select_from(SpecStock))
         versions = db.session.scalar(select(func.sum(SpecStock.version)))
-        events = db.session.scalars(select(WebhookDelivery.payload).where(WebhookDelivery.event == "stock.changed")).all()
+        events = db.session.scalars(select(WebhookDelivery.payload)
+                                    .where(WebhookDelivery.event == "stock.changed")).all()
         left = len(client.query_stock_changes("mall01", STOCK_ROUND))
     print(f"drain {args.changes} stock changes, enterprise edition, {STOCK_ROUND} per query, simulator over HTTP, "
-          f"pacing off, tables analyzed before each run, database {env.env['DATABASE_URL'].split(':')[0]} (set-up took {setup:.0f} s)")
+          f"pacing off, tables analyzed before each run, database {env.env['DATABASE_URL'].split(':')[0]} "
+          f"(set-up took {setup:.0f} s)")
     print(f"  baseline query+ack only : {drained} changes in {baseline:6.1f} s = {drained / baseline:6.0f} changes/s")
     for (summary, elapsed), what in zip(runs, ("first stock, rows inserted", "second change, rows updated")):
         print(f"  full pull, {what} (query, stock, stock.changed outbox, ack): {summary.records} changes, "

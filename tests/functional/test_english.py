@@ -41,6 +41,20 @@ def ascii_order(merchant, number: int, state: str, reason: str | None = None, pa
     return order
 
 
+def untranslated(client, pages: list[str], posts: dict) -> dict:
+    """Chinese outside data in each page (whole and as a fragment) and in each action's answer."""
+    found = {}
+    for path in pages:
+        for headers in ({}, {"HX-Request": "true"}):
+            html = client.get(path, headers=headers).get_data(as_text=True)
+            if chinese_in(html):
+                found[(path, bool(headers))] = chinese_in(html)[:3]
+    for name, response in posts.items():
+        if chinese_in(response.get_data(as_text=True)):
+            found[name] = chinese_in(response.get_data(as_text=True))[:3]
+    return found
+
+
 @pytest.fixture
 def english(app):
     """An admin of an ASCII-named merchant, reading English, with one order in every state and every reason."""
@@ -93,12 +107,6 @@ def test_every_page_and_fragment_in_english_has_no_chinese_but_data(english, app
              "/orders/?state=retry", "/sync/", "/goods/", "/goods/?missing=1", "/nowhere"]
     pages += [f"/abnormal/orders/{order_id}?expand=1" for order_id in order_ids]
     pages += [f"/orders/{order_id}" for order_id in order_ids]
-    found = {}
-    for path in pages:
-        for headers in ({}, {"HX-Request": "true"}):
-            html = english.get(path, headers=headers).get_data(as_text=True)
-            if chinese_in(html):
-                found[(path, bool(headers))] = chinese_in(html)[:3]
     hx = {"X-CSRFToken": english.csrf, "HX-Request": "true"}
     posts = {
         "save with errors": english.post("/settings/wdt", data={"edition": "enterprise", "environment": "custom"}, headers=hx),
@@ -108,10 +116,7 @@ def test_every_page_and_fragment_in_english_has_no_chinese_but_data(english, app
         "empty bulk": english.post("/abnormal/bulk", data={"scope": "selected"}, headers=hx),
         "stale token": english.post("/sync/pull", headers={"X-CSRFToken": "stale", "HX-Request": "true"}),
     }
-    for name, response in posts.items():
-        if chinese_in(response.get_data(as_text=True)):
-            found[name] = chinese_in(response.get_data(as_text=True))[:3]
-    assert found == {}
+    assert untranslated(english, pages, posts) == {}
 
 
 def test_refusals_and_sign_in_pages_in_english(app, english):
@@ -177,14 +182,9 @@ def test_goods_and_stock_pages_in_english_have_no_chinese_but_data(english):
     db.session.commit()
     specs = {spec.mall_spec_id: spec.id for spec in goods.specs}
     issue_id = db.session.scalar(db.select(PullIssue.id).where(PullIssue.kind == "stock"))
-    found = {}
     pages = ["/goods/", "/goods/?problem=unknown", "/goods/?problem=duplicate", "/goods/?q=pot",
              "/goods/fixed-orders", f"/goods/push-all/{run.id}", f"/goods/specs/{specs['P3']}", "/sync/"]
-    for path in pages:
-        for headers in ({}, {"HX-Request": "true"}):
-            html = english.get(path, headers=headers).get_data(as_text=True)
-            if chinese_in(html):
-                found[(path, bool(headers))] = chinese_in(html)[:3]
+    found = untranslated(english, pages, {})  # before the actions change what they show
     hx = {"X-CSRFToken": english.csrf, "HX-Request": "true"}
     posts = {
         "push one": english.post(f"/goods/specs/{specs['P1']}/push", headers=hx),
@@ -197,9 +197,7 @@ def test_goods_and_stock_pages_in_english_have_no_chinese_but_data(english):
         "repush fixed": english.post("/goods/fixed-orders/repush", headers=hx),
         "nothing to repush": english.post("/goods/fixed-orders/repush", headers=hx),
     }
-    for name, response in posts.items():
-        if chinese_in(response.get_data(as_text=True)):
-            found[name] = chinese_in(response.get_data(as_text=True))[:3]
+    found.update(untranslated(english, [], posts))
     switched_on = english.post("/settings/wdt", data={"edition": "enterprise", "environment": "production", "sid": "s",
                                                       "appkey": "k", "shop_no": "S1", "warehouse_no": "W1",
                                                       "enabled": "y"}, headers=hx).get_data(as_text=True)

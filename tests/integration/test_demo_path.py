@@ -11,7 +11,7 @@ from flask import current_app
 from wdtpanel.accounts import authenticate, find_merchant
 from wdtpanel.extensions import db
 from wdtpanel.merchant_config import load_config
-from wdtpanel.queries.goods import problem_counts
+from wdtpanel.queries.goods import problem_counts, unknown_codes
 from tests.helpers import MallApi, order_payload, run_worker
 
 
@@ -34,7 +34,7 @@ def test_the_readme_demo_path(app, wdt_simulator):
     config = load_config(merchant.id)
     assert config.enabled and config.enabled_at < datetime.now(timezone.utc)
     assert {m.wdt_code for m in config.logistics} == {"ZTO", "SF"}
-    counts = problem_counts(merchant.id)
+    counts = problem_counts(merchant.id, unknown_codes(merchant.id))
     assert (counts[""], counts["missing"], counts["duplicate"]) == (7, 1, 2)  # G1's red cup shares its code with G5
     credentials = dict(re.findall(r"export (API_KEY|API_SECRET)=(\S+)", cli.invoke(args=["api-credentials", "demo"]).output))
     assert credentials["API_KEY"] == merchant.api_key and credentials["API_KEY"] in loaded.output

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from tests.helpers import connect_to_simulator, run_worker
+from tests.helpers import CATALOGUE, connect_to_simulator, goods_batch, run_worker
 from wdtpanel.extensions import db
 from wdtpanel.jobs import pull, sweep_webhooks
 from wdtpanel.merchant_config import client_for, load_config
@@ -18,14 +18,6 @@ from wdtpanel.security import hmac_signature
 from wdtpanel.wdt import PlatformGoodsLine
 
 NOW = datetime.now(timezone.utc)
-CATALOGUE = [
-    {"goods_id": "G1", "name": "保温杯", "specs": [
-        {"spec_id": "S1", "name": "红色", "merchant_code": "DEMO-0001", "price": "66.60"},
-        {"spec_id": "S2", "name": "蓝色", "merchant_code": "DEMO-0002", "price": "66.60"}]},
-    {"goods_id": "G2", "name": "龙井茶叶", "merchant_code": "DEMO-0003", "price": "128.00"},
-]
-
-
 @pytest.fixture(params=["enterprise", "ultimate"])
 def edition(request):
     return request.param
@@ -40,8 +32,7 @@ def shop(mall_api, wdt_simulator, mall_receiver, edition):
     config.enabled_at = NOW - timedelta(minutes=5)
     db.session.get(Merchant, mall_api.merchant.id).webhook_url = mall_receiver.url
     db.session.commit()
-    stamp = NOW.isoformat()
-    assert mall_api.post("/api/v1/goods", {"goods": [{**g, "updated_at": stamp} for g in CATALOGUE]}).status_code == 200
+    assert mall_api.post("/api/v1/goods", goods_batch(*CATALOGUE[:2])).status_code == 200
     run_worker()
     pull_stock(mall_api)
     mall_receiver.received.clear()
@@ -66,8 +57,7 @@ def test_first_stock_of_each_matched_sku_arrives_after_the_goods_push(mall_api, 
     connect_to_simulator(mall_api.merchant, wdt_simulator, edition=edition)
     db.session.get(Merchant, mall_api.merchant.id).webhook_url = mall_receiver.url
     db.session.commit()
-    stamp = NOW.isoformat()
-    mall_api.post("/api/v1/goods", {"goods": [{**g, "updated_at": stamp} for g in CATALOGUE]})
+    mall_api.post("/api/v1/goods", goods_batch(*CATALOGUE[:2]))
     run_worker()
     result = pull_stock(mall_api)
     assert (result["records"], result["applied"], result["failed"]) == (3, 3, 0)
@@ -136,8 +126,7 @@ def test_a_change_for_a_sku_the_panel_lacks_is_kept_and_applied_when_the_goods_a
     assert pull_stock(shop)["failed"] == 1
     db.session.expire_all()
     assert db.session.get(PullIssue, issue.id).attempts == 3  # kept once, tried at the start of each run
-    shop.post("/api/v1/goods", {"goods": [{"goods_id": "G9", "name": "新品", "merchant_code": "DEMO-0009",
-                                          "updated_at": NOW.isoformat()}]})
+    shop.post("/api/v1/goods", goods_batch({"goods_id": "G9", "name": "新品", "merchant_code": "DEMO-0009"}))
     result = pull_stock(shop)
     db.session.expire_all()
     assert db.session.get(PullIssue, issue.id).resolved_at is not None

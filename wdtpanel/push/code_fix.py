@@ -7,14 +7,14 @@ from sqlalchemy import update
 from .. import audit
 from ..extensions import db
 from ..models import BulkRepush, Order, User
-from ..queries.goods import fixable_orders
+from ..queries.goods import fixable_orders, unknown_codes
 from .repush import start_bulk_repush
 
 
 def repush_fixed_orders(merchant_id: int, user: User) -> tuple[BulkRepush, list[int]] | None:
     """Give each fixable order its specs' codes and re-push them all; None when there is none. Flushes; the caller
     commits, then queues the pushes."""
-    fixable = fixable_orders(merchant_id)
+    fixable = fixable_orders(merchant_id, unknown_codes(merchant_id))
     if not fixable:
         return None
     for item in fixable:

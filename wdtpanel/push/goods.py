@@ -51,7 +51,8 @@ def platform_line(goods: Goods, spec: Spec) -> PlatformGoodsLine:
 
 
 def line_digest(line: PlatformGoodsLine) -> str:
-    return hashlib.md5(json.dumps(asdict(line), default=str, sort_keys=True).encode(), usedforsecurity=False).hexdigest()
+    text = json.dumps(asdict(line), default=str, sort_keys=True)
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
 def _mark(merchant_id: int, condition, **values) -> int:
@@ -169,10 +170,12 @@ def push_pending(merchant_id: int) -> GoodsPushSummary:
             return summary
         after_id = 0
         for _ in range(MAX_BATCHES):
-            batch = [_Item(spec.id, spec.push_version, platform_line(goods, spec)) for spec, goods in db.session.execute(
+            pending = db.session.execute(
                 select(Spec, Goods).join(Goods, Goods.id == Spec.goods_id)
                 .where(Spec.merchant_id == merchant_id, Spec.push_state == GoodsPushState.PENDING, Spec.id > after_id)
-                .order_by(Spec.id).limit(BATCH_LIMITS[config.edition].goods))]
+                .order_by(Spec.id).limit(BATCH_LIMITS[config.edition].goods)
+                .execution_options(populate_existing=True))
+            batch = [_Item(spec.id, spec.push_version, platform_line(goods, spec)) for spec, goods in pending]
             if not batch:
                 break
             after_id = batch[-1].spec_id
@@ -198,7 +201,6 @@ def _push_batch(config: WdtConfig, batch: list[_Item], summary: GoodsPushSummary
     sendable = [item for item in batch if item.line.spec_no]
     outcomes = {item.spec_id: (GoodsPushState.FAILED, "missing_merchant_code", {})
                 for item in batch if not item.line.spec_no}
-    keep_going = True
     if sendable:
         failure = GoodsPushState.FAILED
         try:
@@ -206,8 +208,8 @@ def _push_batch(config: WdtConfig, batch: list[_Item], summary: GoodsPushSummary
         except WdtError as error:
             if error.code == "rate_limited":
                 pacer_for(config).back_off(RATE_LIMIT_BACK_OFF)
-            keep_going = not error.transient
-            failure = GoodsPushState.PENDING if error.transient else GoodsPushState.FAILED
+            if error.transient:
+                failure, summary.error = GoodsPushState.PENDING, error.code
             results = {(item.line.goods_id, item.line.spec_id): error for item in sendable}
         for item in sendable:
             error = results.get((item.line.goods_id, item.line.spec_id))
@@ -216,9 +218,7 @@ def _push_batch(config: WdtConfig, batch: list[_Item], summary: GoodsPushSummary
     _record(batch, outcomes, now)
     summary.pushed += sum(state == GoodsPushState.PUSHED for state, _, _ in outcomes.values())
     summary.failed += sum(state == GoodsPushState.FAILED for state, _, _ in outcomes.values())
-    if not keep_going:
-        summary.error = next(reason for _, reason, _ in outcomes.values() if reason)
-    return keep_going
+    return summary.error is None
 
 
 def _record(batch: list[_Item], outcomes: dict, now) -> None:

@@ -113,9 +113,8 @@ def _position(cursor: str) -> tuple[int, int] | None:
     return (int(match[1]), int(match[2])) if match else None
 
 
-def sku_page(merchant_id: int, filters: GoodsFilters, size: int = PAGE_SIZE) -> SkuPage:
-    """One page of SKUs in goods order, after `cursor` or before `before`."""
-    unknown = unknown_codes(merchant_id)
+def sku_page(merchant_id: int, filters: GoodsFilters, unknown: set[str], size: int = PAGE_SIZE) -> SkuPage:
+    """One page of SKUs in goods order, after `cursor` or before `before`; `unknown`: unknown_codes()."""
     query = _filtered(merchant_id, filters, unknown)
     key = tuple_(Goods.id, Spec.id)
     backwards, forwards = _position(filters.before), _position(filters.cursor)
@@ -150,9 +149,8 @@ def sku_row(merchant_id: int, spec_id: int) -> SkuRow | None:
     return _rows(merchant_id, found, unknown_codes(merchant_id))[0] if found else None
 
 
-def problem_counts(merchant_id: int) -> dict[str, int]:
+def problem_counts(merchant_id: int, unknown: set[str]) -> dict[str, int]:
     """"" (every SKU) and each problem -> how many SKUs."""
-    unknown = unknown_codes(merchant_id)
     base = select(func.count()).select_from(Spec).where(Spec.merchant_id == merchant_id)
     counts = {"": db.session.scalar(base)}
     for problem in PROBLEMS:
@@ -184,7 +182,7 @@ class FixableOrder:
     fixes: list[CodeFix] = field(default_factory=list)
 
 
-def fixable_orders(merchant_id: int, limit: int = BULK_LIMIT) -> list[FixableOrder]:
+def fixable_orders(merchant_id: int, unknown: set[str], limit: int = BULK_LIMIT) -> list[FixableOrder]:
     """Abnormal orders that fail only because of codes the mall has corrected since: every line WDT could not
     match (no code, or a code WDT said it does not know) belongs to a spec whose code is now another, usable one.
     Newest first."""
@@ -204,7 +202,6 @@ def fixable_orders(merchant_id: int, limit: int = BULK_LIMIT) -> list[FixableOrd
     codes = {(goods_id, spec_id): code for goods_id, spec_id, code in db.session.execute(
         select(Goods.mall_goods_id, Spec.mall_spec_id, Spec.merchant_code).join(Spec, Spec.goods_id == Goods.id)
         .where(Goods.merchant_id == merchant_id, Goods.mall_goods_id.in_(goods_ids)))}
-    unknown = unknown_codes(merchant_id)
     fixable = []
     for order in orders:
         blamed = blamed_codes(str((order.sync_params or {}).get("detail") or ""),

@@ -76,14 +76,15 @@ def index():
     """SKUs with counts per problem, filters and search in the URL, keyset pages."""
     form, filters = _filters(request.args)
     merchant_id = g.user.merchant_id
-    context = {"form": form, "filters": filters, "page": goods_queries.sku_page(merchant_id, filters),
-               "counts": goods_queries.problem_counts(merchant_id), "action_form": EmptyForm(), "enabled": _enabled(),
-               "editor_url": g.user.merchant.goods_editor_url}
+    unknown = goods_queries.unknown_codes(merchant_id)
+    context = {"form": form, "filters": filters, "page": goods_queries.sku_page(merchant_id, filters, unknown),
+               "counts": goods_queries.problem_counts(merchant_id, unknown), "action_form": EmptyForm(),
+               "enabled": _enabled(), "editor_url": g.user.merchant.goods_editor_url}
     if wants_fragment() and request.htmx.target == "goods-results":
         return render_template("goods/_results.html", **context)
     run_id = goods_push.latest_run_id(merchant_id)
     progress = goods_push.run_progress(merchant_id, run_id) if run_id else None
-    return render_template("goods/index.html", **context, fixable=goods_queries.fixable_orders(merchant_id),
+    return render_template("goods/index.html", **context, fixable=goods_queries.fixable_orders(merchant_id, unknown),
                            progress=progress if progress and not progress.finished else None)
 
 
@@ -152,8 +153,9 @@ def _push_progress(run_id: int, started: bool = False):
 @login_required
 def fixed_orders():
     """The abnormal orders that a corrected code fixes (the section refreshes itself after a re-push)."""
-    return render_template("goods/_fixed_orders.html", fixable=goods_queries.fixable_orders(g.user.merchant_id),
-                           action_form=EmptyForm())
+    merchant_id = g.user.merchant_id
+    fixable = goods_queries.fixable_orders(merchant_id, goods_queries.unknown_codes(merchant_id))
+    return render_template("goods/_fixed_orders.html", fixable=fixable, action_form=EmptyForm())
 
 
 @bp.post("/fixed-orders/repush")
