@@ -170,6 +170,9 @@ def _apply_kept(source: PullSource, config: WdtConfig, issues: list[PullIssue], 
 def _keep_issues(kind: PullKind, merchant_id: int, results: list[Applied], summary: PullSummary) -> None:
     """Refused records are kept whole (one issue per record, however often WDT offers it); a record that now went
     through clears its issue."""
+    if all(result.ok for result in results) and not _any_open_issue(merchant_id, kind):
+        summary.applied += len(results)  # the usual round: nothing kept, nothing to clear
+        return
     keys = [result.key for result in results]
     issues = {issue.record_key: issue for issue in db.session.scalars(select(PullIssue).where(
         PullIssue.merchant_id == merchant_id, PullIssue.kind == kind, PullIssue.record_key.in_(keys)))}
@@ -188,6 +191,11 @@ def _keep_issues(kind: PullKind, merchant_id: int, results: list[Applied], summa
             issues[result.key] = issue
         issue.subject, issue.reason, issue.params, issue.record = result.subject, result.reason, result.params, result.raw
         issue.attempts, issue.resolved_at = (issue.attempts or 0) + 1, None
+
+
+def _any_open_issue(merchant_id: int, kind: PullKind) -> bool:
+    return db.session.scalar(select(PullIssue.id).where(PullIssue.merchant_id == merchant_id, PullIssue.kind == kind,
+                                                        PullIssue.resolved_at.is_(None)).limit(1)) is not None
 
 
 def _status(merchant_id: int, kind: PullKind) -> SyncStatus:

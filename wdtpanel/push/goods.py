@@ -168,17 +168,16 @@ def push_pending(merchant_id: int) -> GoodsPushSummary:
         if not held:
             summary.skipped = True
             return summary
-        after_id = 0
         for _ in range(MAX_BATCHES):
+            # A spec marked again while its batch was out is still pending: the next batch sends it again.
             pending = db.session.execute(
                 select(Spec, Goods).join(Goods, Goods.id == Spec.goods_id)
-                .where(Spec.merchant_id == merchant_id, Spec.push_state == GoodsPushState.PENDING, Spec.id > after_id)
+                .where(Spec.merchant_id == merchant_id, Spec.push_state == GoodsPushState.PENDING)
                 .order_by(Spec.id).limit(BATCH_LIMITS[config.edition].goods)
                 .execution_options(populate_existing=True))
             batch = [_Item(spec.id, spec.push_version, platform_line(goods, spec)) for spec, goods in pending]
             if not batch:
                 break
-            after_id = batch[-1].spec_id
             db.session.commit()  # no transaction stays open while WDT is called
             if not _push_batch(config, batch, summary):
                 break
