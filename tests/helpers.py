@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from datetime import datetime, timedelta, timezone
 
 from wdtpanel.security import decrypt_secret, hmac_signature
 
@@ -91,3 +92,22 @@ def connect_to_simulator(merchant, simulator, edition: str = "enterprise", enabl
                   logistics=[LogisticsChoice("ZTO", "中通快递", "zhongtong"), LogisticsChoice("SF", "顺丰速运", "shunfeng")])
     values.update(overrides)
     return save_config(merchant.id, None, ConfigInput(**values))
+
+
+# The mall's goods as the goods and stock tests post them: a multi-spec goods, a single-spec one, a spec without a
+# code, a code WDT does not know, and a goods sharing the first spec's code (in another letter case).
+CATALOGUE = [
+    {"goods_id": "G1", "name": "保温杯", "specs": [
+        {"spec_id": "S1", "name": "红色", "merchant_code": "DEMO-0001", "price": "66.60"},
+        {"spec_id": "S2", "name": "蓝色", "merchant_code": "DEMO-0002", "price": "66.60"}]},
+    {"goods_id": "G2", "name": "龙井茶叶", "merchant_code": "DEMO-0003", "price": "128.00"},
+    {"goods_id": "G3", "name": "帆布袋", "specs": [{"spec_id": "S31", "name": "大号", "price": "39.00"}]},
+    {"goods_id": "G4", "name": "新品试用装", "merchant_code": "NEW-0001", "price": "9.90"},
+    {"goods_id": "G5", "name": "保温杯礼盒", "merchant_code": "demo-0001", "price": "99.00"},
+]
+
+
+def goods_batch(*goods, minutes: int = 0) -> dict:
+    """A POST /api/v1/goods body, the snapshots taken `minutes` from now."""
+    stamp = (datetime.now(timezone.utc) + timedelta(minutes=minutes)).isoformat()
+    return {"goods": [{**item, "updated_at": stamp} for item in goods]}

@@ -25,8 +25,8 @@ DEMO_WDT = {"sid": "wdtdemo", "appkey": "demo_app", "appsecret": "demosecret:dem
             "shop_no": "mall01", "warehouse_no": "wh01"}
 # Carriers the demo ships with: WDT's code (the simulator knows it), its name, the mall's carrier code.
 DEMO_CARRIERS = [("ZTO", "中通快递", "zhongtong"), ("SF", "顺丰速运", "shunfeng")]
-# The demo's goods: the simulator knows DEMO-0001 … DEMO-0200. One spec lacks its code and one code is unknown
-# to WDT, so the goods page and 异常订单 have something to show.
+# The demo's goods: the simulator knows DEMO-0001 … DEMO-0200. One spec lacks its code, one code is unknown to WDT
+# and two goods share a code, so the goods page and 异常订单 have something to show.
 DEMO_GOODS = [
     {"goods_id": "G1", "name": "保温杯", "specs": [
         {"spec_id": "S1", "name": "红色", "merchant_code": "DEMO-0001", "price": "66.60"},
@@ -36,6 +36,7 @@ DEMO_GOODS = [
         {"spec_id": "S31", "name": "大号", "merchant_code": "DEMO-0004", "price": "39.00"},
         {"spec_id": "S32", "name": "小号", "price": "29.00"}]},
     {"goods_id": "G4", "name": "新品试用装", "merchant_code": "NEW-0001", "price": "9.90"},
+    {"goods_id": "G5", "name": "保温杯礼盒", "merchant_code": "DEMO-0001", "price": "99.00"},  # G1's red cup's code
 ]
 
 
@@ -113,8 +114,12 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("demo")
     def demo_command() -> None:
-        """Load the demo merchant (switched on, with goods), its admin login, and its API credentials."""
+        """Load the demo merchant (switched on, with goods), its admin login, and its API credentials; its goods
+        are pushed to the WDT simulator by the worker."""
+        from .jobs import leave_to_sweeper_if_down, request_goods_push
+
         merchant = load_demo()
+        leave_to_sweeper_if_down(lambda: request_goods_push(merchant.id), "the demo's goods push")
         click.echo(f"demo merchant '{DEMO_MERCHANT}': login {DEMO_USER} / {DEMO_PASSWORD}")
         click.echo(credentials_lines(merchant))
 

@@ -15,12 +15,12 @@ from .states import PullKind
 from .extensions import db, job_queue, redis_connection
 from .ingest.replay import purge_expired
 from . import webhooks
-from .pulls import shipping
+from .pulls import shipping, stock
 from .pulls.runner import retry_issue, run_pull
-from .push import pipeline
+from .push import goods as goods_push, pipeline
 
 log = logging.getLogger(__name__)
-PULL_SOURCES = {PullKind.SHIPPING: shipping.SHIPPING}
+PULL_SOURCES = {PullKind.SHIPPING: shipping.SHIPPING, PullKind.STOCK: stock.STOCK}
 DISPATCH_FLAG_SECONDS = 60  # a lost dispatcher blocks new ones at most this long (the sweeper covers the gap)
 _worker_app = None
 
@@ -78,18 +78,52 @@ def enqueue_pushes(merchant_id: int, order_ids: list[int] | None = None, *, only
 # --- jobs ----------------------------------------------------------------------------------------
 
 
+def _enqueue_once(flag: str, job: Callable[[int], object], merchant_id: int) -> None:
+    """Queue `job` for the merchant unless one is waiting in the queue already (it clears the flag as it starts, so
+    work arriving while it waits is taken by it, and work arriving while it runs gets a new job)."""
+    if redis_connection().set(f"wdtpanel:{flag}:{merchant_id}", 1, nx=True, ex=DISPATCH_FLAG_SECONDS):
+        job_queue().enqueue(job, merchant_id)
+
+
+def _started(flag: str, merchant_id: int) -> None:
+    redis_connection().delete(f"wdtpanel:{flag}:{merchant_id}")
+
+
 def request_dispatch(merchant_id: int) -> None:
     """New pending orders: queue one dispatcher per merchant. Orders arriving while it waits in the queue
     are taken by it too, so under load they share WDT calls (as many per call as the edition allows)."""
-    if redis_connection().set(f"wdtpanel:dispatch:{merchant_id}", 1, nx=True, ex=DISPATCH_FLAG_SECONDS):
-        job_queue().enqueue(dispatch_pushes, merchant_id)
+    _enqueue_once("dispatch", dispatch_pushes, merchant_id)
 
 
 def dispatch_pushes(merchant_id: int) -> int:
     """Split the merchant's unqueued pending orders into push jobs."""
     with app_context():
-        redis_connection().delete(f"wdtpanel:dispatch:{merchant_id}")
+        _started("dispatch", merchant_id)
         return enqueue_pushes(merchant_id)
+
+
+def request_goods_push(merchant_id: int) -> None:
+    """Specs became pending: queue the merchant's goods push (one waiting at a time)."""
+    _enqueue_once("goods-push", push_goods, merchant_id)
+
+
+def push_goods(merchant_id: int) -> dict:
+    """Push the merchant's pending specs to WDT's platform goods; a transient failure leaves them for the sweeper."""
+    with app_context():
+        _started("goods-push", merchant_id)
+        summary = goods_push.push_pending(merchant_id)
+        return {"pushed": summary.pushed, "failed": summary.failed, "error": summary.error,
+                "skipped": summary.skipped}
+
+
+def sweep_goods_pushes() -> int:
+    """rq cron: queue a goods push for every merchant with pending specs (changes while Redis was down, jobs lost,
+    pushes WDT could not take for a while)."""
+    with app_context():
+        merchant_ids = goods_push.merchants_with_pending_specs()
+        for merchant_id in merchant_ids:
+            request_goods_push(merchant_id)
+        return len(merchant_ids)
 
 
 def push_orders(merchant_id: int, order_ids: list[int]) -> dict:
@@ -157,18 +191,18 @@ def retry_pull_issue(kind: str, merchant_id: int, issue_id: int):
     return summary
 
 
-def enqueue_pulls(merchant_id: int) -> None:
-    """立即同步: every kind of pull for the merchant, now."""
-    for kind in PULL_SOURCES:
+def enqueue_pulls(merchant_id: int, kinds: tuple[str, ...] = ()) -> None:
+    """立即同步: every kind of pull for the merchant (or the kinds named), now."""
+    for kind in kinds or PULL_SOURCES:
         job_queue().enqueue(pull, str(kind), merchant_id, description=f"pull {kind} of merchant {merchant_id}")
 
 
-def pull_all() -> int:
-    """rq cron: every kind of pull for each merchant with the integration on."""
+def pull_all(*kinds: str) -> int:
+    """rq cron: the pulls of these kinds (default: every kind) for each merchant with the integration on."""
     with app_context():
         merchant_ids = shipping.enabled_merchant_ids()
         for merchant_id in merchant_ids:
-            enqueue_pulls(merchant_id)
+            enqueue_pulls(merchant_id, kinds)
         return len(merchant_ids)
 
 

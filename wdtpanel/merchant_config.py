@@ -59,6 +59,7 @@ class ConfigInput:
     enabled: bool
     logistics: list[LogisticsChoice] = field(default_factory=list)
     webhook_url: str | None = None
+    goods_editor_url: str | None = None  # the mall's goods editor link (商品 page), {goods_id} etc. filled in
     known_logistics: list[dict] | None = None  # WDT's companies the page listed; None keeps the saved list
 
 
@@ -98,9 +99,10 @@ def save_config(merchant_id: int, user: User | None, data: ConfigInput) -> WdtCo
         config.known_logistics = data.known_logistics
     _apply_logistics(config, merchant_id, data.logistics, changes)
     merchant = db.session.get(Merchant, merchant_id)
-    if merchant.webhook_url != data.webhook_url:
-        changes["webhook_url"] = [merchant.webhook_url, data.webhook_url]
-        merchant.webhook_url = data.webhook_url
+    for name in ("webhook_url", "goods_editor_url"):
+        if getattr(merchant, name) != getattr(data, name):
+            changes[name] = [getattr(merchant, name), getattr(data, name)]
+            setattr(merchant, name, getattr(data, name))
     db.session.add(config)
     if changes:
         audit.record(merchant_id, user, "wdt_config.update", "旺店通配置", changes)

@@ -1,15 +1,15 @@
 """The data model. Every row belongs to a merchant; queries are always scoped by merchant_id."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .columns import Money, UTCDateTime, utcnow
 from .extensions import db
-from .states import OrderState, ShippingState, WebhookState
+from .states import GoodsPushState, OrderState, ShippingState, WebhookState
 
 EDITIONS = ("enterprise", "ultimate")
 ENVIRONMENTS = ("production", "sandbox", "custom")
@@ -23,6 +23,8 @@ class Merchant(db.Model):
     api_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     api_secret_encrypted: Mapped[str | None] = mapped_column(Text)
     webhook_url: Mapped[str | None] = mapped_column(String(512))
+    # The mall's own goods editor, a link template with {goods_id}, {spec_id}, {merchant_code}: the mall owns codes.
+    goods_editor_url: Mapped[str | None] = mapped_column(String(512))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -107,9 +109,14 @@ class Goods(db.Model):
 
 class Spec(db.Model):
     """A sellable SKU: a spec (规格) of a multi-spec goods, or the one implicit spec (mall_spec_id "") of a
-    single-spec goods. Either way the 商家编码 WDT matches is here."""
+    single-spec goods. Either way the 商家编码 WDT matches is here, and so is its push to WDT's platform goods."""
 
-    __table_args__ = (UniqueConstraint("goods_id", "mall_spec_id"),)
+    __table_args__ = (
+        UniqueConstraint("goods_id", "mall_spec_id"),
+        Index("ix_spec_merchant_push_state", "merchant_id", "push_state", "id"),
+        Index("ix_spec_merchant_code", "merchant_id", "merchant_code"),
+        Index("ix_spec_push_run", "push_run_id", "push_state"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), index=True)
     goods_id: Mapped[int] = mapped_column(ForeignKey("goods.id"), index=True)
@@ -117,7 +124,44 @@ class Spec(db.Model):
     name: Mapped[str] = mapped_column(String(255), default="")
     merchant_code: Mapped[str | None] = mapped_column(String(64))
     price: Mapped[Decimal | None] = mapped_column(Money)
+    push_state: Mapped[str] = mapped_column(String(16), default=GoodsPushState.PENDING)
+    push_reason: Mapped[str | None] = mapped_column(String(40))  # why the last try failed (a code of reasons.py)
+    push_params: Mapped[dict] = mapped_column(JSON, default=dict)
+    pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the last try
+    # Bumped each time the spec must be pushed again: a push records its outcome only if the version it sent is
+    # still the spec's, so a change arriving during the push is pushed too.
+    push_version: Mapped[int] = mapped_column(Integer, default=1)
+    push_digest: Mapped[str | None] = mapped_column(String(32))  # of the line last sent to WDT
+    push_run_id: Mapped[int | None] = mapped_column(ForeignKey("goods_push_run.id"))  # the 全部推送 it belongs to
     goods: Mapped[Goods] = relationship(back_populates="specs")
+
+
+class GoodsPushRun(db.Model):
+    """推送全部商品: the whole catalogue marked for a push; its progress is read from the specs' states."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # None: started by switching the link on
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SpecStock(db.Model):
+    """The last stock WDT reported for a SKU, as the mall was told it. Keyed by the mall's ids (a single-spec goods
+    has spec id ""); `version` grows with every change, so the mall can drop an older event arriving late."""
+
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "mall_goods_id", "mall_spec_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"))
+    mall_goods_id: Mapped[str] = mapped_column(String(64))
+    mall_spec_id: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[Decimal] = mapped_column(Money)
+    wdt_rec_id: Mapped[str] = mapped_column(String(40))  # WDT's platform-goods row the stock came from
+    change_count: Mapped[int] = mapped_column(Integer)  # WDT's stock_change_count of that row
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 LISTED_SQL = "sync_state IN ('abnormal', 'unconfirmed', 'historical')"
@@ -277,6 +321,8 @@ class SyncStatus(db.Model):
     last_error_reason: Mapped[str | None] = mapped_column(String(40))
     last_error_params: Mapped[dict] = mapped_column(JSON, default=dict)
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    records_today: Mapped[int] = mapped_column(Integer, default=0)  # records WDT brought on `records_day`
+    records_day: Mapped[date | None] = mapped_column(Date)  # in the panel's time zone
 
 
 class WebhookDelivery(db.Model):

@@ -94,7 +94,9 @@ class Settings:
         self.WEBHOOK_RETRY_INTERVALS = [int(x) for x in env.get("WDTPANEL_WEBHOOK_RETRY_INTERVALS", "10,60,300,1800,3600").split(",")]
         # How often rq cron pulls shipping records from WDT for each enabled merchant.
         self.PULL_INTERVAL_SECONDS = int(env.get("WDTPANEL_PULL_SECONDS", "60"))
-        # How often rq cron re-queues lost push jobs and due webhooks.
+        # How often rq cron pulls stock changes from WDT for each enabled merchant (立即同步 pulls at once).
+        self.STOCK_PULL_INTERVAL_SECONDS = int(env.get("WDTPANEL_STOCK_PULL_SECONDS", "60"))
+        # How often rq cron re-queues lost push jobs (orders, goods) and due webhooks.
         self.SWEEP_INTERVAL_SECONDS = int(env.get("WDTPANEL_SWEEP_SECONDS", "60"))
         # Outbound addresses (custom WDT URL, mall callback) may point at loopback/private hosts only in development.
         self.ALLOW_PRIVATE_URLS = _bool("WDTPANEL_ALLOW_PRIVATE_URLS", not production)

@@ -34,6 +34,14 @@ class WebhookState(StrEnum):
     DELIVERED = "delivered"
 
 
+class GoodsPushState(StrEnum):
+    """A SKU's push to WDT's platform goods (`Spec.push_state`)."""
+
+    PENDING = "pending"  # to be pushed (changed, or asked for, since the last push)
+    PUSHED = "pushed"  # WDT holds what the spec is now
+    FAILED = "failed"  # WDT refused it, or it cannot be sent (no 商家编码); fixed by a change or 推送到旺店通
+
+
 class PullKind(StrEnum):
     """What a pull brings back from WDT (`SyncStatus.kind`, `PullIssue.kind`)."""
 

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 EVENT_SHIPMENT = "shipment.created"
 EVENT_ABNORMAL = "order.abnormal"
+EVENT_STOCK = "stock.changed"  # one event carries a round of changes: data.changes[]
 SEND_LEASE = timedelta(seconds=60)  # longer than one POST with its timeouts
 RETRY_SLACK = timedelta(seconds=5)  # an RQ retry may fire a moment before the recorded next try
 

@@ -2,7 +2,7 @@
 merchant code
 
 Revision ID: b7e3c9a1d4f2
-Revises: 8d4f1b2c6e70
+Revises: 4a2f6c8e1d93
 Create Date: 2026-11-29 19:50:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'b7e3c9a1d4f2'
-down_revision = '8d4f1b2c6e70'
+down_revision = '4a2f6c8e1d93'
 branch_labels = None
 depends_on = None
 

@@ -80,7 +80,11 @@ def test_sync_status_pulls_now_and_counts_this_merchants_work(page, live_server,
     stored_order(other, 1, state="pending", reason=None, order_no="B1")
     log_in(page, live_server, admin, path="/sync/")
     expect(page.locator("dd.waiting")).to_contain_text("排队中 1，推送中 0，等待重试 1")
-    expect(page.locator("table.issues")).to_contain_text("商城中没有订单 T-404")
+    shipping_issues = page.locator("#pull-shipping table.issues")
+    expect(shipping_issues).to_contain_text("商城中没有订单 T-404")
+    expect(page.locator("#pull-stock table.issues")).to_contain_text("没有。")
+    shipping_issues.get_by_role("button", name="重新同步").click()  # the order is still unknown: it says so in place
+    expect(shipping_issues.get_by_role("alert")).to_contain_text("仍未能同步")
     page.get_by_role("button", name="立即同步").click()
     expect(page.get_by_role("status").filter(has_text="已开始同步")).to_be_visible()
     shot(page, "sync-status")
@@ -90,9 +94,10 @@ def test_goods_page_shows_missing_codes(page, live_server, make_merchant, shot):
     merchant, admin = make_merchant("shop-a")
     orders_in_every_state(merchant)
     log_in(page, live_server, admin, path="/goods/")
-    expect(page.locator("main")).to_contain_text("有 1 个规格缺少商家编码")
-    page.get_by_role("link", name="只看缺少的").click()
-    expect(page.locator("main tbody tr")).to_have_count(1)
+    missing = page.locator('a.chip[data-problem="missing"]')
+    expect(missing).to_contain_text("缺少商家编码 1")
+    missing.click()
+    expect(page.locator("tbody.sku-row")).to_have_count(1)
     shot(page, "goods")
 
 

@@ -41,6 +41,20 @@ def ascii_order(merchant, number: int, state: str, reason: str | None = None, pa
     return order
 
 
+def untranslated(client, pages: list[str], posts: dict) -> dict:
+    """Chinese outside data in each page (whole and as a fragment) and in each action's answer."""
+    found = {}
+    for path in pages:
+        for headers in ({}, {"HX-Request": "true"}):
+            html = client.get(path, headers=headers).get_data(as_text=True)
+            if chinese_in(html):
+                found[(path, bool(headers))] = chinese_in(html)[:3]
+    for name, response in posts.items():
+        if chinese_in(response.get_data(as_text=True)):
+            found[name] = chinese_in(response.get_data(as_text=True))[:3]
+    return found
+
+
 @pytest.fixture
 def english(app):
     """An admin of an ASCII-named merchant, reading English, with one order in every state and every reason."""
@@ -93,12 +107,6 @@ def test_every_page_and_fragment_in_english_has_no_chinese_but_data(english, app
              "/orders/?state=retry", "/sync/", "/goods/", "/goods/?missing=1", "/nowhere"]
     pages += [f"/abnormal/orders/{order_id}?expand=1" for order_id in order_ids]
     pages += [f"/orders/{order_id}" for order_id in order_ids]
-    found = {}
-    for path in pages:
-        for headers in ({}, {"HX-Request": "true"}):
-            html = english.get(path, headers=headers).get_data(as_text=True)
-            if chinese_in(html):
-                found[(path, bool(headers))] = chinese_in(html)[:3]
     hx = {"X-CSRFToken": english.csrf, "HX-Request": "true"}
     posts = {
         "save with errors": english.post("/settings/wdt", data={"edition": "enterprise", "environment": "custom"}, headers=hx),
@@ -108,10 +116,7 @@ def test_every_page_and_fragment_in_english_has_no_chinese_but_data(english, app
         "empty bulk": english.post("/abnormal/bulk", data={"scope": "selected"}, headers=hx),
         "stale token": english.post("/sync/pull", headers={"X-CSRFToken": "stale", "HX-Request": "true"}),
     }
-    for name, response in posts.items():
-        if chinese_in(response.get_data(as_text=True)):
-            found[name] = chinese_in(response.get_data(as_text=True))[:3]
-    assert found == {}
+    assert untranslated(english, pages, posts) == {}
 
 
 def test_refusals_and_sign_in_pages_in_english(app, english):
@@ -136,3 +141,65 @@ def test_every_reason_and_notice_has_an_english_text(english):
         texts = [gettext(text) for reason in REASONS.values() for text in (reason.label, reason.message, reason.hint) if text]
         texts += [gettext(text) for text in NOTICES.values()]
     assert [text for text in texts if CJK.search(text)] == []
+
+
+def test_goods_and_stock_pages_in_english_have_no_chinese_but_data(english):
+    """商品 with every push state and problem, a 推送全部 under way, orders a corrected code fixes, the stock pull's
+    status and issues; their fragments and actions."""
+    from wdtpanel.merchant_config import ConfigInput, save_config
+    from wdtpanel.models import GoodsPushRun, Merchant, SpecStock
+
+    merchant = english.merchant
+    save_config(merchant.id, None, ConfigInput(edition="enterprise", environment="custom",
+                                               custom_base_url="http://127.0.0.1:9", sid="s", appkey="k",
+                                               appsecret="secret", shop_no="S1", warehouse_no="W1", enabled=True))
+    db.session.get(Merchant, merchant.id).goods_editor_url = "https://mall.example/goods/{goods_id}/edit"
+    run = GoodsPushRun(merchant_id=merchant.id, total=5)
+    db.session.add(run)
+    db.session.flush()
+    goods = Goods(merchant_id=merchant.id, mall_goods_id="G7", name="Pot")
+    goods.specs += [
+        Spec(merchant_id=merchant.id, mall_spec_id="P1", name="Big", merchant_code="POT-1", push_state="pushed",
+             pushed_at=BASE, push_run_id=run.id),
+        Spec(merchant_id=merchant.id, mall_spec_id="P2", name="Small", merchant_code="POT-1", push_state="failed",
+             push_reason="field_refused", push_params={"detail": "bad"}, push_run_id=run.id),
+        Spec(merchant_id=merchant.id, mall_spec_id="P3", name="Mini", merchant_code="POT-3", push_state="pending",
+             push_reason="network", push_params={"host": "wdt.example"}, push_run_id=run.id),
+        Spec(merchant_id=merchant.id, mall_spec_id="P4", name="Tiny", merchant_code=None, push_state="failed",
+             push_reason="missing_merchant_code", push_run_id=run.id),
+        Spec(merchant_id=merchant.id, mall_spec_id="P5", name="Huge", merchant_code="POT-5", push_run_id=run.id)]
+    db.session.add(goods)
+    db.session.add(SpecStock(merchant_id=merchant.id, mall_goods_id="G7", mall_spec_id="P1", quantity=Decimal("12"),
+                             wdt_rec_id="2001", change_count=1, version=1))
+    fixable = ascii_order(merchant, 95, "abnormal", "unknown_merchant_code", {"detail": "code OLD-5 unknown"})
+    fixable.lines[0].mall_goods_id, fixable.lines[0].mall_spec_id, fixable.lines[0].merchant_code = "G7", "P5", "OLD-5"
+    db.session.add(PullIssue(merchant_id=merchant.id, kind="stock", record_key="2009", subject="NEW-9",
+                             reason="unknown_spec", params={"spec_no": "NEW-9"},
+                             record={"rec_id": "2009", "goods_id": "G9", "spec_id": "G9", "spec_no": "NEW-9",
+                                     "sync_stock": "3", "stock_change_count": 1}))
+    db.session.add(SyncStatus(merchant_id=merchant.id, kind="stock", last_pull_at=BASE, wdt_reachable=True,
+                              records_today=3, records_day=BASE.date()))
+    db.session.commit()
+    specs = {spec.mall_spec_id: spec.id for spec in goods.specs}
+    issue_id = db.session.scalar(db.select(PullIssue.id).where(PullIssue.kind == "stock"))
+    pages = ["/goods/", "/goods/?problem=unknown", "/goods/?problem=duplicate", "/goods/?q=pot",
+             "/goods/fixed-orders", f"/goods/push-all/{run.id}", f"/goods/specs/{specs['P3']}", "/sync/"]
+    found = untranslated(english, pages, {})  # before the actions change what they show
+    hx = {"X-CSRFToken": english.csrf, "HX-Request": "true"}
+    posts = {
+        "push one": english.post(f"/goods/specs/{specs['P1']}/push", headers=hx),
+        "push one without code": english.post(f"/goods/specs/{specs['P4']}/push", headers=hx),
+        "push all": english.post("/goods/push-all", headers=hx),
+        "retry issue": english.post(f"/sync/issues/stock/{issue_id}/retry", headers=hx),
+        "config saved on": english.post("/settings/wdt", data={"edition": "enterprise", "environment": "production",
+                                                              "sid": "s", "appkey": "k", "shop_no": "S1",
+                                                              "warehouse_no": "W1", "enabled": ""}, headers=hx),
+        "repush fixed": english.post("/goods/fixed-orders/repush", headers=hx),
+        "nothing to repush": english.post("/goods/fixed-orders/repush", headers=hx),
+    }
+    found.update(untranslated(english, [], posts))
+    switched_on = english.post("/settings/wdt", data={"edition": "enterprise", "environment": "production", "sid": "s",
+                                                      "appkey": "k", "shop_no": "S1", "warehouse_no": "W1",
+                                                      "enabled": "y"}, headers=hx).get_data(as_text=True)
+    assert "Pushing all" in switched_on and chinese_in(switched_on) == []
+    assert found == {}

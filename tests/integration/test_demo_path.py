@@ -11,7 +11,7 @@ from flask import current_app
 from wdtpanel.accounts import authenticate, find_merchant
 from wdtpanel.extensions import db
 from wdtpanel.merchant_config import load_config
-from wdtpanel.queries.goods import missing_code_count, sku_rows
+from wdtpanel.queries.goods import problem_counts, unknown_codes
 from tests.helpers import MallApi, order_payload, run_worker
 
 
@@ -34,15 +34,19 @@ def test_the_readme_demo_path(app, wdt_simulator):
     config = load_config(merchant.id)
     assert config.enabled and config.enabled_at < datetime.now(timezone.utc)
     assert {m.wdt_code for m in config.logistics} == {"ZTO", "SF"}
-    assert len(sku_rows(merchant.id)) == 6 and missing_code_count(merchant.id) == 1
+    counts = problem_counts(merchant.id, unknown_codes(merchant.id))
+    assert (counts[""], counts["missing"], counts["duplicate"]) == (7, 1, 2)  # G1's red cup shares its code with G5
     credentials = dict(re.findall(r"export (API_KEY|API_SECRET)=(\S+)", cli.invoke(args=["api-credentials", "demo"]).output))
     assert credentials["API_KEY"] == merchant.api_key and credentials["API_KEY"] in loaded.output
 
     mall = MallApi(app.test_client(), merchant)
     assert mall.secret == credentials["API_SECRET"]
     assert mall.post("/api/v1/orders", readme_order(datetime.now(timezone.utc).astimezone().isoformat())).status_code == 201
-    run_worker()
+    run_worker()  # the order, and the demo's goods queued by `flask demo`
     assert mall.get("/api/v1/orders/M1001").get_json()["sync_state"] == "pushed"
+    platform = {(row["goods_id"], row["spec_id"]): row["spec_no"] for row in wdt_simulator.state()["platform_goods"]}
+    assert platform[("G1", "S2")] == "DEMO-0002" and platform[("G2", "G2")] == "DEMO-0003"
+    assert ("G3", "S32") not in platform  # no code: not pushed
     wdt_simulator.ship("M1001", "ZTO", "ZT1000000001")
     pulled = cli.invoke(args=["pull-now", "demo"])
     assert pulled.exit_code == 0 and "shipping: {'records': 1, 'applied': 1" in pulled.output

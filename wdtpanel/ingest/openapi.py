@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from ..states import OrderState, ShippingState
-from .schema import GOODS_BATCH, MAX_JSON_DEPTH, ORDER
+from .fields import Obj
+from .schema import GOODS_BATCH, MAX_JSON_DEPTH, ORDER, STOCK_QUERY
 from .signature import REPLAY_WINDOW_SECONDS
 
 OUTCOMES = ("created", "updated", "unchanged", "stale")
@@ -87,6 +88,26 @@ RESPONSE_SCHEMAS = {
             }},
         },
     },
+    "Stock": {
+        "type": "object", "required": ["merchant_code", "stock"],
+        "properties": {
+            "merchant_code": {"type": "string"},
+            "stock": {"type": "array", "items": {"$ref": "#/components/schemas/StockLevel"},
+                      "description": "each SKU with this 商家编码 whose stock WDT has reported"},
+        },
+    },
+    "StockLevel": {
+        "type": "object", "required": ["goods_id", "spec_id", "merchant_code", "quantity", "version", "changed_at"],
+        "properties": {
+            "goods_id": {"type": "string"},
+            "spec_id": {"type": "string", "description": "empty for a single-spec goods"},
+            "merchant_code": {"type": ["string", "null"]},
+            "quantity": {"type": "string", "description": "the sellable stock WDT computed, a decimal string"},
+            "version": {"type": "integer", "description": "grows with every change of this SKU's stock; the "
+                        "stock.changed webhook carries the same number"},
+            "changed_at": {"type": "string", "description": "when the panel recorded it (ISO 8601)"},
+        },
+    },
     "GoodsOutcome": {
         "type": "object", "required": ["goods"],
         "properties": {"goods": {"type": "object", "additionalProperties": {"enum": ["created", "updated", "stale"]},
@@ -95,10 +116,17 @@ RESPONSE_SCHEMAS = {
 }
 
 
+def query_parameters(shape: Obj, components: dict) -> list[dict]:
+    """An object read from the query string, as OpenAPI parameters."""
+    return [{"name": name, "in": "query", "required": item.required, "schema": item.json_schema(components)}
+            for name, item in shape.fields.items()]
+
+
 def openapi_document() -> dict:
     components: dict = {}
     order_body = ORDER.json_schema(components)
     goods_body = GOODS_BATCH.json_schema(components)
+    stock_query = query_parameters(STOCK_QUERY, components)
     components.update(RESPONSE_SCHEMAS)
     return {
         "openapi": "3.1.0",
@@ -139,6 +167,15 @@ def openapi_document() -> dict:
                 "requestBody": {"required": True, "content": {"application/json": {"schema": goods_body}}},
                 "responses": {"200": _json("each goods' outcome", "#/components/schemas/GoodsOutcome"),
                               **WRITE_ERRORS},
+            }},
+            "/api/v1/stock": {"get": {
+                "operationId": "getStock",
+                "summary": "The last stock WDT reported for the SKUs with this merchant code",
+                "parameters": stock_query,
+                "responses": {"200": _json("the stock", "#/components/schemas/Stock"),
+                              "401": _problem("bad key, timestamp or signature"),
+                              "404": _problem("no stock known for this merchant code"),
+                              "422": _problem("merchant_code missing or not valid")},
             }},
             "/api/v1/openapi.json": {"get": {
                 "operationId": "openapi",

@@ -142,3 +142,9 @@ GOODS = Obj(name="Goods", fields={
 })
 
 GOODS_BATCH = Obj(name="GoodsBatch", fields={"goods": Items(GOODS, 1, 500, unique_by="goods_id")})
+
+# GET /api/v1/stock's query string, read with the same kinds of field as the bodies.
+STOCK_QUERY = Obj(fields={
+    "merchant_code": Text(fits(*each(GOODS_LINES, "spec_no"), column=Spec.merchant_code), required=True,
+                          identifier=True, description="The 商家编码 of the SKU (every spec carrying it is answered)."),
+})

@@ -1,14 +1,20 @@
 """The one skeleton every pull from WDT runs on (shipping, stock): per merchant and kind, one run at a time;
 drain WDT's queue in rounds: apply each record, commit the round, then acknowledge it to WDT. A record the panel
 cannot apply yet is kept whole as a PullIssue and applied again at the start of every later run (and on
-重新同步), so nothing WDT sent is lost; a later success for the same record clears its issue."""
+重新同步), so nothing WDT sent is lost; a later success for the same record clears its issue.
+
+WDT offers a record again until it takes its ack, and some records cannot be acknowledged as failed (an enterprise
+stock change): a round that brings nothing new this run ends the run instead of spinning on them."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Generic, Protocol, TypeVar
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import select
 
 from ..columns import utcnow
@@ -60,6 +66,9 @@ class PullSource(Protocol, Generic[Record]):
     def fetch(self, client: WdtClient, config: WdtConfig) -> Sequence[Record]:
         """One round of records waiting in WDT's queue."""
 
+    def identity(self, record: Record) -> Hashable:
+        """What makes a record new: the same identity offered again in one run is not applied twice."""
+
     def apply(self, config: WdtConfig, records: Sequence[Record], summary: PullSummary) -> list[Applied]:
         """Record them in the session (flush, no commit); outbox rows go to summary.deliveries."""
 
@@ -86,13 +95,16 @@ def run_pull(source: PullSource, merchant_id: int) -> PullSummary:
         open_keys = set(db.session.scalars(select(PullIssue.record_key).where(
             PullIssue.merchant_id == merchant_id, PullIssue.kind == source.kind, PullIssue.resolved_at.is_(None))))
         client = client_for(config)
+        seen: set[Hashable] = set()
         try:
             for _ in range(MAX_ROUNDS):
-                records = source.fetch(client, config)
+                records = [record for record in source.fetch(client, config) if source.identity(record) not in seen]
                 if not records:
                     break
+                seen.update(source.identity(record) for record in records)
                 results = source.apply(config, records, summary)
                 _keep_issues(source.kind, merchant_id, results, open_keys, summary)
+                _count_records(_status(merchant_id, source.kind), len(records))
                 db.session.commit()  # recorded before WDT hears of it: a lost ack only means WDT offers it again
                 source.acknowledge(client, records, results)
                 summary.records += len(records)
@@ -186,6 +198,14 @@ def _keep_issues(kind: PullKind, merchant_id: int, results: list[Applied], open_
 def _status(merchant_id: int, kind: PullKind) -> SyncStatus:
     status = db.session.get(SyncStatus, (merchant_id, kind))
     if status is None:
-        status = SyncStatus(merchant_id=merchant_id, kind=kind, last_error_params={})
+        status = SyncStatus(merchant_id=merchant_id, kind=kind, last_error_params={}, records_today=0)
         db.session.add(status)
     return status
+
+
+def _count_records(status: SyncStatus, count: int) -> None:
+    """Records WDT brought today, in the panel's time zone (the run's lock makes this the only writer)."""
+    today = datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    if status.records_day != today:
+        status.records_day, status.records_today = today, 0
+    status.records_today = (status.records_today or 0) + count

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 
 from .. import webhooks
 from ..columns import utcnow
 from ..extensions import db
-from ..models import Order, OrderLine, PullIssue, Shipment, WdtConfig
+from ..models import Order, OrderLine, Shipment, WdtConfig
 from ..reasons import render
 from ..states import PullKind, ShippingState
 from ..wdt import EDITION_ENTERPRISE, LogisticsAck, LogisticsRecord, WdtClient
@@ -28,6 +27,12 @@ class ShippingSource:
 
     def fetch(self, client: WdtClient, config: WdtConfig) -> Sequence[LogisticsRecord]:
         return client.query_logistics_sync(config.shop_no, PULL_LIMIT)
+
+    def identity(self, record: LogisticsRecord) -> str:
+        return record.rec_id
+
+    def identity(self, record: LogisticsRecord) -> str:
+        return record.rec_id
 
     def rebuild(self, config: WdtConfig, raw: dict) -> LogisticsRecord:
         return (enterprise_record if config.edition == EDITION_ENTERPRISE else ultimate_record)(raw)
@@ -141,15 +146,6 @@ def shipment_view(shipment: Shipment | dict) -> dict:
 def shipments_of(order: Order) -> list[Shipment]:
     return list(db.session.scalars(select(Shipment).where(Shipment.merchant_id == order.merchant_id,
                                                           Shipment.order_id == order.id).order_by(Shipment.id)))
-
-
-def pulled_today(merchant_id: int, zone) -> int:
-    start = datetime.combine(datetime.now(zone).date(), time(), zone)
-    shipments = db.session.scalar(select(func.count()).select_from(Shipment).where(
-        Shipment.merchant_id == merchant_id, Shipment.created_at >= start))
-    issues = db.session.scalar(select(func.count()).select_from(PullIssue).where(
-        PullIssue.merchant_id == merchant_id, PullIssue.kind == PullKind.SHIPPING, PullIssue.created_at >= start))
-    return shipments + issues
 
 
 def enabled_merchant_ids() -> list[int]:

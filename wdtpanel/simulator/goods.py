@@ -43,6 +43,7 @@ def upsert(data: dict, shop_no: str, line: dict) -> bool:
             "goods_id": str(line.get("goods_id") or ""), "spec_id": str(line.get("spec_id") or ""),
             "match_code": "", "match_target_type": 0, "stock_change_count": 0, "sync_stock": 0, "waiting": False,
             "seq": 0, "last_syn_num": -1, "message": ""}
+        _rec_ids(data)[str(row["rec_id"])] = key
         data["next_goods_rec_id"] += 1
     status = integer(line.get("status"))
     row.update(goods_no=str(line.get("goods_no") or ""), spec_no=str(line.get("spec_no") or ""),
@@ -108,9 +109,17 @@ def waiting(data: dict, shop_no: str | None = None) -> list[dict]:
     return deepcopy(sorted(rows, key=lambda row: row["seq"]))
 
 
+def _rec_ids(data: dict) -> dict[str, str]:
+    """rec_id -> row key, as WDT finds a row by its primary key (a scan per acknowledged change made a drain of n
+    changes take n × rows)."""
+    if "platform_goods_by_rec_id" not in data:  # a state saved before the index existed
+        data["platform_goods_by_rec_id"] = {str(row["rec_id"]): key for key, row in data["platform_goods"].items()}
+    return data["platform_goods_by_rec_id"]
+
+
 def _row(data: dict, rec_id) -> dict | None:
-    wanted = integer(rec_id)
-    return next((row for row in data["platform_goods"].values() if row["rec_id"] == wanted), None)
+    key = _rec_ids(data).get(str(integer(rec_id)))
+    return data["platform_goods"][key] if key is not None else None
 
 
 def calculated(data: dict, rec_id) -> dict:

@@ -7,11 +7,10 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, g, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from redis.exceptions import RedisError
 
 from ..columns import utcnow
 from ..extensions import db
-from ..jobs import enqueue_pushes
+from ..jobs import enqueue_pushes, leave_to_sweeper_if_down
 from ..push import repush as repushing
 from ..queries import abnormal
 from ..queries.lookup import PAGE_SIZE, attempts_of
@@ -81,12 +80,7 @@ def _filters(values) -> tuple[AbnormalFilterForm, abnormal.Filters]:
 
 def _queue(order_ids: list[int]) -> bool:
     """Queue the pushes now; if Redis is down the orders stay pending and the sweeper queues them."""
-    try:
-        enqueue_pushes(g.user.merchant_id, order_ids)
-        return True
-    except RedisError:
-        current_app.logger.warning("re-push queued in the database only (Redis unavailable)")
-        return False
+    return leave_to_sweeper_if_down(lambda: enqueue_pushes(g.user.merchant_id, order_ids), "re-pushes")
 
 
 def _row(order, status: int = 200, **extra):

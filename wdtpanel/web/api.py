@@ -2,7 +2,6 @@
 errors included."""
 from __future__ import annotations
 
-import logging
 from functools import wraps
 
 from flask import Blueprint, abort, current_app, g, jsonify, make_response, request
@@ -11,18 +10,18 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, default_ex
 
 from ..extensions import csrf, db
 from ..ingest import goods as goods_ingest, orders as order_ingest
-from ..ingest.fields import InvalidInput
+from ..ingest.fields import InvalidInput, read_or_refuse
 from ..ingest.json_body import BadJson, parse_object
 from ..ingest.openapi import openapi_document
 from ..ingest.replay import ReplayedRequest, spend_signature
-from ..ingest.schema import MAX_JSON_DEPTH
+from ..ingest.schema import MAX_JSON_DEPTH, STOCK_QUERY
 from ..ingest.signature import ApiAuthError, authenticate_request
-from ..jobs import leave_to_sweeper_if_down, request_dispatch
-from ..pulls import shipping
+from ..jobs import leave_to_sweeper_if_down, request_dispatch, request_goods_push
+from ..pulls import shipping, stock
+from ..push import goods as goods_push
 from ..reasons import render
 from ..states import OrderState
 
-log = logging.getLogger(__name__)
 PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 csrf.exempt(bp)
@@ -104,8 +103,6 @@ def replayed(_exc: ReplayedRequest):
                                     "again, sign it with a new X-Timestamp")
 
 
-
-
 @bp.post("/orders")
 @signed
 def upsert_order():
@@ -125,11 +122,16 @@ def upsert_order():
 @bp.post("/goods")
 @signed
 def upsert_goods():
-    """Create or update goods and their specs (with merchant codes)."""
+    """Create or update goods and their specs (with merchant codes); what changed is pushed to WDT."""
     snapshots = goods_ingest.read_goods(json_body())
     accept_once()
     outcomes = goods_ingest.upsert_goods(g.merchant_id, snapshots)
+    changed = goods_push.mark_changed(g.merchant_id, [goods_id for goods_id, outcome in outcomes.items()
+                                                      if outcome != "stale"])
     db.session.commit()
+    if changed:
+        merchant_id = g.merchant_id
+        leave_to_sweeper_if_down(lambda: request_goods_push(merchant_id), "the goods push")
     return jsonify({"goods": outcomes})
 
 
@@ -144,6 +146,18 @@ def get_order(order_no: str):
     message = render(order.sync_reason, order.sync_params, gettext) if order.sync_reason else None
     return jsonify({**status, "message": message,
                     "shipments": [shipping.shipment_view(s) for s in shipping.shipments_of(order)]})
+
+
+@bp.get("/stock")
+@signed
+def get_stock():
+    """The last stock WDT reported for the SKUs with this merchant code (?merchant_code=…)."""
+    code = read_or_refuse(STOCK_QUERY, request.args.to_dict())["merchant_code"]
+    levels = stock.known_stock(g.merchant_id, code)
+    if not levels:
+        return problem(404, "not_found", f"no stock known for merchant_code {code}: WDT has not reported it yet, "
+                                         "or no spec has this code")
+    return jsonify({"merchant_code": code, "stock": levels})
 
 
 @bp.get("/openapi.json")

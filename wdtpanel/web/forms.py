@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 CODE_CHARS = Regexp(r"^[A-Za-z0-9_.\-]*$", message=_l("只能包含字母、数字、下划线、点和横线。"))
 HTTP_URL = re.compile(r"^https?://[^\s/?#]+(/\S*)?$")
+EDITOR_PLACEHOLDERS = {"goods_id", "spec_id", "merchant_code"}
 NO_SPACES = Regexp(r"^\S*$", message=_l("不能包含空格。"))
 
 
@@ -50,6 +51,7 @@ class WdtConfigForm(FlaskForm):
     shop_no = StringField(_l("店铺编号"), validators=[DataRequired(message=_l("请填写店铺编号。")), Length(max=20), NO_SPACES])
     warehouse_no = StringField(_l("仓库编号"), validators=[DataRequired(message=_l("请填写仓库编号。")), Length(max=40), NO_SPACES])
     webhook_url = StringField(_l("商城回调地址"), validators=[Length(max=512)])
+    goods_editor_url = StringField(_l("商城商品编辑地址"), validators=[Length(max=512)])
     enabled = BooleanField(_l("开启旺店通对接"))
     logistics = FieldList(FormField(LogisticsRowForm), min_entries=0, max_entries=200)
 
@@ -68,6 +70,15 @@ class WdtConfigForm(FlaskForm):
     def validate_webhook_url(self, field):
         if field.data and not HTTP_URL.match(field.data.strip()):
             raise ValidationError(_l("请填写以 http:// 或 https:// 开头的地址。"))
+
+    def validate_goods_editor_url(self, field):
+        value = (field.data or "").strip()
+        if not value:
+            return
+        if not HTTP_URL.match(value):
+            raise ValidationError(_l("请填写以 http:// 或 https:// 开头的地址。"))
+        if set(re.findall(r"\{([^{}]*)\}", value)) - EDITOR_PLACEHOLDERS:
+            raise ValidationError(_l("只能使用 {goods_id}、{spec_id}、{merchant_code} 这几个占位符。"))
 
     def validate_appsecret(self, field):
         if not field.data:
@@ -110,3 +121,15 @@ class OrderLookupForm(Form):
     q = StringField(_l("订单号或商家编码"), validators=[Optional(), Length(max=64)])
     state = SelectField(_l("状态"), validate_choice=False)
     cursor = HiddenField(validators=[Length(max=200)])
+
+
+GOODS_CURSOR = Regexp(r"^[0-9]{1,18}-[0-9]{1,18}$")
+
+
+class GoodsFilterForm(Form):
+    """商品's filter and search, read from the URL."""
+
+    problem = SelectField(_l("问题"), validate_choice=False)
+    q = StringField(_l("商品名、规格或商家编码"), validators=[Optional(), Length(max=64)])
+    cursor = HiddenField(validators=[Optional(), GOODS_CURSOR])
+    before = HiddenField(validators=[Optional(), GOODS_CURSOR])

@@ -4,9 +4,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, g, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ..extensions import db
+from ..jobs import leave_to_sweeper_if_down, request_goods_push
 from ..merchant_config import (
     ConfigError, ConfigInput, LogisticsChoice, check_connection, load_config, masked_appsecret, save_config,
 )
+from ..push import goods as goods_push
 from .auth import admin_required
 from .forms import WdtConfigForm, validate_fields
 from .fragments import page_or_fragment
@@ -19,6 +22,7 @@ def _form_for(config, data=None) -> WdtConfigForm:
     form = WdtConfigForm(formdata=data, obj=None if data else config, secret_saved=saved)
     if data is None:
         form.webhook_url.data = g.user.merchant.webhook_url
+        form.goods_editor_url.data = g.user.merchant.goods_editor_url
         known = {c["code"]: c["name"] for c in (config.known_logistics or [])} if config else {}
         chosen = {m.wdt_code: (m.wdt_name, m.mall_code) for m in config.logistics} if config else {}
         _fill_logistics_rows(form, known, chosen)
@@ -50,6 +54,7 @@ def _input_from(form: WdtConfigForm) -> ConfigInput:
         sid=form.sid.data.strip(), appkey=form.appkey.data.strip(), appsecret=form.appsecret.data or None,
         shop_no=form.shop_no.data.strip(), warehouse_no=form.warehouse_no.data.strip(), enabled=form.enabled.data,
         webhook_url=(form.webhook_url.data or "").strip() or None,
+        goods_editor_url=(form.goods_editor_url.data or "").strip() or None,
         logistics=list({row.wdt_code.data: LogisticsChoice(row.wdt_code.data, row.wdt_name.data or "",
                                                            (row.mall_code.data or "").strip())
                         for row in form.logistics if row.selected.data}.values()),  # one row per WDT code
@@ -73,12 +78,27 @@ def save():
     form = _form_for(config, request.form)
     if not form.validate():
         return _render(form, config, ("error", _("保存失败：请按提示修改标红的字段。")), 422)
+    was_enabled = bool(config and config.enabled)
     try:
         config = save_config(g.user.merchant_id, g.user, _input_from(form))
     except ConfigError as exc:
         getattr(form, exc.field_name).errors.append(exc.message)
         return _render(form, config, ("error", _("保存失败：请按提示修改标红的字段。")), 422)
-    return _render(_form_for(config), config, ("success", _("已保存旺店通配置。")), secret_kept=False)
+    message = _("已保存旺店通配置。")
+    if config.enabled and not was_enabled:
+        message += " " + _push_catalogue()
+    return _render(_form_for(config), config, ("success", message), secret_kept=False)
+
+
+def _push_catalogue() -> str:
+    """The integration was just switched on: the whole catalogue goes to WDT (the 商品 page shows its progress)."""
+    try:
+        run = goods_push.start_catalogue_push(g.user.merchant_id, None)
+    except goods_push.GoodsPushRefused:
+        return ""  # no goods yet: each will be pushed as it arrives
+    db.session.commit()
+    leave_to_sweeper_if_down(lambda: request_goods_push(g.user.merchant_id), "the goods push")
+    return _("正在把全部 %(n)s 个商品规格推送到旺店通，进度见 商品 页。", n=run.total)
 
 
 CONNECTION_FIELDS = ("edition", "environment", "custom_base_url", "sid", "appkey", "appsecret", "shop_no",
