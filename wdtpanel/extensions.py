@@ -13,7 +13,9 @@ from redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from rq import Queue
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 # Named constraints so Alembic migrations are stable on SQLite and PostgreSQL.
@@ -39,6 +41,13 @@ def sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
+def insert_ignoring(table):
+    """INSERT … ON CONFLICT DO NOTHING for the session's database (PostgreSQL or SQLite): a row whose unique key
+    exists already is left out, without an error."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
+
+
 migrate = Migrate()
 csrf = CSRFProtect()
 htmx = Htmx()

@@ -40,6 +40,8 @@ def queue_event(merchant_id: int, event: str, data: dict, order_id: int | None =
 
 def queue_events(merchant_id: int, event: str, items: list[tuple[int | None, dict]]) -> list[int]:
     """Add many events (order id, data) to the outbox in one statement, in the caller's transaction; their ids."""
+    if not items:
+        return []
     table = WebhookDelivery.__table__
     rows = [{"merchant_id": merchant_id, "order_id": order_id, "event": event, "payload": data,
              "state": WebhookState.PENDING, "attempts": 0} for order_id, data in items]

@@ -227,3 +227,25 @@ def test_a_later_success_of_the_same_record_clears_its_failure(shop, wdt_simulat
     assert open_issue_rows(shop.merchant.id) == []
     assert sync_record(wdt_simulator, "M1001")[0]["status"] == "synced"
     assert len(mall_receiver.received) == 1
+
+
+def test_a_record_id_wdt_sends_again_under_another_order_is_not_recorded_twice(shop):
+    from wdtpanel.pulls.runner import PullSummary
+    from wdtpanel.pulls.shipping import SHIPPING
+    from wdtpanel.wdt import LogisticsRecord
+
+    stamp = NOW.isoformat()
+    shop.post("/api/v1/orders", order_payload("M1002", created_at=stamp, paid_at=stamp, updated_at=stamp))
+    config = db.session.scalar(select(WdtConfig).where(WdtConfig.merchant_id == shop.merchant.id))
+
+    def record(tid):
+        return LogisticsRecord(rec_id="777", tid=tid, logistics_no="ZT777", logistics_code="ZTO",
+                               logistics_name="中通快递", logistics_type="5", consign_time=NOW, oids=[],
+                               is_part_sync=False, raw={})
+
+    first, second = PullSummary(), PullSummary()
+    assert SHIPPING.apply(config, [record("M1001")], first)[0].ok
+    assert SHIPPING.apply(config, [record("M1002")], second)[0].ok  # nonsense: the round still goes through
+    db.session.commit()
+    assert db.session.scalar(select(func.count(Shipment.id))) == 1
+    assert len(first.deliveries) == 1 and second.deliveries == []

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db
+from ..extensions import db, insert_ignoring
 
 
 def claim_newer(model, key: ColumnElement[bool], updated_at: datetime) -> int | None:
@@ -34,8 +33,7 @@ def insert_new(model, values: dict) -> int | None:
     dialect = db.session.get_bind().dialect.name
     statement = _INSERT_NEW.get((model, dialect))
     if statement is None:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(model.__table__).on_conflict_do_nothing().returning(model.__table__.c.id)
+        statement = insert_ignoring(model.__table__).returning(model.__table__.c.id)
         _INSERT_NEW[(model, dialect)] = statement
     return db.session.connection().execute(statement, values).scalar()  # Core: no ORM work per call
 

@@ -6,11 +6,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from .. import webhooks
 from ..columns import utcnow
-from ..extensions import db
+from ..extensions import db, insert_ignoring
 from ..models import Order, OrderLine, Shipment, WdtConfig
 from ..reasons import render
 from ..states import PullKind, ShippingState
@@ -48,20 +48,21 @@ class ShippingSource:
         merchant_id = config.merchant_id
         orders: dict[str, int] = {}  # order no. -> id
         lines: dict[int, dict[str, str]] = defaultdict(dict)  # order id -> wdt oid -> mall line id
-        for order_no, order_id, oid, line_id in db.session.execute(
-                select(Order.order_no, Order.id, OrderLine.wdt_oid, OrderLine.mall_line_id)
+        recorded: dict[int, dict[str, Parcel]] = defaultdict(dict)  # order id -> record id -> its parcel
+        for order_no, order_id, oid, line_id, rec_id, logistics_no, line_ids in db.session.execute(
+                select(Order.order_no, Order.id, OrderLine.wdt_oid, OrderLine.mall_line_id, Shipment.wdt_rec_id,
+                       Shipment.logistics_no, Shipment.line_ids)
                 .outerjoin(OrderLine, OrderLine.order_id == Order.id)
+                .outerjoin(Shipment, Shipment.order_id == Order.id)
                 .where(Order.merchant_id == merchant_id, Order.order_no.in_({r.tid for r in records}))):
-            orders[order_no] = order_id
+            orders[order_no] = order_id  # one row per line and parcel of each order: the round in one query
             if oid is not None:
                 lines[order_id][oid] = line_id
-        parcels: dict[int, list[Parcel]] = defaultdict(list)
-        known: set[str] = set()  # a record already recorded belongs to one of these orders (its tid)
-        for order_id, rec_id, logistics_no, line_ids in db.session.execute(select(
-                Shipment.order_id, Shipment.wdt_rec_id, Shipment.logistics_no, Shipment.line_ids).where(
-                Shipment.merchant_id == merchant_id, Shipment.order_id.in_(orders.values()))):
-            parcels[order_id].append(Parcel(logistics_no, sorted(line_ids)))
-            known.add(rec_id)
+            if rec_id is not None:
+                recorded[order_id][rec_id] = Parcel(logistics_no, sorted(line_ids))
+        parcels = defaultdict(list, {order_id: list(by_record.values()) for order_id, by_record in recorded.items()})
+        known = {rec_id for by_record in recorded.values() for rec_id in by_record}  # a recorded record's order
+        # is among these: its tid
         carriers = {mapping.wdt_code: mapping.mall_code for mapping in config.logistics}
         results, shipments = [], []
         for record in records:
@@ -106,8 +107,14 @@ def _apply_one(record: LogisticsRecord, order_id: int | None, carriers: dict[str
 
 def _record(merchant_id: int, shipments: list[dict], lines: dict[int, dict[str, str]],
             parcels: dict[int, list[Parcel]], order_nos: dict[int, str], summary: PullSummary) -> None:
-    """The round's new shipments, the orders' shipping states and the mall's events: one statement each."""
-    db.session.connection().execute(insert(Shipment.__table__), shipments)
+    """The round's new shipments, the orders' shipping states and the mall's events: one statement each. A record
+    id recorded already (under another tid: WDT talking nonsense) is skipped, not allowed to fail the round."""
+    table = Shipment.__table__
+    inserted = set(db.session.connection().execute(
+        insert_ignoring(table).returning(table.c.wdt_rec_id), shipments).scalars())
+    shipments = [shipment for shipment in shipments if shipment["wdt_rec_id"] in inserted]
+    if not shipments:
+        return
     states: dict[ShippingState, list[int]] = defaultdict(list)
     for order_id in {shipment["order_id"] for shipment in shipments}:
         states[shipping_state(set(lines[order_id].values()), parcels[order_id])].append(order_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+from itertools import islice
 from contextlib import contextmanager
 from copy import deepcopy
 from dataclasses import dataclass, field
@@ -104,6 +105,12 @@ class SimulatorState:
             self.data = json.loads(self.state_file.read_text("utf-8"))
         else:
             self.data = seed_data(account)
+        self._index_pending()
+
+    def _index_pending(self) -> None:
+        """rec_ids of the records waiting for an ack, oldest first (a query must not scan every record ever made)."""
+        self.pending = {rec_id: None for rec_id, record in sorted(self.data["sync"].items(), key=lambda i: int(i[0]))
+                        if record["status"] == "pending"}
 
     @contextmanager
     def changing(self):
@@ -117,6 +124,7 @@ class SimulatorState:
     def reset(self) -> None:
         with self.changing():
             self.data = seed_data(self.account)
+            self._index_pending()
 
     def snapshot(self) -> dict:
         with self.lock:
@@ -277,6 +285,7 @@ class SimulatorState:
                 "status": "pending", "message": "", "offered": 0,
             }
             data["sync"][rec_id] = record
+            self.pending[rec_id] = None
             return deepcopy(record)
 
     def raw_trades(self, shop_no: str | None, tids: list[str] | None) -> list[dict]:
@@ -294,8 +303,8 @@ class SimulatorState:
         """The records still waiting for an ack, oldest first: offered again and again until acknowledged."""
         with self.changing() as data:
             self.own_shop(shop_no)
-            records = [r for r in data["sync"].values() if r["shop_no"] == shop_no and r["status"] == "pending"]
-            page = records[offset:offset + limit]
+            waiting = (data["sync"][rec_id] for rec_id in self.pending)
+            page = list(islice((r for r in waiting if r["shop_no"] == shop_no), offset, offset + limit))
             for record in page:
                 record["offered"] += 1
             return deepcopy(page)
@@ -310,6 +319,7 @@ class SimulatorState:
                     errors.append((rec_id, "非待同步状态,不可更新"))
                 elif ok is not None:
                     record["status"], record["message"] = ("synced" if ok else "failed"), message
+                    self.pending.pop(rec_id, None)
         return errors
 
     def reoffer(self, rec_id: str) -> dict:
@@ -318,6 +328,7 @@ class SimulatorState:
             if rec_id not in data["sync"]:
                 raise NotFound(f"no sync record {rec_id}")
             data["sync"][rec_id]["status"] = "pending"
+            self.pending[rec_id] = None
             return deepcopy(data["sync"][rec_id])
 
     # --- ERP goods, platform goods and stock (goods.py) ---
