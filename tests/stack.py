@@ -58,7 +58,8 @@ class Stack:
                   "wdtpanel.worker.AppWorker", "wdt"]
         commands = {
             "simulator": [str(BIN / "python"), "-m", "wdtpanel.simulator", "--port", str(self.simulator_port)],
-            "web": [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.web_port}", "--workers", "2", "wsgi:app"],
+            "web": [str(BIN / "gunicorn"), "-c", "wdtpanel/gunicorn_conf.py", "--bind", f"127.0.0.1:{self.web_port}",
+                    "wsgi:app"],
             "cron": [rq, "cron", "--url", self.env["REDIS_URL"], "wdtpanel/cron.py"],
             **{f"worker{n}": worker for n in range(1, workers + 1)},
         }

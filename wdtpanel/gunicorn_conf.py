@@ -1,8 +1,15 @@
-"""gunicorn settings (Procfile: `gunicorn -c wdtpanel/gunicorn_conf.py`): with PROMETHEUS_MULTIPROC_DIR set, a
-worker's metric files are retired when it exits, so /metrics sums only live and finished work correctly."""
+"""gunicorn settings (Procfile: `gunicorn -c wdtpanel/gunicorn_conf.py wsgi:app`).
+
+WEB_CONCURRENCY worker processes of WEB_THREADS threads each (1: the sync worker; measured on 2 cores, threads
+lengthened the slowest requests). With PROMETHEUS_MULTIPROC_DIR set, a worker's metric files are retired when it
+exits."""
 import os
 
 from prometheus_client import multiprocess
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("WEB_THREADS", "1"))
 
 
 def child_exit(server, worker):

@@ -5,17 +5,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import Insert, and_, bindparam, case, exists, insert, select, update
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
+from ..columns import UTCDateTime
+from ..extensions import db, insert_ignoring
 from ..models import Order, OrderLine, WdtConfig
 from ..push.trade_mapping import wdt_oid
 from ..queries.orders import order_by_no
 from ..states import OrderState
 from .fields import InvalidInput, read_or_refuse
 from .schema import ORDER
-from .snapshots import claim_newer, insert_new
+from .snapshots import claim_newer
 
 
 @dataclass
@@ -114,23 +115,43 @@ def upsert_order(merchant_id: int, snapshot: OrderSnapshot) -> UpsertResult:
 
 
 def _insert(merchant_id: int, snapshot: OrderSnapshot) -> UpsertResult | None:
-    """A new order in two statements (the order, then its lines); None when the order exists (or a concurrent
-    request just created it), leaving the snapshot to the claim of the stored row."""
-    state = _initial_state(merchant_id, snapshot.created_at)
+    """A new order in two statements (the order with its initial state decided inside the INSERT, then its lines);
+    None when the order exists (or a concurrent request just created it), leaving the snapshot to the claim of the
+    stored row."""
     values = {column: getattr(snapshot, attr) for attr, column in ORDER_COLUMNS.items()}
     values.update({f"receiver_{key}": value for key, value in snapshot.receiver.items()})
-    order_id = insert_new(Order, {
+    inserted = db.session.connection().execute(_new_order_statement(), {
         **values, "merchant_id": merchant_id, "order_no": snapshot.order_no, "mall_updated_at": snapshot.updated_at,
-        "snapshot_version": 1, "sync_state": state, "total_amount": _total(snapshot.lines),
-    })
-    if order_id is None:
+        "snapshot_version": 1, "total_amount": _total(snapshot.lines), "switch_merchant": merchant_id,
+        "switch_created_at": snapshot.created_at}).first()
+    if inserted is None:
         return None
-    db.session.connection().execute(insert(OrderLine.__table__), [
+    order_id, state = inserted
+    lines = OrderLine.__table__  # RETURNING makes one INSERT … VALUES of all lines: one round trip
+    db.session.connection().execute(insert(lines).returning(lines.c.id), [
         {column: getattr(line, attr) for attr, column in LINE_COLUMNS.items()}
         | {"order_id": order_id, "merchant_id": merchant_id, "mall_line_id": line.line_id,
            "wdt_oid": wdt_oid(snapshot.order_no, line.line_id)}
         for line in snapshot.lines])
     return UpsertResult(snapshot.order_no, "created", state, 1)
+
+
+_NEW_ORDER: dict[str, Insert] = {}
+
+
+def _new_order_statement() -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id, sync_state; the state is decided in the same statement (one
+    round trip): 历史订单 when the order was created before the integration was last switched on, or while it is
+    off; else pending."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect not in _NEW_ORDER:
+        switched_on_before = exists().where(
+            WdtConfig.merchant_id == bindparam("switch_merchant"), WdtConfig.enabled.is_(True),
+            WdtConfig.enabled_at <= bindparam("switch_created_at", type_=UTCDateTime()))
+        state = case((switched_on_before, OrderState.PENDING.value), else_=OrderState.HISTORICAL.value)
+        table = Order.__table__
+        _NEW_ORDER[dialect] = insert_ignoring(table).values(sync_state=state).returning(table.c.id, table.c.sync_state)
+    return _NEW_ORDER[dialect]
 
 
 def _total(lines) -> Decimal:
@@ -153,15 +174,6 @@ def order_status(order: Order) -> dict:
         "snapshot_version": order.snapshot_version, "pushed_version": order.pushed_version,
         "shipping_state": order.shipping_state,
     }
-
-
-def _initial_state(merchant_id: int, created_at: datetime) -> str:
-    """历史订单: created before the integration was last switched on (or while it is off)."""
-    switch = db.session.execute(select(WdtConfig.enabled, WdtConfig.enabled_at)
-                                .where(WdtConfig.merchant_id == merchant_id)).first()
-    if switch is None or not switch.enabled or switch.enabled_at is None or created_at < switch.enabled_at:
-        return OrderState.HISTORICAL
-    return OrderState.PENDING
 
 
 def _refuse_changed_lines(order: Order, snapshot: OrderSnapshot) -> None:
