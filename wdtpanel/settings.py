@@ -102,6 +102,8 @@ class Settings:
         self.ALLOW_PRIVATE_URLS = _bool("WDTPANEL_ALLOW_PRIVATE_URLS", not production)
         # How old the reason counts of the 异常订单 page may be (seconds; 0: counted on every load).
         self.COUNTS_CACHE_SECONDS = int(env.get("WDTPANEL_COUNTS_CACHE_SECONDS", "10"))
+        # How long a web process reuses an API key's merchant and secret (seconds; a rotated key works this long).
+        self.API_KEY_CACHE_SECONDS = int(env.get("WDTPANEL_API_KEY_CACHE_SECONDS", "30"))
         # Bearer token for /metrics (Prometheus); unset: /metrics answers 404.
         self.METRICS_TOKEN = env.get("WDTPANEL_METRICS_TOKEN", "")
         # Base URL the demo merchant and the simulator use in development.

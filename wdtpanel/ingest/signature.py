@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
@@ -13,7 +14,6 @@ from ..security import decrypt_secret, hmac_signature, signatures_match
 REPLAY_WINDOW_SECONDS = 300
 MAX_TIMESTAMP_DIGITS = 12
 MAX_API_KEY_LENGTH = 64
-KEY_CACHE_SECONDS = 30  # a key's merchant and secret are looked up at most this often per process
 KEY_CACHE_SIZE = 10_000
 
 
@@ -28,15 +28,13 @@ class SignedRequest:
     signature: str  # lowercase hex, as computed here
 
 
-_keys: dict[str, tuple[float, int, str]] = {}  # api key -> (looked up at, merchant id, api secret)
-
-
 def _credentials(api_key: str) -> tuple[int, str] | None:
-    """The merchant and secret of an API key, from a short per-process cache (every request would otherwise pay
-    a query and a decryption); a key changed in the database is seen within KEY_CACHE_SECONDS."""
+    """The merchant and secret of an API key, from a short cache per app (every request would otherwise pay a
+    query and a decryption); a key changed in the database is seen within API_KEY_CACHE_SECONDS."""
+    _keys: dict[str, tuple[float, int, str]] = current_app.extensions.setdefault("wdtpanel.api_keys", {})
     now = time.monotonic()
     cached = _keys.get(api_key)
-    if cached is not None and now - cached[0] < KEY_CACHE_SECONDS:
+    if cached is not None and now - cached[0] < current_app.config["API_KEY_CACHE_SECONDS"]:
         return cached[1], cached[2]
     row = db.session.execute(select(Merchant.id, Merchant.api_secret_encrypted)
                              .where(Merchant.api_key == api_key)).first()
