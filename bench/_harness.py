@@ -1,5 +1,6 @@
 """Shared set-up for the benchmarks: a real Redis, the WDT simulator over HTTP, a fresh database (PostgreSQL when
 the machine has it, else SQLite) migrated by the app's migrations, and the bench merchant connected to the simulator."""
+
 from __future__ import annotations
 
 import atexit
@@ -8,7 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,8 +23,12 @@ from wdtpanel.devserver import free_port, start_bundled_redis, wait_for_port  # 
 def fresh_database(name: str, workdir: Path) -> str:
     """An empty PostgreSQL database of its own (benchmarks may run side by side), or SQLite without PostgreSQL."""
     try:
-        url = subprocess.run(["bash", str(ROOT / "tests/services.sh"), "postgres", f"wdtpanel_bench_{name}"],
-                             check=True, capture_output=True, text=True).stdout.strip()
+        url = subprocess.run(
+            ["bash", str(ROOT / "tests/services.sh"), "postgres", f"wdtpanel_bench_{name}"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         return url.replace("postgresql://", "postgresql+psycopg://")
     except (subprocess.CalledProcessError, FileNotFoundError):
         return f"sqlite:///{workdir / f'{name}.db'}"
@@ -41,10 +46,18 @@ def prepare_schema(app) -> tuple[str, str]:
     with app.app_context():
         flask_migrate.upgrade(directory=str(ROOT / "migrations"))
         merchant, secret = ensure_merchant("bench", "bench")
-        save_config(merchant.id, None, ConfigInput(
-            edition="enterprise", environment="custom", custom_base_url=app.config["WDT_SIMULATOR_URL"],
-            enabled=True, **DEMO_WDT))
-        load_config(merchant.id).enabled_at = datetime.now(timezone.utc) - timedelta(hours=1)
+        save_config(
+            merchant.id,
+            None,
+            ConfigInput(
+                edition="enterprise",
+                environment="custom",
+                custom_base_url=app.config["WDT_SIMULATOR_URL"],
+                enabled=True,
+                **DEMO_WDT,
+            ),
+        )
+        load_config(merchant.id).enabled_at = datetime.now(UTC) - timedelta(hours=1)
         db.session.commit()
         return merchant.api_key, secret
 
@@ -61,16 +74,35 @@ class Environment:
         atexit.register(self.stop)
         redis_port, self.simulator_port = free_port(), free_port()
         self.processes.append(start_bundled_redis(redis_port, self.workdir / "redis"))
-        self.processes.append(subprocess.Popen(
-            [str(BIN / "python"), "-m", "wdtpanel.simulator", "--port", str(self.simulator_port),
-             *(simulator_args or [])], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        self.processes.append(
+            subprocess.Popen(
+                [
+                    str(BIN / "python"),
+                    "-m",
+                    "wdtpanel.simulator",
+                    "--port",
+                    str(self.simulator_port),
+                    *(simulator_args or []),
+                ],
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         wait_for_port(self.simulator_port)
         self.simulator_url = f"http://127.0.0.1:{self.simulator_port}"
         self.database_url = f"sqlite:///{self.workdir / 'bench.db'}" if sqlite else fresh_database(name, self.workdir)
-        self.env = {**os.environ, "SECRET_KEY": "bench", "WDTPANEL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-                    "WDTPANEL_EMBED_SECRET": "bench", "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-                    "DATABASE_URL": self.database_url, "WDT_SIMULATOR_URL": self.simulator_url,
-                    "WDT_CALLS_PER_MINUTE": "100000", "PYTHONPATH": str(ROOT)}
+        self.env = {
+            **os.environ,
+            "SECRET_KEY": "bench",
+            "WDTPANEL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "WDTPANEL_EMBED_SECRET": "bench",
+            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+            "DATABASE_URL": self.database_url,
+            "WDT_SIMULATOR_URL": self.simulator_url,
+            "WDT_CALLS_PER_MINUTE": "100000",
+            "PYTHONPATH": str(ROOT),
+        }
         os.environ.update(self.env)
 
     @property
@@ -84,10 +116,26 @@ class Environment:
 
     def start_workers(self, count: int, extra_env: dict | None = None, burst: bool = True) -> list[subprocess.Popen]:
         env = {**self.env, **(extra_env or {})}
-        return [subprocess.Popen([str(BIN / "rq"), "worker", *(["--burst"] if burst else []), "--url",
-                                  env["REDIS_URL"], "-q", "--worker-class", "wdtpanel.worker.AppWorker", "wdt"],
-                                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                for _ in range(count)]
+        return [
+            subprocess.Popen(
+                [
+                    str(BIN / "rq"),
+                    "worker",
+                    *(["--burst"] if burst else []),
+                    "--url",
+                    env["REDIS_URL"],
+                    "-q",
+                    "--worker-class",
+                    "wdtpanel.worker.AppWorker",
+                    "wdt",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(count)
+        ]
 
     def stop(self) -> None:
         for process in self.processes:

@@ -5,6 +5,7 @@
 2. Open loop: 200 orders/s for 15 s over HTTP against gunicorn (2 workers) while an rq worker pushes them to the
    simulator. Each request is timed from the moment it was scheduled, so waiting in a queue counts. Baseline in
    the same run: the same rate of signed GETs (404) to the same server."""
+
 from __future__ import annotations
 
 import argparse
@@ -13,7 +14,7 @@ import statistics
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
@@ -28,15 +29,20 @@ def signed(secret: str, api_key: str, body: bytes) -> dict:
     from wdtpanel.security import hmac_signature
 
     stamp = str(int(time.time()))
-    return {"Content-Type": "application/json", "X-Api-Key": api_key, "X-Timestamp": stamp,
-            "X-Signature": hmac_signature(secret, stamp, body)}
+    return {
+        "Content-Type": "application/json",
+        "X-Api-Key": api_key,
+        "X-Timestamp": stamp,
+        "X-Signature": hmac_signature(secret, stamp, body),
+    }
 
 
 def new_order(order_no: str) -> bytes:
     """An order made now, by a buyer of its own (WDT takes at most 30 orders of one buyer per call)."""
-    stamp = datetime.now(timezone.utc).isoformat()
-    return json.dumps(order_payload(order_no, created_at=stamp, paid_at=stamp, updated_at=stamp,
-                                    buyer={"nick": f"买家{order_no}"})).encode()
+    stamp = datetime.now(UTC).isoformat()
+    return json.dumps(
+        order_payload(order_no, created_at=stamp, paid_at=stamp, updated_at=stamp, buyer={"nick": f"买家{order_no}"})
+    ).encode()
 
 
 def in_process(env: Environment, orders: int) -> tuple[float, float]:
@@ -103,14 +109,20 @@ def load(database_url: str, rate: float, seconds: float, workdir: Path) -> dict:
         for number in range(count):
             body = new_order(f"LD{number:07d}")
             posts.append(("POST", "/api/v1/orders", body, signed(mall.secret, mall.api_key, body)))
-        gets = [("GET", f"/api/v1/orders/NONE{number}", b"", signed(mall.secret, mall.api_key, b""))
-                for number in range(count)]
+        gets = [
+            ("GET", f"/api/v1/orders/NONE{number}", b"", signed(mall.secret, mall.api_key, b""))
+            for number in range(count)
+        ]
         baseline = open_loop(stack.url, gets, rate)
         measured = open_loop(stack.url, posts, rate)
         pushed = wait_for(lambda: len(stack.simulator_state()["trades"]) >= count, 120, every=1)
-        return {"latencies": [ms for ms, _ in measured], "errors": sum(status != 201 for _, status in measured),
-                "baseline": [ms for ms, _ in baseline], "baseline_errors": sum(status != 404 for _, status in baseline),
-                "pushed": bool(pushed)}
+        return {
+            "latencies": [ms for ms, _ in measured],
+            "errors": sum(status != 201 for _, status in measured),
+            "baseline": [ms for ms, _ in baseline],
+            "baseline_errors": sum(status != 404 for _, status in baseline),
+            "pushed": bool(pushed),
+        }
     finally:
         stack.stop()
 
@@ -129,19 +141,42 @@ def main() -> None:
             continue
         workdir = env.workdir
         write, read = in_process(env, args.orders)
-        figures.append(figure(f"ingest in-process cost per order, 2 lines ({label})", "≤ 2 ms", write, "ms",
-                              write <= 2, f"signed read {read:.2f} ms"))
-        load_url = fresh_database("ingest_load", workdir) if label == "PostgreSQL" else f"sqlite:///{workdir / 'load.db'}"
+        figures.append(
+            figure(
+                f"ingest in-process cost per order, 2 lines ({label})",
+                "≤ 2 ms",
+                write,
+                "ms",
+                write <= 2,
+                f"signed read {read:.2f} ms",
+            )
+        )
+        load_url = (
+            fresh_database("ingest_load", workdir) if label == "PostgreSQL" else f"sqlite:///{workdir / 'load.db'}"
+        )
         result = load(load_url.replace("postgresql+psycopg://", "postgresql://"), args.rate, args.seconds, workdir)
         p99, p50 = percentile(result["latencies"], 0.99), statistics.median(result["latencies"])
         base99 = percentile(result["baseline"], 0.99)
-        figures.append(figure(
-            f"ingest open loop {args.rate:.0f}/s for {args.seconds:.0f} s, p99 ({label}, gunicorn 2, worker pushing)",
-            "≤ 50 ms, 0 errors", p99, "ms", p99 <= 50 and result["errors"] == 0,
-            f"signed 404 GETs at the same rate: p99 {base99:.1f} ms; orders: p50 {p50:.1f} ms, "
-            f"max {max(result['latencies']):.0f} ms, {result['errors']} errors, all pushed: {result['pushed']}"))
-        details[label] = {"p50_ms": p50, "p99_ms": p99, "errors": result["errors"], "baseline_p99_ms": base99,
-                          "in_process_ms": write, "read_ms": read}
+        figures.append(
+            figure(
+                f"ingest open loop {args.rate:.0f}/s for {args.seconds:.0f} s, p99 "
+                f"({label}, gunicorn 2, worker pushing)",
+                "≤ 50 ms, 0 errors",
+                p99,
+                "ms",
+                p99 <= 50 and result["errors"] == 0,
+                f"signed 404 GETs at the same rate: p99 {base99:.1f} ms; orders: p50 {p50:.1f} ms, "
+                f"max {max(result['latencies']):.0f} ms, {result['errors']} errors, all pushed: {result['pushed']}",
+            )
+        )
+        details[label] = {
+            "p50_ms": p50,
+            "p99_ms": p99,
+            "errors": result["errors"],
+            "baseline_p99_ms": base99,
+            "in_process_ms": write,
+            "read_ms": read,
+        }
     save("ingest", figures, details)
 
 

@@ -1,5 +1,6 @@
 """Push 10,000 orders to the simulator over HTTP with 2 rq workers: batched (the edition's limit per call), and one
 order per call as the baseline in the same run. Prints orders per second and the workers' peak memory (RSS)."""
+
 from __future__ import annotations
 
 import argparse
@@ -61,8 +62,13 @@ def push(env: Environment, app, prefix: str, workers: int, batch_size: int | Non
             peak = max([peak] + [peak_rss_mb(process.pid) for process in processes])
             time.sleep(0.1)
         seconds = time.perf_counter() - started
-        states = dict(db.session.execute(select(Order.sync_state, func.count()).where(
-            Order.order_no.startswith(prefix)).group_by(Order.sync_state)).all())
+        states = dict(
+            db.session.execute(
+                select(Order.sync_state, func.count())
+                .where(Order.order_no.startswith(prefix))
+                .group_by(Order.sync_state)
+            ).all()
+        )
     peak = max([peak] + [peak_rss_mb(process.pid) for process in processes])
     for process in processes:
         process.terminate()
@@ -82,17 +88,29 @@ def main() -> None:
     batched = push(env, app, "B", args.workers, None)
     seed(app, api_key, secret, "O", args.orders)
     single = push(env, app, "O", args.workers, 1)
-    print(f"push {args.orders} orders, {args.workers} rq workers, simulator over HTTP, {env.database_kind}: "
-          f"batched {batched['seconds']:.1f} s {batched['states']}; one per call {single['seconds']:.1f} s "
-          f"{single['states']}")
+    print(
+        f"push {args.orders} orders, {args.workers} rq workers, simulator over HTTP, {env.database_kind}: "
+        f"batched {batched['seconds']:.1f} s {batched['states']}; one per call {single['seconds']:.1f} s "
+        f"{single['states']}"
+    )
     speedup = batched["rate"] / single["rate"]
     figures = [
-        figure(f"push {args.orders:,} orders, {args.workers} workers, simulator over HTTP ({env.database_kind})",
-               "≥ 1,000 orders/s and ≥ 20× one per call", batched["rate"], "orders/s",
-               batched["rate"] >= 1000 and speedup >= 20,
-               f"one order per call: {single['rate']:.0f} orders/s (batched is {speedup:.1f}×)"),
-        figure("worker peak RSS during the push", "≤ 120 MB", batched["peak_rss_mb"], "MB",
-               batched["peak_rss_mb"] <= 120, f"one order per call: {single['peak_rss_mb']:.0f} MB"),
+        figure(
+            f"push {args.orders:,} orders, {args.workers} workers, simulator over HTTP ({env.database_kind})",
+            "≥ 1,000 orders/s and ≥ 20× one per call",
+            batched["rate"],
+            "orders/s",
+            batched["rate"] >= 1000 and speedup >= 20,
+            f"one order per call: {single['rate']:.0f} orders/s (batched is {speedup:.1f}×)",
+        ),
+        figure(
+            "worker peak RSS during the push",
+            "≤ 120 MB",
+            batched["peak_rss_mb"],
+            "MB",
+            batched["peak_rss_mb"] <= 120,
+            f"one order per call: {single['peak_rss_mb']:.0f} MB",
+        ),
     ]
     save("push_orders", figures, {"batched": batched, "one_per_call": single})
 

@@ -1,5 +1,6 @@
 """`make bench`: run every benchmark, then print one table (figure, goal, measured, met, baseline from the same run)
 and write bench/out/results.json."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,10 @@ def main() -> None:
     width = max(len(row["figure"]) for row in figures)
     print(f"\n{'figure':{width}s} | goal | measured | met | baseline (same run)")
     for row in figures:
-        print(f"{row['figure']:{width}s} | {row['goal']} | {row['measured']} | {'yes' if row['met'] else 'NO'} | "
-              f"{row['baseline']}")
+        print(
+            f"{row['figure']:{width}s} | {row['goal']} | {row['measured']} | {'yes' if row['met'] else 'NO'} | "
+            f"{row['baseline']}"
+        )
 
 
 if __name__ == "__main__":

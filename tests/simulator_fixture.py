@@ -2,6 +2,7 @@
 
 Load with `pytest_plugins = ["tests.simulator_fixture"]`.
 """
+
 from __future__ import annotations
 
 import threading
@@ -39,8 +40,9 @@ class SimulatorHandle:
 
     def ship(self, tid: str, logistics_code: str, logistics_no: str, oids: list[str] | None = None) -> dict:
         """确认发货; returns the logistics-sync record it creates (with its rec_id)."""
-        return self._post(f"/_sim/trades/{tid}/ship",
-                          {"logistics_code": logistics_code, "logistics_no": logistics_no, "oids": oids})
+        return self._post(
+            f"/_sim/trades/{tid}/ship", {"logistics_code": logistics_code, "logistics_no": logistics_no, "oids": oids}
+        )
 
     def set_faults(self, **settings) -> dict:
         return self._post("/_sim/faults", settings)
@@ -71,8 +73,7 @@ class SimulatorHandle:
 @pytest.fixture(scope="session")
 def wdt_simulator_server():
     account = SimulatorAccount()
-    server = make_server("127.0.0.1", 0, create_simulator_app(account), threaded=True,
-                         request_handler=AccessLogHandler)
+    server = make_server("127.0.0.1", 0, create_simulator_app(account), threaded=True, request_handler=AccessLogHandler)
     thread = threading.Thread(target=server.serve_forever, name="wdt-simulator", daemon=True)
     thread.start()
     handle = SimulatorHandle(f"http://127.0.0.1:{server.port}", account)

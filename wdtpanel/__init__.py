@@ -1,4 +1,5 @@
 """wdtpanel: links an online mall with the 旺店通 (WDT) ERP."""
+
 from __future__ import annotations
 
 import logging
@@ -6,9 +7,9 @@ from pathlib import Path
 
 from flask import Flask
 
-from .settings import Settings
 from . import metrics
 from .extensions import babel, csrf, db, htmx, migrate, select_locale
+from .settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

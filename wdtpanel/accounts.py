@@ -1,6 +1,8 @@
 """Users and sign-in rules: passwords (constant time, throttled), the mall's embed links, session revocation."""
+
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from functools import cache
@@ -48,15 +50,21 @@ def authenticate(merchant_code: str, username: str, password: str) -> User | Non
 
 def _throttle_keys(merchant_code: str, username: str, address: str) -> list[tuple[str, int]]:
     account = hashlib.sha256(f"{merchant_code}\0{username}".encode()).hexdigest()[:32]
-    return [(f"wdtpanel:login:account:{account}", ACCOUNT_FAILURES), (f"wdtpanel:login:address:{address}", ADDRESS_FAILURES)]
+    return [
+        (f"wdtpanel:login:account:{account}", ACCOUNT_FAILURES),
+        (f"wdtpanel:login:address:{address}", ADDRESS_FAILURES),
+    ]
 
 
 def login_wait(merchant_code: str, username: str, address: str) -> int:
     """Seconds until this account (or this address) may try again; 0 when it may now."""
     try:
         conn = redis_connection()
-        waits = [conn.ttl(key) for key, limit in _throttle_keys(merchant_code, username, address)
-                 if int(conn.get(key) or 0) >= limit]
+        waits = [
+            conn.ttl(key)
+            for key, limit in _throttle_keys(merchant_code, username, address)
+            if int(conn.get(key) or 0) >= limit
+        ]
     except RedisError:  # no Redis: sign-in still works (and says so in the log), unthrottled
         log.warning("login throttling unavailable (Redis unreachable)")
         return 0
@@ -75,10 +83,8 @@ def record_login_failure(merchant_code: str, username: str, address: str) -> Non
 
 
 def clear_login_failures(merchant_code: str, username: str) -> None:
-    try:
+    with contextlib.suppress(RedisError):
         redis_connection().delete(_throttle_keys(merchant_code, username, "")[0][0])
-    except RedisError:
-        pass
 
 
 # --- users ----------------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 """Short-lived answers kept in Redis, for figures a page shows on every load but may show a few seconds late."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """flask commands: create-merchant, create-user, api-credentials, demo, pull-now, embed-link."""
+
 from __future__ import annotations
 
 import secrets
@@ -21,20 +22,35 @@ from .security import decrypt_secret, encrypt_secret, make_embed_token
 DEMO_MERCHANT = "demo"
 DEMO_USER, DEMO_PASSWORD = "admin", "demo1234"
 # The simulator's demo account (README); the simulator accepts exactly these.
-DEMO_WDT = {"sid": "wdtdemo", "appkey": "demo_app", "appsecret": "demosecret:demosalt",
-            "shop_no": "mall01", "warehouse_no": "wh01"}
+DEMO_WDT = {
+    "sid": "wdtdemo",
+    "appkey": "demo_app",
+    "appsecret": "demosecret:demosalt",
+    "shop_no": "mall01",
+    "warehouse_no": "wh01",
+}
 # Carriers the demo ships with: WDT's code (the simulator knows it), its name, the mall's carrier code.
 DEMO_CARRIERS = [("ZTO", "中通快递", "zhongtong"), ("SF", "顺丰速运", "shunfeng")]
 # The demo's goods: the simulator knows DEMO-0001 … DEMO-0200. One spec lacks its code, one code is unknown to WDT
 # and two goods share a code, so the goods page and 异常订单 have something to show.
 DEMO_GOODS = [
-    {"goods_id": "G1", "name": "保温杯", "specs": [
-        {"spec_id": "S1", "name": "红色", "merchant_code": "DEMO-0001", "price": "66.60"},
-        {"spec_id": "S2", "name": "蓝色", "merchant_code": "DEMO-0002", "price": "66.60"}]},
+    {
+        "goods_id": "G1",
+        "name": "保温杯",
+        "specs": [
+            {"spec_id": "S1", "name": "红色", "merchant_code": "DEMO-0001", "price": "66.60"},
+            {"spec_id": "S2", "name": "蓝色", "merchant_code": "DEMO-0002", "price": "66.60"},
+        ],
+    },
     {"goods_id": "G2", "name": "龙井茶叶", "merchant_code": "DEMO-0003", "price": "128.00"},
-    {"goods_id": "G3", "name": "帆布袋", "specs": [
-        {"spec_id": "S31", "name": "大号", "merchant_code": "DEMO-0004", "price": "39.00"},
-        {"spec_id": "S32", "name": "小号", "price": "29.00"}]},
+    {
+        "goods_id": "G3",
+        "name": "帆布袋",
+        "specs": [
+            {"spec_id": "S31", "name": "大号", "merchant_code": "DEMO-0004", "price": "39.00"},
+            {"spec_id": "S32", "name": "小号", "price": "29.00"},
+        ],
+    },
     {"goods_id": "G4", "name": "新品试用装", "merchant_code": "NEW-0001", "price": "9.90"},
     {"goods_id": "G5", "name": "保温杯礼盒", "merchant_code": "DEMO-0001", "price": "99.00"},  # G1's red cup's code
 ]
@@ -46,8 +62,9 @@ def ensure_merchant(code: str, name: str) -> tuple[Merchant, str | None]:
     if merchant is not None:
         return merchant, None
     api_secret = secrets.token_hex(24)
-    merchant = Merchant(code=code, name=name, api_key=f"{code}-{secrets.token_hex(8)}",
-                        api_secret_encrypted=encrypt_secret(api_secret))
+    merchant = Merchant(
+        code=code, name=name, api_key=f"{code}-{secrets.token_hex(8)}", api_secret_encrypted=encrypt_secret(api_secret)
+    )
     db.session.add(merchant)
     db.session.commit()
     return merchant, api_secret
@@ -66,10 +83,19 @@ def load_demo() -> Merchant:
     create_user(merchant, DEMO_USER, DEMO_PASSWORD, "admin")
     config = load_config(merchant.id)
     if config is None or not config.enabled:
-        config = save_config(merchant.id, None, ConfigInput(
-            edition="enterprise", environment="custom", custom_base_url=current_app.config["WDT_SIMULATOR_URL"],
-            enabled=True, logistics=[LogisticsChoice(code, name, mall_code) for code, name, mall_code in DEMO_CARRIERS],
-            known_logistics=[{"code": code, "name": name} for code, name, _ in DEMO_CARRIERS], **DEMO_WDT))
+        config = save_config(
+            merchant.id,
+            None,
+            ConfigInput(
+                edition="enterprise",
+                environment="custom",
+                custom_base_url=current_app.config["WDT_SIMULATOR_URL"],
+                enabled=True,
+                logistics=[LogisticsChoice(code, name, mall_code) for code, name, mall_code in DEMO_CARRIERS],
+                known_logistics=[{"code": code, "name": name} for code, name, _ in DEMO_CARRIERS],
+                **DEMO_WDT,
+            ),
+        )
         config.enabled_at = utcnow() - timedelta(days=1)
     if db.session.scalar(select(Goods.id).where(Goods.merchant_id == merchant.id).limit(1)) is None:
         now = utcnow().isoformat()
@@ -99,8 +125,13 @@ def register_cli(app: Flask) -> None:
     @click.argument("merchant_code")
     @click.argument("username")
     @click.option("--role", default="admin", type=click.Choice(["admin", "staff"]))
-    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-                  help="the user's password (asked for when not given)")
+    @click.option(
+        "--password",
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        help="the user's password (asked for when not given)",
+    )
     def create_user_command(merchant_code: str, username: str, role: str, password: str) -> None:
         """Create (or reset) a password login for a merchant."""
         create_user(merchant_named(merchant_code), username, password, role)
@@ -134,8 +165,10 @@ def register_cli(app: Flask) -> None:
             for kind in PULL_SOURCES:
                 click.echo(f"{kind}: {pull(str(kind), merchant.id)}")
         except RedisError as exc:
-            raise click.ClickException(f"cannot reach Redis at {current_app.config['REDIS_URL']} ({exc}); "
-                                       "start `make run` first, or set REDIS_URL") from exc
+            raise click.ClickException(
+                f"cannot reach Redis at {current_app.config['REDIS_URL']} ({exc}); "
+                "start `make run` first, or set REDIS_URL"
+            ) from exc
 
     @app.cli.command("embed-link")
     @click.argument("merchant_code")

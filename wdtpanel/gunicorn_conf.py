@@ -3,6 +3,7 @@
 WEB_CONCURRENCY worker processes of WEB_THREADS threads each (1: the sync worker; measured on 2 cores, threads
 lengthened the slowest requests). With PROMETHEUS_MULTIPROC_DIR set, a worker's metric files are retired when it
 exits."""
+
 import os
 
 from prometheus_client import multiprocess

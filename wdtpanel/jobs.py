@@ -1,5 +1,6 @@
 """RQ entry points: thin wrappers that open an app context and call the sync services.
 Jobs get ids, never ORM objects; they are enqueued only after the database commit."""
+
 from __future__ import annotations
 
 import logging
@@ -10,14 +11,15 @@ from flask import current_app, has_app_context
 from redis.exceptions import RedisError
 from rq import Retry, get_current_job
 
+from . import webhooks
 from .columns import utcnow
-from .states import PullKind
 from .extensions import db, job_queue, redis_connection
 from .ingest.replay import purge_expired
-from . import webhooks
 from .pulls import shipping, stock
 from .pulls.runner import retry_issue, run_pull
-from .push import goods as goods_push, pipeline
+from .push import goods as goods_push
+from .push import pipeline
+from .states import PullKind
 
 log = logging.getLogger(__name__)
 PULL_SOURCES = {PullKind.SHIPPING: shipping.SHIPPING, PullKind.STOCK: stock.STOCK}
@@ -65,13 +67,19 @@ def leave_to_sweeper_if_down(enqueue: Callable[[], object], what: str) -> bool:
 
 def enqueue_pushes(merchant_id: int, order_ids: list[int] | None = None, *, only_lost: bool = False) -> int:
     """Queue push jobs for the merchant's due pending orders (or the given ones); returns orders queued."""
-    batches = pipeline.plan_batches(merchant_id, order_ids, only_lost=only_lost,
-                                  size=current_app.config.get("WDT_PUSH_BATCH_SIZE"))
+    batches = pipeline.plan_batches(
+        merchant_id, order_ids, only_lost=only_lost, size=current_app.config.get("WDT_PUSH_BATCH_SIZE")
+    )
     db.session.commit()
     intervals = current_app.config["PUSH_RETRY_INTERVALS"]
     for batch in batches:
-        job_queue().enqueue(push_orders, merchant_id, batch, retry=Retry(max=len(intervals), interval=intervals),
-                            description=f"push {len(batch)} orders of merchant {merchant_id}")
+        job_queue().enqueue(
+            push_orders,
+            merchant_id,
+            batch,
+            retry=Retry(max=len(intervals), interval=intervals),
+            description=f"push {len(batch)} orders of merchant {merchant_id}",
+        )
     return sum(len(batch) for batch in batches)
 
 
@@ -112,8 +120,7 @@ def push_goods(merchant_id: int) -> dict:
     with app_context():
         _started("goods-push", merchant_id)
         summary = goods_push.push_pending(merchant_id)
-        return {"pushed": summary.pushed, "failed": summary.failed, "error": summary.error,
-                "skipped": summary.skipped}
+        return {"pushed": summary.pushed, "failed": summary.failed, "error": summary.error, "skipped": summary.skipped}
 
 
 def sweep_goods_pushes() -> int:
@@ -137,9 +144,13 @@ def push_orders(merchant_id: int, order_ids: list[int]) -> dict:
         enqueue_deliveries(summary.deliveries)
         if summary.changed:
             request_dispatch(merchant_id)
-        return {"pushed": len(summary.pushed), "abnormal": len(summary.abnormal),
-                "unconfirmed": len(summary.unconfirmed), "skipped": len(summary.skipped),
-                "changed": len(summary.changed)}
+        return {
+            "pushed": len(summary.pushed),
+            "abnormal": len(summary.abnormal),
+            "unconfirmed": len(summary.unconfirmed),
+            "skipped": len(summary.skipped),
+            "changed": len(summary.changed),
+        }
 
 
 def sweep_pending() -> int:
@@ -164,8 +175,12 @@ def housekeeping() -> int:
 def enqueue_deliveries(delivery_ids: list[int]) -> None:
     intervals = current_app.config["WEBHOOK_RETRY_INTERVALS"]
     for delivery_id in delivery_ids:
-        job_queue().enqueue(deliver_webhook, delivery_id, retry=Retry(max=len(intervals), interval=intervals),
-                            description=f"webhook {delivery_id}")
+        job_queue().enqueue(
+            deliver_webhook,
+            delivery_id,
+            retry=Retry(max=len(intervals), interval=intervals),
+            description=f"webhook {delivery_id}",
+        )
 
 
 def deliver_webhook(delivery_id: int) -> bool:
@@ -179,8 +194,14 @@ def pull(kind: str, merchant_id: int) -> dict:
     with app_context():
         summary = run_pull(PULL_SOURCES[PullKind(kind)], merchant_id)
         enqueue_deliveries(summary.deliveries)
-        return {"records": summary.records, "applied": summary.applied, "failed": summary.failed,
-                "retried": summary.retried, "error": summary.error, "skipped": summary.skipped}
+        return {
+            "records": summary.records,
+            "applied": summary.applied,
+            "failed": summary.failed,
+            "retried": summary.retried,
+            "error": summary.error,
+            "skipped": summary.skipped,
+        }
 
 
 def retry_pull_issue(kind: str, merchant_id: int, issue_id: int):

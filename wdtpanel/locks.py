@@ -1,5 +1,6 @@
 """Named locks in Redis with a short time limit, renewed while the work goes on, for work one process at a time
 may do (a merchant's pull). A holder that dies blocks the next one at most `seconds`."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """The merchant's WDT configuration: load, save (with audit), what the page may show of it, and its WDT client."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -11,14 +12,13 @@ from sqlalchemy import select
 
 from . import audit
 from .columns import utcnow
-from .extensions import db
-from .models import LogisticsMapping, Merchant, User, WdtConfig
-from .extensions import redis_connection
+from .extensions import db, redis_connection
 from .metrics import time_wdt_calls
-from .pacing import Pacer, PacingExceeded
-from .security import decrypt_secret, encrypt_secret, mask_secret
+from .models import LogisticsMapping, Merchant, User, WdtConfig
 from .outbound import UnsafeUrl, check_public_url
+from .pacing import Pacer, PacingExceeded
 from .reasons import render
+from .security import decrypt_secret, encrypt_secret, mask_secret
 from .wdt import CheckItem, ConnectionReport, WdtAccount, WdtClient, base_url_for
 from .wdt.errors import wdt_error
 
@@ -128,16 +128,22 @@ def _apply_logistics(config: WdtConfig, merchant_id: int, choices: list[Logistic
 
 
 def make_client(account: WdtAccount, before_call: Callable[[str], None] | None = None) -> WdtClient:
-    client = WdtClient(account, connect_timeout=current_app.config["WDT_CONNECT_TIMEOUT"],
-                       read_timeout=current_app.config["WDT_READ_TIMEOUT"], before_call=before_call)
+    client = WdtClient(
+        account,
+        connect_timeout=current_app.config["WDT_CONNECT_TIMEOUT"],
+        read_timeout=current_app.config["WDT_READ_TIMEOUT"],
+        before_call=before_call,
+    )
     time_wdt_calls(client.session, account.edition)
     return client
 
 
 def _check_addresses(data: ConfigInput) -> None:
     allow_private = current_app.config["ALLOW_PRIVATE_URLS"]
-    for field_name, url in (("custom_base_url", data.custom_base_url if data.environment == "custom" else None),
-                            ("webhook_url", data.webhook_url)):
+    for field_name, url in (
+        ("custom_base_url", data.custom_base_url if data.environment == "custom" else None),
+        ("webhook_url", data.webhook_url),
+    ):
         if url:
             try:
                 check_public_url(url, allow_private)
@@ -153,8 +159,13 @@ def check_connection(config: WdtConfig | None, data: ConfigInput) -> ConnectionR
         refused, skipped = CheckItem(False, error.code, error.params), CheckItem(False, "not_checked")
         return ConnectionReport(refused, skipped, skipped, [])
     appsecret = data.appsecret or (appsecret_of(config) if config else "")
-    account = WdtAccount(edition=data.edition, base_url=base_url_for(data.edition, data.environment, data.custom_base_url),
-                         sid=data.sid, appkey=data.appkey, appsecret=appsecret)
+    account = WdtAccount(
+        edition=data.edition,
+        base_url=base_url_for(data.edition, data.environment, data.custom_base_url),
+        sid=data.sid,
+        appkey=data.appkey,
+        appsecret=appsecret,
+    )
     with make_client(account) as client:
         return client.check_connection(data.shop_no, data.warehouse_no)
 
@@ -166,7 +177,7 @@ _heartbeats: ContextVar[tuple[Callable[[], None], ...]] = ContextVar("wdt_call_h
 @contextmanager
 def heartbeat_while_calling(renew: Callable[[], None]) -> Iterator[None]:
     """Run `renew` before every WDT call made inside the block (a push renews its claim lease so)."""
-    token = _heartbeats.set(_heartbeats.get() + (renew,))
+    token = _heartbeats.set((*_heartbeats.get(), renew))
     try:
         yield
     finally:
@@ -175,8 +186,13 @@ def heartbeat_while_calling(renew: Callable[[], None]) -> Iterator[None]:
 
 def pacer_for(config: WdtConfig) -> Pacer:
     settings = current_app.config
-    return Pacer(redis_connection(), f"wdtpanel:pace:{config.merchant_id}:{config.edition}",
-                 settings["WDT_CALLS_PER_MINUTE"], settings["WDT_CALLS_BURST"], settings["WDT_PACING_MAX_WAIT"])
+    return Pacer(
+        redis_connection(),
+        f"wdtpanel:pace:{config.merchant_id}:{config.edition}",
+        settings["WDT_CALLS_PER_MINUTE"],
+        settings["WDT_CALLS_BURST"],
+        settings["WDT_PACING_MAX_WAIT"],
+    )
 
 
 def _before_call(pacer: Pacer) -> Callable[[str], None]:
@@ -199,7 +215,9 @@ def account_for(config: WdtConfig) -> WdtAccount:
     return WdtAccount(
         edition=config.edition,
         base_url=base_url_for(config.edition, config.environment, config.custom_base_url),
-        sid=config.sid, appkey=config.appkey, appsecret=appsecret_of(config),
+        sid=config.sid,
+        appkey=config.appkey,
+        appsecret=appsecret_of(config),
     )
 
 

@@ -3,6 +3,7 @@
 Counters and histograms are recorded in whichever process does the work (web, rq workers). With
 PROMETHEUS_MULTIPROC_DIR set (gunicorn and the workers of one host share the folder), /metrics reports the sum over
 all of them; gauges of backlogs are read from the database and Redis when scraped."""
+
 from __future__ import annotations
 
 import hmac
@@ -21,16 +22,24 @@ from sqlalchemy import func, select
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
-INGEST_REQUESTS = Counter("wdtpanel_ingest_requests_total", "Ingest API requests by endpoint and status",
-                          ["endpoint", "status"])
-INGEST_SECONDS = Histogram("wdtpanel_ingest_seconds", "Ingest API request latency", ["endpoint"],
-                           buckets=LATENCY_BUCKETS)
-PUSH_OUTCOMES = Counter("wdtpanel_push_outcomes_total", "Order push attempts by outcome and reason",
-                        ["outcome", "reason"])
-WDT_CALL_SECONDS = Histogram("wdtpanel_wdt_call_seconds", "WDT call latency (answered calls) by edition and method",
-                             ["edition", "method"], buckets=LATENCY_BUCKETS)
-PULL_RECORDS = Counter("wdtpanel_pull_records_total", "Records pulled from WDT by kind and outcome",
-                       ["kind", "outcome"])
+INGEST_REQUESTS = Counter(
+    "wdtpanel_ingest_requests_total", "Ingest API requests by endpoint and status", ["endpoint", "status"]
+)
+INGEST_SECONDS = Histogram(
+    "wdtpanel_ingest_seconds", "Ingest API request latency", ["endpoint"], buckets=LATENCY_BUCKETS
+)
+PUSH_OUTCOMES = Counter(
+    "wdtpanel_push_outcomes_total", "Order push attempts by outcome and reason", ["outcome", "reason"]
+)
+WDT_CALL_SECONDS = Histogram(
+    "wdtpanel_wdt_call_seconds",
+    "WDT call latency (answered calls) by edition and method",
+    ["edition", "method"],
+    buckets=LATENCY_BUCKETS,
+)
+PULL_RECORDS = Counter(
+    "wdtpanel_pull_records_total", "Records pulled from WDT by kind and outcome", ["kind", "outcome"]
+)
 
 
 def count_push(outcome: str, reason: str | None) -> None:
@@ -65,8 +74,9 @@ class Backlogs:
         for state, count in db.session.execute(select(Order.sync_state, func.count()).group_by(Order.sync_state)):
             orders.add_metric([state], count)
         yield orders
-        backlog = db.session.scalar(select(func.count()).select_from(WebhookDelivery)
-                                    .where(WebhookDelivery.state == WebhookState.PENDING))
+        backlog = db.session.scalar(
+            select(func.count()).select_from(WebhookDelivery).where(WebhookDelivery.state == WebhookState.PENDING)
+        )
         yield GaugeMetricFamily("wdtpanel_webhook_backlog", "Webhook events not yet delivered", value=backlog)
         try:
             depth = job_queue().count

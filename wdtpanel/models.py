@@ -1,4 +1,5 @@
 """The data model. Every row belongs to a merchant; queries are always scoped by merchant_id."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -78,7 +79,7 @@ class WdtConfig(db.Model):
     # WDT's logistics companies as last listed by "test connection": [{code, name}]
     known_logistics: Mapped[list] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    logistics: Mapped[list["LogisticsMapping"]] = relationship(
+    logistics: Mapped[list[LogisticsMapping]] = relationship(
         cascade="all, delete-orphan", order_by="LogisticsMapping.wdt_code"
     )
 
@@ -104,7 +105,7 @@ class Goods(db.Model):
     merchant_code: Mapped[str | None] = mapped_column(String(64))  # 商家编码 of a single-spec goods
     on_shelf: Mapped[bool] = mapped_column(Boolean, default=True)
     mall_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    specs: Mapped[list["Spec"]] = relationship(back_populates="goods", cascade="all, delete-orphan")
+    specs: Mapped[list[Spec]] = relationship(back_populates="goods", cascade="all, delete-orphan")
 
 
 class Spec(db.Model):
@@ -150,9 +151,7 @@ class SpecStock(db.Model):
     """The last stock WDT reported for a SKU, as the mall was told it. Keyed by the mall's ids (a single-spec goods
     has spec id ""); `version` grows with every change, so the mall can drop an older event arriving late."""
 
-    __table_args__ = (
-        UniqueConstraint("merchant_id", "mall_goods_id", "mall_spec_id"),
-    )
+    __table_args__ = (UniqueConstraint("merchant_id", "mall_goods_id", "mall_spec_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"))
     mall_goods_id: Mapped[str] = mapped_column(String(64))
@@ -177,8 +176,14 @@ class Order(db.Model):
         Index("ix_order_merchant_reason_time", "merchant_id", "sync_state", "sync_reason", "ordered_at", "id"),
         # The 异常订单 list with every listed state, newest first (partial: only listed orders are in it). PostgreSQL
         # also has trigram indexes for the partial search on order no. and merchant code (migration b7e3c9a1d4f2).
-        Index("ix_order_listed_time", "merchant_id", "ordered_at", "id",
-              postgresql_where=text(LISTED_SQL), sqlite_where=text(LISTED_SQL)),
+        Index(
+            "ix_order_listed_time",
+            "merchant_id",
+            "ordered_at",
+            "id",
+            postgresql_where=text(LISTED_SQL),
+            sqlite_where=text(LISTED_SQL),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"))
@@ -220,7 +225,7 @@ class Order(db.Model):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    lines: Mapped[list["OrderLine"]] = relationship(
+    lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
     )
 

@@ -1,6 +1,7 @@
 """Where the panel may send requests on a merchant's say-so (a custom WDT address, the mall's callback URL): public
 hosts only, unless development allows private ones (WDTPANEL_ALLOW_PRIVATE_URLS). Checked when the address is
 saved or tested and again before each call, after resolving the name."""
+
 from __future__ import annotations
 
 import ipaddress

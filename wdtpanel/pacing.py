@@ -1,5 +1,6 @@
 """Pacing calls to WDT: one token bucket per merchant and edition in Redis, shared by every worker, set below WDT's
 per-minute quota. A rate-limit answer empties the bucket for a while, so all workers back off together."""
+
 from __future__ import annotations
 
 import logging
@@ -40,8 +41,15 @@ class PacingExceeded(Exception):
 class Pacer:
     """Call slots for one merchant's WDT account, at most `per_minute` a minute with a burst of `burst`."""
 
-    def __init__(self, redis: Redis, key: str, per_minute: float, burst: int, max_wait: float,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        redis: Redis,
+        key: str,
+        per_minute: float,
+        burst: int,
+        max_wait: float,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.redis, self.key, self.sleep = redis, key, sleep
         self.rate, self.burst, self.max_wait = per_minute / 60.0, burst, max_wait
         self.take = redis.register_script(TAKE)
@@ -63,7 +71,8 @@ class Pacer:
     def back_off(self, seconds: float) -> None:
         """WDT said we call too often: no slot for anyone for about `seconds`."""
         try:
-            self.redis.hset(self.key, mapping={"tokens": str(-self.rate * seconds),
-                                               "at": int(self.redis.time()[0] * 1000)})
+            self.redis.hset(
+                self.key, mapping={"tokens": str(-self.rate * seconds), "at": int(self.redis.time()[0] * 1000)}
+            )
         except RedisError:
             log.warning("could not record WDT's rate limit (Redis down)")

@@ -1,6 +1,8 @@
 """Secrets at rest, the mall's signed embed links, and HMAC signatures for the API and webhooks."""
+
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import uuid
@@ -41,7 +43,7 @@ class EmbedTokenError(Exception):
     """The embed link cannot be used; `reason` is one of expired, invalid, reused, unknown_merchant, bad_role.
     `claims` are the link's (genuine) claims when it is only spent or expired."""
 
-    def __init__(self, reason: str, claims: "EmbedClaims | None" = None):
+    def __init__(self, reason: str, claims: EmbedClaims | None = None):
         super().__init__(reason)
         self.reason = reason
         self.claims = claims
@@ -106,11 +108,12 @@ class PanelSessionInterface(SecureCookieSessionInterface):
         if token is None:
             return super().open_session(app, request)
         session = self.session_class()
-        try:
-            session = self.session_class(self.get_signing_serializer(app).loads(
-                token, max_age=int(app.permanent_session_lifetime.total_seconds())))
-        except BadSignature:
-            pass
+        with contextlib.suppress(BadSignature):
+            session = self.session_class(
+                self.get_signing_serializer(app).loads(
+                    token, max_age=int(app.permanent_session_lifetime.total_seconds())
+                )
+            )
         session.in_frame = True
         return session
 

@@ -1,4 +1,5 @@
 """Settings read from the environment, with safe defaults for development."""
+
 from __future__ import annotations
 
 import os
@@ -55,9 +56,9 @@ class Settings:
 
         database_url = env.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'wdtpanel.db'}")
         if database_url.startswith("postgres://"):
-            database_url = "postgresql://" + database_url[len("postgres://"):]
+            database_url = "postgresql://" + database_url[len("postgres://") :]
         if database_url.startswith("postgresql://"):
-            database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+            database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
         self.SQLALCHEMY_DATABASE_URI = database_url
         self.SQLALCHEMY_ENGINE_OPTIONS = {}  # connections idle for a while are pinged first: extensions.py
         self.REDIS_URL = env.get("REDIS_URL") or _redis_started_by_make_run() or "redis://127.0.0.1:6379/0"
@@ -79,7 +80,9 @@ class Settings:
         self.WDT_CONNECT_TIMEOUT = float(env.get("WDT_CONNECT_TIMEOUT", "5"))
         self.WDT_READ_TIMEOUT = float(env.get("WDT_READ_TIMEOUT", "30"))
         # Seconds between tries of a push that failed for a transient reason (network, 5xx, rate limit).
-        self.PUSH_RETRY_INTERVALS = [int(x) for x in env.get("WDTPANEL_PUSH_RETRY_INTERVALS", "30,120,600,1800").split(",")]
+        self.PUSH_RETRY_INTERVALS = [
+            int(x) for x in env.get("WDTPANEL_PUSH_RETRY_INTERVALS", "30,120,600,1800").split(",")
+        ]
         # Calls to WDT per merchant: a token bucket shared by all workers, below WDT's unpublished per-minute quota.
         self.WDT_CALLS_PER_MINUTE = float(env.get("WDT_CALLS_PER_MINUTE", "50"))
         self.WDT_CALLS_BURST = int(env.get("WDT_CALLS_BURST", "10"))
@@ -91,7 +94,9 @@ class Settings:
         self.WDT_PUSH_BATCH_SIZE = int(env["WDT_PUSH_BATCH_SIZE"]) if env.get("WDT_PUSH_BATCH_SIZE") else None
         # Webhooks to the mall: (connect, read) timeouts and the delays between tries (the last one repeats).
         self.WEBHOOK_TIMEOUTS = (3.0, 10.0)
-        self.WEBHOOK_RETRY_INTERVALS = [int(x) for x in env.get("WDTPANEL_WEBHOOK_RETRY_INTERVALS", "10,60,300,1800,3600").split(",")]
+        self.WEBHOOK_RETRY_INTERVALS = [
+            int(x) for x in env.get("WDTPANEL_WEBHOOK_RETRY_INTERVALS", "10,60,300,1800,3600").split(",")
+        ]
         # How often rq cron pulls shipping records from WDT for each enabled merchant.
         self.PULL_INTERVAL_SECONDS = int(env.get("WDTPANEL_PULL_SECONDS", "60"))
         # How often rq cron pulls stock changes from WDT for each enabled merchant (立即同步 pulls at once).

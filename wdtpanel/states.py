@@ -1,4 +1,5 @@
 """The states rows move through. Stored as their string values; compare and assign the members."""
+
 from __future__ import annotations
 
 from enum import StrEnum

@@ -1,4 +1,5 @@
 """Telling the mall: signed webhooks from an outbox, retried with growing delay, never dropped."""
+
 from __future__ import annotations
 
 import json
@@ -10,12 +11,12 @@ import requests
 from flask import current_app
 from sqlalchemy import func, insert, or_, select, update
 
+from .columns import utcnow
 from .extensions import db
 from .models import Merchant, WebhookDelivery
 from .outbound import UnsafeUrl, check_public_url
 from .security import decrypt_secret, hmac_signature
 from .states import WebhookState
-from .columns import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,9 @@ class WebhookFailed(Exception):
 
 def queue_event(merchant_id: int, event: str, data: dict, order_id: int | None = None) -> WebhookDelivery:
     """Add an event to the outbox in the caller's transaction; enqueue delivery after commit."""
-    delivery = WebhookDelivery(merchant_id=merchant_id, order_id=order_id, event=event, payload=data,
-                               state=WebhookState.PENDING)
+    delivery = WebhookDelivery(
+        merchant_id=merchant_id, order_id=order_id, event=event, payload=data, state=WebhookState.PENDING
+    )
     db.session.add(delivery)
     return delivery
 
@@ -43,30 +45,56 @@ def queue_events(merchant_id: int, event: str, items: list[tuple[int | None, dic
     if not items:
         return []
     table = WebhookDelivery.__table__
-    rows = [{"merchant_id": merchant_id, "order_id": order_id, "event": event, "payload": data,
-             "state": WebhookState.PENDING, "attempts": 0} for order_id, data in items]
+    rows = [
+        {
+            "merchant_id": merchant_id,
+            "order_id": order_id,
+            "event": event,
+            "payload": data,
+            "state": WebhookState.PENDING,
+            "attempts": 0,
+        }
+        for order_id, data in items
+    ]
     return list(db.session.connection().execute(insert(table).returning(table.c.id), rows).scalars())
 
 
 def signed_request(merchant: Merchant, delivery: WebhookDelivery) -> tuple[bytes, dict]:
-    body = json.dumps({"id": delivery.id, "event": delivery.event, "merchant": merchant.code,
-                       "created_at": delivery.created_at.isoformat(), "data": delivery.payload},
-                      ensure_ascii=False, separators=(",", ":")).encode()
+    body = json.dumps(
+        {
+            "id": delivery.id,
+            "event": delivery.event,
+            "merchant": merchant.code,
+            "created_at": delivery.created_at.isoformat(),
+            "data": delivery.payload,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
     timestamp = str(int(time.time()))
     secret = decrypt_secret(merchant.api_secret_encrypted)
-    return body, {"Content-Type": "application/json", "X-Wdtpanel-Event": delivery.event,
-                  "X-Wdtpanel-Delivery": str(delivery.id), "X-Wdtpanel-Timestamp": timestamp,
-                  "X-Wdtpanel-Signature": hmac_signature(secret, timestamp, body)}
+    return body, {
+        "Content-Type": "application/json",
+        "X-Wdtpanel-Event": delivery.event,
+        "X-Wdtpanel-Delivery": str(delivery.id),
+        "X-Wdtpanel-Timestamp": timestamp,
+        "X-Wdtpanel-Signature": hmac_signature(secret, timestamp, body),
+    }
 
 
 def deliver(delivery_id: int) -> bool:
     """POST one event to the merchant's callback URL. True when delivered (or already was)."""
     now = utcnow()
     claimed = db.session.execute(  # one sender at a time: a second job for the same event finds it held
-        update(WebhookDelivery).where(
-            WebhookDelivery.id == delivery_id, WebhookDelivery.state == WebhookState.PENDING,
-            or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now + RETRY_SLACK))
-        .values(next_attempt_at=now + SEND_LEASE).execution_options(synchronize_session=False)).rowcount
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.state == WebhookState.PENDING,
+            or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now + RETRY_SLACK),
+        )
+        .values(next_attempt_at=now + SEND_LEASE)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.commit()
     if not claimed:
         return True  # delivered already, or another job is sending it / will retry it
@@ -80,8 +108,13 @@ def deliver(delivery_id: int) -> bool:
     else:
         body, headers = signed_request(merchant, delivery)
         try:
-            response = requests.post(merchant.webhook_url, data=body, headers=headers,
-                                     timeout=current_app.config["WEBHOOK_TIMEOUTS"], allow_redirects=False)
+            response = requests.post(
+                merchant.webhook_url,
+                data=body,
+                headers=headers,
+                timeout=current_app.config["WEBHOOK_TIMEOUTS"],
+                allow_redirects=False,
+            )
             if 200 <= response.status_code < 300:
                 delivery.state, delivery.delivered_at = WebhookState.DELIVERED, utcnow()
             else:
@@ -92,7 +125,9 @@ def deliver(delivery_id: int) -> bool:
     if error:
         intervals = current_app.config["WEBHOOK_RETRY_INTERVALS"]
         delivery.last_error = error
-        delivery.next_attempt_at = utcnow() + timedelta(seconds=intervals[min(delivery.attempts - 1, len(intervals) - 1)])
+        delivery.next_attempt_at = utcnow() + timedelta(
+            seconds=intervals[min(delivery.attempts - 1, len(intervals) - 1)]
+        )
     db.session.commit()
     if error:
         raise WebhookFailed(error)
@@ -119,5 +154,8 @@ def due_delivery_ids(limit: int = 1000) -> list[int]:
 
 
 def pending_count(merchant_id: int) -> int:
-    return db.session.scalar(select(func.count()).select_from(WebhookDelivery).where(
-        WebhookDelivery.merchant_id == merchant_id, WebhookDelivery.state == WebhookState.PENDING))
+    return db.session.scalar(
+        select(func.count())
+        .select_from(WebhookDelivery)
+        .where(WebhookDelivery.merchant_id == merchant_id, WebhookDelivery.state == WebhookState.PENDING)
+    )

@@ -1,6 +1,7 @@
 """`rq worker --worker-class wdtpanel.worker.AppWorker`: runs jobs in the worker process itself (no fork per
 job), so the app, its database pool and each merchant's WDT HTTP session stay warm from job to job.
 Forking per job cost about 150 ms of reconnecting and re-warming per job (bench/push_orders.py)."""
+
 from rq.worker import SimpleWorker
 
 from . import jobs

@@ -1,4 +1,5 @@
 """Headless Chromium (Debian's package) driven by Playwright, against the app served on localhost."""
+
 from __future__ import annotations
 
 import os
@@ -10,8 +11,16 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 CHROMIUM = os.environ.get("WDTPANEL_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "bench" / "out"
 PHONE = {"width": 390, "height": 844}
 
@@ -58,9 +67,11 @@ class MallAdmin:
 
     def wsgi(self, environ, start_response):
         Request(environ)
-        page = (f'<!doctype html><title>商城后台</title><h1>商城后台</h1>'
-                f'<iframe id="panel" src="{self.frame_src}" style="width:1200px;height:760px;border:1px solid #999">'
-                f'</iframe>')
+        page = (
+            f"<!doctype html><title>商城后台</title><h1>商城后台</h1>"
+            f'<iframe id="panel" src="{self.frame_src}" style="width:1200px;height:760px;border:1px solid #999">'
+            f"</iframe>"
+        )
         return Response(page, mimetype="text/html")(environ, start_response)
 
 

@@ -1,8 +1,9 @@
 """旺店通异常订单 in a real browser: 订单重推 swaps the row in place; bulk re-push shows progress."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -16,14 +17,15 @@ from wdtpanel.models import Order, PushAttempt, WdtConfig
 
 def abnormal_orders(mall_api, simulator, count: int, code_prefix: str = "LATER-"):
     """Orders whose merchant codes WDT does not know yet (so they become abnormal)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     config = db.session.scalar(select(WdtConfig).where(WdtConfig.merchant_id == mall_api.merchant.id))
     config.enabled_at = now - timedelta(minutes=5)
     db.session.commit()
     codes = []
     for index in range(count):
-        payload = order_payload(f"B{index:03d}", created_at=now.isoformat(), paid_at=now.isoformat(),
-                                updated_at=now.isoformat())
+        payload = order_payload(
+            f"B{index:03d}", created_at=now.isoformat(), paid_at=now.isoformat(), updated_at=now.isoformat()
+        )
         payload["lines"][0]["merchant_code"] = code = f"{code_prefix}{index:03d}"
         codes.append(code)
         assert mall_api.post("/api/v1/orders", payload).status_code == 201
@@ -39,7 +41,7 @@ def test_repush_swaps_the_row_in_place_and_it_leaves_the_list(page, live_server,
     connect_to_simulator(mall_api.merchant, wdt_simulator)
     codes = abnormal_orders(mall_api, wdt_simulator, 2)
     open_as_staff(page, live_server, mall_api)
-    row = page.locator("tbody#order-%d" % db.session.scalar(select(Order.id).where(Order.order_no == "B000")))
+    row = page.locator(f"tbody#order-{db.session.scalar(select(Order.id).where(Order.order_no == 'B000'))}")
     expect(row).to_contain_text("商家编码在旺店通中不存在")
     shot(page, "abnormal-before")
     row.get_by_role("button", name="订单重推").click()  # not fixed yet: fails again, and the count says so
@@ -133,28 +135,49 @@ def test_reversed_dates_say_so(page, live_server, make_merchant):
 def test_history_shows_what_wdt_got_and_stays_inside_the_page(page, live_server, make_merchant, shot):
     merchant, _ = make_merchant("shop-a")
     sent = stored_order(merchant, 1)
-    unsent = stored_order(merchant, 2, reason="missing_merchant_code", code=None,
-                          params={"line": 1, "goods": "保温杯", "spec": "红色"})
+    unsent = stored_order(
+        merchant, 2, reason="missing_merchant_code", code=None, params={"line": 1, "goods": "保温杯", "spec": "红色"}
+    )
     long_text = "旺店通返回" + "很长的说明" * 300
-    db.session.add_all([
-        PushAttempt(merchant_id=merchant.id, order_id=sent.id, outcome="abnormal", reason="unknown_merchant_code",
-                    params={"detail": long_text}, wdt_message=long_text, payload_version=1,
-                    payload={"tid": "N00001", "buyer_nick": "买家1", "trade_time": "2026-11-01 02:00:00+00:00",
-                             "lines": [{"goods_name": "保温杯" * 80}]}),
-        PushAttempt(merchant_id=merchant.id, order_id=unsent.id, outcome="abnormal", reason="missing_merchant_code",
-                    params={"line": 1, "goods": "保温杯", "spec": "红色"}, payload_version=1, payload={}),
-    ])
+    db.session.add_all(
+        [
+            PushAttempt(
+                merchant_id=merchant.id,
+                order_id=sent.id,
+                outcome="abnormal",
+                reason="unknown_merchant_code",
+                params={"detail": long_text},
+                wdt_message=long_text,
+                payload_version=1,
+                payload={
+                    "tid": "N00001",
+                    "buyer_nick": "买家1",
+                    "trade_time": "2026-11-01 02:00:00+00:00",
+                    "lines": [{"goods_name": "保温杯" * 80}],
+                },
+            ),
+            PushAttempt(
+                merchant_id=merchant.id,
+                order_id=unsent.id,
+                outcome="abnormal",
+                reason="missing_merchant_code",
+                params={"line": 1, "goods": "保温杯", "spec": "红色"},
+                payload_version=1,
+                payload={},
+            ),
+        ]
+    )
     db.session.commit()
     open_by_link(page, live_server, "shop-a", path="/abnormal/")
     page.get_by_role("link", name="N00001").click()
-    page.locator("#order-%d summary" % sent.id).click()
-    payload = page.locator("#order-%d pre.payload" % sent.id)
+    page.locator(f"#order-{sent.id} summary").click()
+    payload = page.locator(f"#order-{sent.id} pre.payload")
     expect(payload).to_contain_text('"buyer_nick": "买家1"')
     expect(payload).to_contain_text('"trade_time": "2026-11-01 10:00:00"')  # Beijing time, as WDT got it
     assert "\\u" not in payload.inner_text()
     assert no_sideways_scroll(page)
     page.get_by_role("link", name="N00002").click()
-    expect(page.locator("#order-%d" % unsent.id)).to_contain_text("没有发送到旺店通：推送前发现了问题")
-    expect(page.locator("#order-%d" % unsent.id)).to_contain_text("如何处理")
+    expect(page.locator(f"#order-{unsent.id}")).to_contain_text("没有发送到旺店通：推送前发现了问题")
+    expect(page.locator(f"#order-{unsent.id}")).to_contain_text("如何处理")
     assert no_sideways_scroll(page)
     shot(page, "abnormal-history")

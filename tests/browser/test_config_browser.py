@@ -1,5 +1,6 @@
 """旺店通配置 in Chromium: inline errors, the appsecret kept when the field loses focus, 测试连接, save, and a
 confirmation before switching the integration off."""
+
 from __future__ import annotations
 
 from playwright.sync_api import expect

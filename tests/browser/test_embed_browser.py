@@ -1,5 +1,6 @@
 """The panel inside the mall's admin, another site (127.0.0.2), in Chromium with default settings: third-party
 cookies blocked. With the partitioned session cookie, and with no cookie reaching the panel at all."""
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,9 @@ from wdtpanel.security import make_embed_token
 
 
 def frame_link(live_server, merchant_code: str, username: str = "clerk", role: str = "staff", path: str = "") -> str:
-    return (f"{live_server}/embed?token={make_embed_token(merchant_code, username, role)}"
-            + (f"&next={quote(path)}" if path else ""))
+    return f"{live_server}/embed?token={make_embed_token(merchant_code, username, role)}" + (
+        f"&next={quote(path)}" if path else ""
+    )
 
 
 def repush_in_frame(page, mall_admin, order):
@@ -69,8 +71,9 @@ def test_cross_site_frame_where_no_cookie_reaches_the_panel(app, page, live_serv
     shot(page, "embed-no-cookie-reloaded-with-a-spent-link")
 
 
-def test_reloading_the_mall_page_with_a_spent_link_keeps_the_frame_signed_in(app, page, live_server, mall_admin,
-                                                                           make_merchant):
+def test_reloading_the_mall_page_with_a_spent_link_keeps_the_frame_signed_in(
+    app, page, live_server, mall_admin, make_merchant
+):
     app.config.update(SESSION_COOKIE_SAMESITE="None", SESSION_COOKIE_SECURE=True)
     make_merchant("shop-a")
     mall_admin.frame_src = frame_link(live_server, "shop-a", path="/orders/")

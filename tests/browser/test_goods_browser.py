@@ -1,9 +1,10 @@
 """商品 in a real browser: filters by problem, search, 推送到旺店通 on a row, 推送全部 with its progress bar, and
 重推受影响订单 once the mall has corrected a code; at 1280 and 390 px, in Chinese and English."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -13,9 +14,9 @@ from tests.browser.conftest import PHONE, no_sideways_scroll
 from tests.browser.helpers import open_by_link
 from tests.helpers import CATALOGUE, connect_to_simulator, goods_batch, order_payload, run_worker
 from wdtpanel.extensions import db
-from wdtpanel.models import Merchant, Spec, WdtConfig
+from wdtpanel.models import Merchant, WdtConfig
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 SHOWN = [CATALOGUE[0], {**CATALOGUE[1], "name": "Longjing 龙井茶叶"}, *CATALOGUE[2:]]  # a name with letters
 
 
@@ -34,8 +35,9 @@ def shop(mall_api, wdt_simulator):
     post_goods(mall_api, *SHOWN)
     stamp = NOW.isoformat()
     order = order_payload("U1", created_at=stamp, paid_at=stamp, updated_at=stamp)
-    order["lines"] = [dict(order["lines"][0], goods_id="G4", spec_id="", merchant_code="NEW-0001", quantity=1,
-                           price="10.00")]
+    order["lines"] = [
+        dict(order["lines"][0], goods_id="G4", spec_id="", merchant_code="NEW-0001", quantity=1, price="10.00")
+    ]
     order["amounts"] = {"post": "0", "discount": "0", "paid": "10.00"}
     assert mall_api.post("/api/v1/orders", order).status_code == 201
     run_worker()
@@ -50,8 +52,12 @@ def test_filters_search_push_one_and_push_all_with_progress(page, live_server, s
     open_by_link(page, live_server, shop.merchant.code, path="/goods/")
     rows = page.locator("tbody.sku-row")
     expect(rows).to_have_count(6)
-    for problem, text in (("missing", "缺少商家编码 1"), ("unknown", "编码在旺店通不存在 1"), ("duplicate", "编码重复 2"),
-                          ("failed", "推送失败 0")):
+    for problem, text in (
+        ("missing", "缺少商家编码 1"),
+        ("unknown", "编码在旺店通不存在 1"),
+        ("duplicate", "编码重复 2"),
+        ("failed", "推送失败 0"),
+    ):
         expect(chip(page, problem)).to_contain_text(text)
     shot(page, "goods-all")
     chip(page, "duplicate").click()
@@ -62,7 +68,8 @@ def test_filters_search_push_one_and_push_all_with_progress(page, live_server, s
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("编码在旺店通不存在")
     expect(rows.first.get_by_role("link", name="去商城修改")).to_have_attribute(
-        "href", "https://mall.example/admin/goods/G4/edit")
+        "href", "https://mall.example/admin/goods/G4/edit"
+    )
     chip(page, "missing").click()
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("未推送：缺少商家编码")

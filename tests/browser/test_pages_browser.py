@@ -1,4 +1,5 @@
 """Every page as a person sees it: 全部订单, 同步状态, 商品; on a 390 px phone; in English; no request fails."""
+
 from __future__ import annotations
 
 import re
@@ -23,29 +24,75 @@ def orders_in_every_state(merchant, buyer: str = "买家", goods: str = "保温�
     detail = {"detail": "code 17"}
     orders = {
         "abnormal": stored_order(merchant, 1, buyer=buyer, params=detail),
-        "retry": stored_order(merchant, 2, state="pending", reason="network", params={"host": "wdt.example"},
-                              buyer=buyer, next_attempt_at=utcnow() + timedelta(minutes=10)),
+        "retry": stored_order(
+            merchant,
+            2,
+            state="pending",
+            reason="network",
+            params={"host": "wdt.example"},
+            buyer=buyer,
+            next_attempt_at=utcnow() + timedelta(minutes=10),
+        ),
         "queued": stored_order(merchant, 3, state="pending", reason=None, buyer=buyer),
         "unconfirmed": stored_order(merchant, 4, state="unconfirmed", reason="unconfirmed", params=detail, buyer=buyer),
         "historical": stored_order(merchant, 5, state="historical", buyer=buyer),
         "shipped": stored_order(merchant, 6, state="pushed", reason=None, buyer=buyer, shipping_state="shipped"),
     }
     shipped = orders["shipped"]
-    db.session.add_all([
-        PushAttempt(merchant_id=merchant.id, order_id=shipped.id, at=BASE, outcome="retry", reason="timeout",
-                    params={"host": "wdt.example"}, payload_version=1, payload={"tid": shipped.order_no}),
-        PushAttempt(merchant_id=merchant.id, order_id=shipped.id, at=BASE + timedelta(minutes=1), outcome="pushed",
-                    payload_version=1, payload={"tid": shipped.order_no, "trade_time": "2026-11-01 02:00:00+00:00"}),
-        Shipment(merchant_id=merchant.id, order_id=shipped.id, wdt_rec_id="R1", logistics_no="YT100200300",
-                 wdt_logistics_code="ZTO", carrier_code="zhongtong", shipped_at=BASE + timedelta(hours=5), line_ids=[]),
-        WebhookDelivery(merchant_id=merchant.id, order_id=shipped.id, event="shipment.created", payload={},
-                        state="delivered", attempts=1),
-        PullIssue(merchant_id=merchant.id, kind="shipping", record_key="R9", subject="T-404", reason="unknown_order",
-                  params={"tid": "T-404"}, record={}),
-    ])
+    db.session.add_all(
+        [
+            PushAttempt(
+                merchant_id=merchant.id,
+                order_id=shipped.id,
+                at=BASE,
+                outcome="retry",
+                reason="timeout",
+                params={"host": "wdt.example"},
+                payload_version=1,
+                payload={"tid": shipped.order_no},
+            ),
+            PushAttempt(
+                merchant_id=merchant.id,
+                order_id=shipped.id,
+                at=BASE + timedelta(minutes=1),
+                outcome="pushed",
+                payload_version=1,
+                payload={"tid": shipped.order_no, "trade_time": "2026-11-01 02:00:00+00:00"},
+            ),
+            Shipment(
+                merchant_id=merchant.id,
+                order_id=shipped.id,
+                wdt_rec_id="R1",
+                logistics_no="YT100200300",
+                wdt_logistics_code="ZTO",
+                carrier_code="zhongtong",
+                shipped_at=BASE + timedelta(hours=5),
+                line_ids=[],
+            ),
+            WebhookDelivery(
+                merchant_id=merchant.id,
+                order_id=shipped.id,
+                event="shipment.created",
+                payload={},
+                state="delivered",
+                attempts=1,
+            ),
+            PullIssue(
+                merchant_id=merchant.id,
+                kind="shipping",
+                record_key="R9",
+                subject="T-404",
+                reason="unknown_order",
+                params={"tid": "T-404"},
+                record={},
+            ),
+        ]
+    )
     item = Goods(merchant_id=merchant.id, mall_goods_id="G1", name=goods)
-    item.specs += [Spec(merchant_id=merchant.id, mall_spec_id="S1", name="L", merchant_code="CUP-1"),
-                   Spec(merchant_id=merchant.id, mall_spec_id="S2", name="M", merchant_code=None)]
+    item.specs += [
+        Spec(merchant_id=merchant.id, mall_spec_id="S1", name="L", merchant_code="CUP-1"),
+        Spec(merchant_id=merchant.id, mall_spec_id="S2", name="M", merchant_code=None),
+    ]
     db.session.add(item)
     db.session.commit()
     return orders
@@ -144,7 +191,7 @@ def test_every_page_fits_a_phone(browser, live_server, make_merchant, shot, lang
 
 def test_english_pages_show_no_chinese_but_data(page, live_server, app, shot):
     merchant, _ = ensure_merchant("shop-en", "Shop EN")
-    admin = create_user(merchant, "alice", "pass-1234", "admin")
+    create_user(merchant, "alice", "pass-1234", "admin")
     orders = orders_in_every_state(merchant, buyer="buyer", goods="Cup")
     page.goto(f"{live_server}/lang/en?next=/login")
     page.get_by_label("Merchant code").fill("shop-en")
@@ -159,7 +206,8 @@ def test_english_pages_show_no_chinese_but_data(page, live_server, app, shot):
         text = page.evaluate("""() => { const copy = document.body.cloneNode(true);
             copy.querySelectorAll('[lang="zh-CN"]').forEach((e) => e.remove());
             copy.querySelectorAll('option').forEach((e) => e.setAttribute('data-text', e.textContent));
-            return copy.innerText + ' ' + [...copy.querySelectorAll('option')].map((e) => e.textContent).join(' '); }""")
+            const options = [...copy.querySelectorAll('option')].map((e) => e.textContent);
+            return copy.innerText + ' ' + options.join(' '); }""")
         data = {orders["abnormal"].lines[0].goods_name, orders["abnormal"].lines[0].spec_name}  # stored_order's lines
         for item in data:
             text = text.replace(item, "")

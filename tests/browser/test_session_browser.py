@@ -1,4 +1,5 @@
 """When the session is gone or the page's token is stale, an HTMX action says so instead of failing silently."""
+
 from __future__ import annotations
 
 from playwright.sync_api import expect
@@ -35,7 +36,9 @@ def test_an_expired_session_sends_the_user_to_sign_in_and_back(page, live_server
     expect(page).to_have_url(f"{live_server}/abnormal/")
 
 
-def test_save_and_test_connection_with_a_stale_token_show_a_banner(browser, live_server, make_merchant, wdt_simulator, shot):
+def test_save_and_test_connection_with_a_stale_token_show_a_banner(
+    browser, live_server, make_merchant, wdt_simulator, shot
+):
     merchant, admin = make_merchant("shop-a")
     connect_to_simulator(merchant, wdt_simulator)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")

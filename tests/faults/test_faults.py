@@ -3,11 +3,12 @@ stopped during ingest, WDT failing for a minute, the mall down for a minute, the
 Each ends with the same checks: every order pushed or abnormal with a reason, none lost, WDT holds each pushed
 trade, every webhook delivered once per event. Run in parallel (`pytest tests/faults -n 5`): each test has its
 own processes, ports and database."""
+
 from __future__ import annotations
 
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -33,7 +34,7 @@ def mall(stack, mall_receiver):
 
 
 def new_order(order_no: str) -> dict:
-    stamp = datetime.now(timezone.utc).isoformat()
+    stamp = datetime.now(UTC).isoformat()
     return order_payload(order_no, created_at=stamp, paid_at=stamp, updated_at=stamp)
 
 
@@ -42,8 +43,7 @@ def orders_of(stack: Stack) -> dict:
     from wdtpanel.models import Order
 
     with stack.app().app_context():
-        return {order.order_no: (order.sync_state, order.sync_reason)
-                for order in db.session.scalars(select(Order))}
+        return {order.order_no: (order.sync_state, order.sync_reason) for order in db.session.scalars(select(Order))}
 
 
 def assert_settled(stack: Stack, mall_receiver, order_nos: list[str]) -> None:
@@ -123,8 +123,10 @@ def test_redis_stopped_during_ingest_loses_nothing(stack, mall, mall_receiver):
 
 @pytest.mark.parametrize("stack", [{"edition": "enterprise"}, {"edition": "ultimate"}], indirect=True)
 def test_wdt_failing_for_a_minute_ends_every_order_pushed_or_abnormal(stack, mall, mall_receiver):
-    stack.simulator("/_sim/faults", {"error_5xx_rate": 0.3, "timeout_rate": 0.2, "rate_limit_rate": 0.2,
-                                     "timeout_sleep_s": 4, "seed": 7})
+    stack.simulator(
+        "/_sim/faults",
+        {"error_5xx_rate": 0.3, "timeout_rate": 0.2, "rate_limit_rate": 0.2, "timeout_sleep_s": 4, "seed": 7},
+    )
     order_nos = []
     started = time.monotonic()
     while time.monotonic() - started < 60:

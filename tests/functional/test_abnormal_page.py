@@ -1,8 +1,9 @@
 """旺店通异常订单: filters, search, keyset pages, the historical rule, tenant isolation, audit."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,19 +14,38 @@ from wdtpanel.models import AuditEntry, Order, OrderLine
 from wdtpanel.queries import abnormal
 from wdtpanel.queries.lookup import PAGE_SIZE
 
-BASE = datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
+BASE = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
 
-def make_order(merchant, number: int, state="abnormal", reason="unknown_merchant_code", code="SKU-1",
-               ordered_at=None) -> Order:
-    order = Order(merchant_id=merchant.id, order_no=f"N{number:05d}", mall_status="paid",
-                  ordered_at=ordered_at or BASE + timedelta(hours=number), paid_at=BASE,
-                  mall_updated_at=BASE, buyer_nick=f"buyer{number}", paid_amount=Decimal("10.5"),
-                  sync_state=state, sync_reason=reason if state == "abnormal" else None,
-                  sync_params={"detail": "WDT said no"} if state == "abnormal" else {}, push_attempts=1)
-    order.lines.append(OrderLine(merchant_id=merchant.id, mall_line_id="L1", wdt_oid=f"N{number:05d}-L1",
-                                 mall_goods_id="G1", goods_name="杯子",
-                                 merchant_code=code, quantity=1, price=Decimal("10.5")))
+def make_order(
+    merchant, number: int, state="abnormal", reason="unknown_merchant_code", code="SKU-1", ordered_at=None
+) -> Order:
+    order = Order(
+        merchant_id=merchant.id,
+        order_no=f"N{number:05d}",
+        mall_status="paid",
+        ordered_at=ordered_at or BASE + timedelta(hours=number),
+        paid_at=BASE,
+        mall_updated_at=BASE,
+        buyer_nick=f"buyer{number}",
+        paid_amount=Decimal("10.5"),
+        sync_state=state,
+        sync_reason=reason if state == "abnormal" else None,
+        sync_params={"detail": "WDT said no"} if state == "abnormal" else {},
+        push_attempts=1,
+    )
+    order.lines.append(
+        OrderLine(
+            merchant_id=merchant.id,
+            mall_line_id="L1",
+            wdt_oid=f"N{number:05d}-L1",
+            mall_goods_id="G1",
+            goods_name="杯子",
+            merchant_code=code,
+            quantity=1,
+            price=Decimal("10.5"),
+        )
+    )
     db.session.add(order)
     db.session.commit()
     return order
@@ -117,8 +137,9 @@ def test_historical_order_has_no_button_and_a_forged_repush_is_refused(client_a)
 
 def test_repush_queues_and_is_audited(client_a):
     order = make_order(client_a.merchant, 1)
-    response = client_a.post(f"/abnormal/orders/{order.id}/repush",
-                             headers={"X-CSRFToken": client_a.csrf, "HX-Request": "true"})
+    response = client_a.post(
+        f"/abnormal/orders/{order.id}/repush", headers={"X-CSRFToken": client_a.csrf, "HX-Request": "true"}
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and html.lstrip().startswith(f'<tbody id="order-{order.id}"')
     assert "排队中" in html and 'hx-trigger="every 2s"' in html
@@ -140,9 +161,15 @@ def test_merchants_see_and_touch_only_their_orders(client_a, client_b):
     make_order(client_b.merchant, 2)
     assert listed(get(client_b)) == ["N00002"]
     assert client_b.get(f"/abnormal/orders/{order_a.id}?expand=1").status_code == 404
-    assert client_b.post(f"/abnormal/orders/{order_a.id}/repush", headers={"X-CSRFToken": client_b.csrf}).status_code == 404
-    client_b.post("/abnormal/bulk", data={"order_ids": [str(order_a.id)], "scope": "selected"},
-                  headers={"X-CSRFToken": client_b.csrf})
+    assert (
+        client_b.post(f"/abnormal/orders/{order_a.id}/repush", headers={"X-CSRFToken": client_b.csrf}).status_code
+        == 404
+    )
+    client_b.post(
+        "/abnormal/bulk",
+        data={"order_ids": [str(order_a.id)], "scope": "selected"},
+        headers={"X-CSRFToken": client_b.csrf},
+    )
     db.session.expire_all()
     assert db.session.get(Order, order_a.id).sync_state == "abnormal"
 
@@ -158,8 +185,11 @@ def test_bulk_repush_by_filter_skips_historical_and_reports_progress(client_a):
     for number in range(3):
         make_order(client_a.merchant, number, reason="network")
     make_order(client_a.merchant, 9, reason="missing_merchant_code")
-    response = client_a.post("/abnormal/bulk", data={"scope": "filter", "reason": "network"},
-                             headers={"X-CSRFToken": client_a.csrf, "HX-Request": "true"})
+    response = client_a.post(
+        "/abnormal/bulk",
+        data={"scope": "filter", "reason": "network"},
+        headers={"X-CSRFToken": client_a.csrf, "HX-Request": "true"},
+    )
     html = response.get_data(as_text=True)
     assert "0 / 3" in html and "<progress" in html
     db.session.expire_all()
@@ -172,30 +202,36 @@ def test_ids_that_do_not_fit_are_not_found_not_500(client_a):
     huge = "99999999999999999999999"
     assert client_a.get(f"/abnormal/orders/{huge}").status_code == 404
     assert client_a.post(f"/abnormal/orders/{huge}/repush", headers={"X-CSRFToken": client_a.csrf}).status_code == 404
-    response = client_a.post("/abnormal/bulk", data={"order_ids": ["²", huge, str(order.id)], "scope": "selected"},
-                             headers={"X-CSRFToken": client_a.csrf, "HX-Request": "true"})
+    response = client_a.post(
+        "/abnormal/bulk",
+        data={"order_ids": ["²", huge, str(order.id)], "scope": "selected"},
+        headers={"X-CSRFToken": client_a.csrf, "HX-Request": "true"},
+    )
     assert response.status_code == 200 and "0 / 1" in response.get_data(as_text=True)
 
 
 def test_bulk_rows_do_not_poll_and_the_bar_brings_the_ones_that_changed(client_a):
     orders = [make_order(client_a.merchant, number) for number in range(3)]
     headers = {"X-CSRFToken": client_a.csrf, "HX-Request": "true"}
-    started = client_a.post("/abnormal/bulk", data={"scope": "selected", "order_ids": [str(o.id) for o in orders]},
-                            headers=headers).get_data(as_text=True)
+    started = client_a.post(
+        "/abnormal/bulk", data={"scope": "selected", "order_ids": [str(o.id) for o in orders]}, headers=headers
+    ).get_data(as_text=True)
     assert started.count('hx-swap-oob="true"') == 3 and 'hx-trigger="every 2s"' not in started
     assert started.count('name="waiting"') == 3
     poll_url = re.search(r'hx-get="(/abnormal/bulk/\d+)"', started).group(1)
     db.session.execute(db.update(Order).where(Order.id == orders[0].id).values(sync_state="pushed"))
     db.session.commit()
-    polled = client_a.get(poll_url, query_string={"waiting": [str(o.id) for o in orders]},
-                          headers=headers).get_data(as_text=True)
+    polled = client_a.get(poll_url, query_string={"waiting": [str(o.id) for o in orders]}, headers=headers).get_data(
+        as_text=True
+    )
     assert polled.count('hx-swap-oob="true"') == 1 and f'id="order-{orders[0].id}"' in polled
     assert "data-leaves-after" in polled and "1 / 3" in polled
 
 
 def test_an_empty_selection_is_refused_in_words(client_a):
-    response = client_a.post("/abnormal/bulk", data={"scope": "selected"},
-                             headers={"X-CSRFToken": client_a.csrf, "HX-Request": "true"})
+    response = client_a.post(
+        "/abnormal/bulk", data={"scope": "selected"}, headers={"X-CSRFToken": client_a.csrf, "HX-Request": "true"}
+    )
     assert response.status_code == 422 and "请先勾选要重推的订单" in response.get_data(as_text=True)
 
 

@@ -1,22 +1,25 @@
 """Development login and the mall's one-time embed link."""
+
 from __future__ import annotations
 
 import re
 import time
 
-from wdtpanel.security import make_embed_token
 from tests.helpers import csrf_token_from
+from wdtpanel.security import make_embed_token
 
 
 def test_login_with_cli_created_user(app, make_merchant):
-    merchant, user = make_merchant("shop-a")
+    _merchant, user = make_merchant("shop-a")
     client = app.test_client()
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    bad = client.post("/login", data={"merchant": "shop-a", "username": user.username, "password": "wrong",
-                                      "csrf_token": token})
+    bad = client.post(
+        "/login", data={"merchant": "shop-a", "username": user.username, "password": "wrong", "csrf_token": token}
+    )
     assert "不正确" in bad.get_data(as_text=True)
-    good = client.post("/login", data={"merchant": "shop-a", "username": user.username, "password": "pass-1234",
-                                       "csrf_token": token})
+    good = client.post(
+        "/login", data={"merchant": "shop-a", "username": user.username, "password": "pass-1234", "csrf_token": token}
+    )
     assert good.status_code == 302 and good.headers["Location"].endswith("/settings/wdt")
     assert client.get("/settings/wdt").status_code == 200
 
@@ -55,7 +58,9 @@ def test_expired_embed_link_is_refused(app, make_merchant):
 def test_embed_link_for_unknown_merchant_or_role(app, make_merchant):
     make_merchant("shop-a")
     assert "商户不存在" in app.test_client().get(f"/embed?token={make_embed_token('nope', 'u')}").get_data(as_text=True)
-    assert "角色" in app.test_client().get(f"/embed?token={make_embed_token('shop-a', 'u', 'root')}").get_data(as_text=True)
+    assert "角色" in app.test_client().get(f"/embed?token={make_embed_token('shop-a', 'u', 'root')}").get_data(
+        as_text=True
+    )
 
 
 def test_embedded_session_is_scoped_to_its_merchant(app, make_merchant):
@@ -66,6 +71,7 @@ def test_embedded_session_is_scoped_to_its_merchant(app, make_merchant):
     with client.session_transaction() as sess:
         merchant_id = sess["merchant_id"]
     from wdtpanel.accounts import find_merchant
+
     assert merchant_id == find_merchant("shop-b").id
 
 
@@ -84,13 +90,19 @@ def test_a_frame_without_cookies_works_with_its_session_header(app, make_merchan
     """Inside a cross-site iframe the browser may keep no cookie: the session travels in a header instead."""
     make_merchant("shop-a")
     opened = app.test_client().get(f"/embed?token={make_embed_token('shop-a', 'clerk', 'staff')}&next=/abnormal/")
-    frame = {"X-Wdtpanel-Frame": frame_token_from(opened.get_data(as_text=True)), "HX-Request": "true", "HX-Boosted": "true"}
+    frame = {
+        "X-Wdtpanel-Frame": frame_token_from(opened.get_data(as_text=True)),
+        "HX-Request": "true",
+        "HX-Boosted": "true",
+    }
     no_cookies = app.test_client(use_cookies=False)
     page = no_cookies.get("/abnormal/", headers=frame)
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and 'hx-boost="true"' in html and "clerk" in html
     assert "Set-Cookie" not in page.headers
-    pulled = no_cookies.post("/sync/pull", headers={**frame, "HX-Boosted": "false", "X-CSRFToken": csrf_token_from(html)})
+    pulled = no_cookies.post(
+        "/sync/pull", headers={**frame, "HX-Boosted": "false", "X-CSRFToken": csrf_token_from(html)}
+    )
     assert pulled.status_code == 200
     english = no_cookies.get("/lang/en?next=/sync/", headers=frame)
     assert english.headers["HX-Location"] == '{"path": "/sync/", "target": "body"}'
@@ -131,9 +143,15 @@ def test_staff_menu_has_no_config_and_config_is_a_styled_403(app, make_merchant)
     page = client.get("/abnormal/").get_data(as_text=True)
     assert "/settings/wdt" not in page and "全部订单" in page
     refused = client.get("/settings/wdt")
-    assert refused.status_code == 403 and "没有权限" in refused.get_data(as_text=True) and "<html" in refused.get_data(as_text=True)
+    assert (
+        refused.status_code == 403
+        and "没有权限" in refused.get_data(as_text=True)
+        and "<html" in refused.get_data(as_text=True)
+    )
     fragment = client.get("/settings/wdt", headers={"HX-Request": "true"})
-    assert fragment.status_code == 403 and fragment.get_data(as_text=True).lstrip().startswith('<div class="alert alert-error error-banner"')
+    assert fragment.status_code == 403 and fragment.get_data(as_text=True).lstrip().startswith(
+        '<div class="alert alert-error error-banner"'
+    )
 
 
 def test_a_reload_inside_a_frame_without_a_cookie_resumes_with_the_frames_session(app, make_merchant):

@@ -1,4 +1,5 @@
 """The goods parts of 旺店通配置: the mall's goods editor link, and the whole catalogue pushed when the link goes on."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,10 +11,13 @@ from wdtpanel.extensions import db, job_queue
 from wdtpanel.models import AuditEntry, GoodsPushRun, Merchant, Spec
 
 
-@pytest.mark.parametrize("value,message", [
-    ("javascript:alert(1)", "请填写以 http:// 或 https:// 开头的地址"),
-    ("https://mall.example/goods/{id}/edit", "只能使用 {goods_id}、{spec_id}、{merchant_code} 这几个占位符"),
-])
+@pytest.mark.parametrize(
+    "value,message",
+    [
+        ("javascript:alert(1)", "请填写以 http:// 或 https:// 开头的地址"),
+        ("https://mall.example/goods/{id}/edit", "只能使用 {goods_id}、{spec_id}、{merchant_code} 这几个占位符"),
+    ],
+)
 def test_a_bad_editor_link_is_refused(client_a, value, message):
     answer = post_config(client_a, {**VALID, "goods_editor_url": value})
     assert answer.status_code == 422 and message in field_errors(answer.get_data(as_text=True), "goods_editor_url")

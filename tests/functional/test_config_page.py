@@ -1,4 +1,5 @@
 """设置 → 系统配置 → 旺店通配置: validation, the write-only secret, CSRF, tenant isolation, partials."""
+
 from __future__ import annotations
 
 import re
@@ -10,15 +11,21 @@ from wdtpanel.extensions import db
 from wdtpanel.models import AuditEntry, WdtConfig
 
 VALID = {
-    "edition": "enterprise", "environment": "production", "custom_base_url": "",
-    "sid": "mysid", "appkey": "myappkey", "appsecret": "s3cret-value-ab12",
-    "shop_no": "shop01", "warehouse_no": "wh01", "enabled": "y",
+    "edition": "enterprise",
+    "environment": "production",
+    "custom_base_url": "",
+    "sid": "mysid",
+    "appkey": "myappkey",
+    "appsecret": "s3cret-value-ab12",
+    "shop_no": "shop01",
+    "warehouse_no": "wh01",
+    "enabled": "y",
 }
 
 
 def field_errors(html: str, field: str) -> str:
     """The error text shown under one field."""
-    match = re.search(r'<div class="msg" id="%s-msg">(.*?)</div>' % field, html, re.S)
+    match = re.search(rf'<div class="msg" id="{field}-msg">(.*?)</div>', html, re.S)
     assert match, f"field {field} not rendered"
     return " ".join(re.findall(r'<p class="error">(.*?)</p>', match.group(1)))
 
@@ -35,23 +42,26 @@ def saved_config(merchant) -> WdtConfig | None:
     return db.session.scalar(select(WdtConfig).where(WdtConfig.merchant_id == merchant.id))
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("sid", "", "请填写 sid"),
-    ("sid", "bad sid!", "只能包含字母"),
-    ("sid", "x" * 65, "64"),
-    ("appkey", "", "请填写 appkey"),
-    ("appkey", "key with space", "只能包含字母"),
-    ("appsecret", "", "请填写 appsecret"),
-    ("appsecret", "has space", "不能包含空格"),
-    ("appsecret", "y" * 129, "128"),
-    ("shop_no", "", "请填写店铺编号"),
-    ("shop_no", "s" * 21, "20"),
-    ("shop_no", "shop 01", "不能包含空格"),
-    ("warehouse_no", "", "请填写仓库编号"),
-    ("warehouse_no", "w" * 41, "40"),
-    ("edition", "platinum", "不是有效的选择"),
-    ("environment", "moon", "不是有效的选择"),
-])
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("sid", "", "请填写 sid"),
+        ("sid", "bad sid!", "只能包含字母"),
+        ("sid", "x" * 65, "64"),
+        ("appkey", "", "请填写 appkey"),
+        ("appkey", "key with space", "只能包含字母"),
+        ("appsecret", "", "请填写 appsecret"),
+        ("appsecret", "has space", "不能包含空格"),
+        ("appsecret", "y" * 129, "128"),
+        ("shop_no", "", "请填写店铺编号"),
+        ("shop_no", "s" * 21, "20"),
+        ("shop_no", "shop 01", "不能包含空格"),
+        ("warehouse_no", "", "请填写仓库编号"),
+        ("warehouse_no", "w" * 41, "40"),
+        ("edition", "platinum", "不是有效的选择"),
+        ("environment", "moon", "不是有效的选择"),
+    ],
+)
 def test_each_field_is_validated(client_a, field, value, message):
     response = post_config(client_a, {**VALID, field: value})
     html = response.get_data(as_text=True)
@@ -67,7 +77,9 @@ def test_custom_environment_needs_its_url(client_a):
 
 
 def test_custom_url_must_be_http(client_a):
-    html = post_config(client_a, {**VALID, "environment": "custom", "custom_base_url": "ftp:/nope"}).get_data(as_text=True)
+    html = post_config(client_a, {**VALID, "environment": "custom", "custom_base_url": "ftp:/nope"}).get_data(
+        as_text=True
+    )
     assert "http://" in field_errors(html, "custom_base_url") and saved_config(client_a.merchant) is None
 
 
@@ -79,13 +91,17 @@ def test_ultimate_secret_needs_salt(client_a):
 
 
 def test_inline_validation_returns_only_that_field(client_a):
-    response = client_a.post("/settings/wdt/validate/shop_no", data={**VALID, "shop_no": ""},
-                             headers={"X-CSRFToken": client_a.csrf, "HX-Request": "true"})
+    response = client_a.post(
+        "/settings/wdt/validate/shop_no",
+        data={**VALID, "shop_no": ""},
+        headers={"X-CSRFToken": client_a.csrf, "HX-Request": "true"},
+    )
     html = response.get_data(as_text=True)
     assert html.strip().startswith('<div class="field has-error" id="field-shop_no">')
     assert "请填写店铺编号" in html and "field-sid" not in html
-    ok = client_a.post("/settings/wdt/validate/shop_no", data=VALID,
-                       headers={"X-CSRFToken": client_a.csrf, "HX-Request": "true"}).get_data(as_text=True)
+    ok = client_a.post(
+        "/settings/wdt/validate/shop_no", data=VALID, headers={"X-CSRFToken": client_a.csrf, "HX-Request": "true"}
+    ).get_data(as_text=True)
     assert "has-error" not in ok and 'hx-post="/settings/wdt/validate/shop_no"' in ok
 
 
@@ -115,6 +131,7 @@ def test_empty_secret_keeps_the_saved_one(client_a):
     assert "已保存旺店通配置" in html
     config = saved_config(client_a.merchant)
     from wdtpanel.merchant_config import appsecret_of
+
     assert config.shop_no == "shop02" and appsecret_of(config) == "s3cret-value-ab12"
     assert before  # the secret was there before and is still usable
 
@@ -147,9 +164,16 @@ def test_logistics_mapping_saved_and_validated(client_a):
     db.session.commit()
     page = client_a.get("/settings/wdt").get_data(as_text=True)
     assert "中通" in page and "顺丰" in page
-    rows = {"logistics-0-wdt_code": "SF", "logistics-0-wdt_name": "顺丰", "logistics-0-selected": "y",
-            "logistics-0-mall_code": "", "logistics-1-wdt_code": "ZTO", "logistics-1-wdt_name": "中通",
-            "logistics-1-selected": "y", "logistics-1-mall_code": "zhongtong"}
+    rows = {
+        "logistics-0-wdt_code": "SF",
+        "logistics-0-wdt_name": "顺丰",
+        "logistics-0-selected": "y",
+        "logistics-0-mall_code": "",
+        "logistics-1-wdt_code": "ZTO",
+        "logistics-1-wdt_name": "中通",
+        "logistics-1-selected": "y",
+        "logistics-1-mall_code": "zhongtong",
+    }
     html = post_config(client_a, {**VALID, "appsecret": "", **rows}).get_data(as_text=True)
     assert "已勾选的物流公司需要填写商城物流编码" in html
     rows["logistics-0-mall_code"] = "shunfeng"
@@ -228,9 +252,16 @@ def test_inline_validation_asks_for_a_secret_until_one_is_saved(client_a):
 
 
 def test_repeated_or_incomplete_logistics_rows_do_not_break_the_page(client_a):
-    rows = {"logistics-0-wdt_code": "SF", "logistics-0-selected": "y", "logistics-0-mall_code": "sf",
-            "logistics-1-wdt_code": "SF", "logistics-1-selected": "y", "logistics-1-mall_code": "sf2",
-            "logistics-2-wdt_code": "ZTO", "logistics-2-selected": "y"}
+    rows = {
+        "logistics-0-wdt_code": "SF",
+        "logistics-0-selected": "y",
+        "logistics-0-mall_code": "sf",
+        "logistics-1-wdt_code": "SF",
+        "logistics-1-selected": "y",
+        "logistics-1-mall_code": "sf2",
+        "logistics-2-wdt_code": "ZTO",
+        "logistics-2-selected": "y",
+    }
     response = post_config(client_a, {**VALID, **rows})
     assert response.status_code == 422
     assert "已勾选的物流公司需要填写商城物流编码" in response.get_data(as_text=True)

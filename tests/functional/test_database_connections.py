@@ -1,4 +1,5 @@
 """Pooled connections: one idle for a while is tested before use, and a dead one is replaced, not handed out."""
+
 from __future__ import annotations
 
 import os
@@ -32,8 +33,10 @@ def test_a_connection_used_moments_ago_is_not_pinged():
     extensions.ping_if_idle(DeadConnection(), Record(idle_since=time.monotonic()), None)  # no round trip, no error
 
 
-@pytest.mark.skipif(not os.environ.get("WDTPANEL_TEST_DATABASE_URL"), reason="a server that drops connections: "
-                    "the suite's PostgreSQL pass runs it")
+@pytest.mark.skipif(
+    not os.environ.get("WDTPANEL_TEST_DATABASE_URL"),
+    reason="a server that drops connections: the suite's PostgreSQL pass runs it",
+)
 def test_the_pool_replaces_a_connection_the_server_dropped_while_idle(app, monkeypatch):
     monkeypatch.setattr(extensions, "PING_AFTER_IDLE_SECONDS", 0)
     with db.engine.connect() as connection:

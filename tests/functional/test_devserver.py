@@ -1,4 +1,5 @@
 """`make run` keeps its processes up: one that dies (kill -9 included) is started again."""
+
 from __future__ import annotations
 
 import io
@@ -40,8 +41,9 @@ def test_a_killed_process_is_restarted_and_its_output_is_labelled(monkeypatch):
 
 def test_a_process_that_keeps_dying_waits_longer_each_time(monkeypatch):
     monkeypatch.setattr(devserver, "RESTART_DELAYS", (0, 0, 7))
-    supervisor = devserver.Supervisor({"cron": [sys.executable, "-c", "raise SystemExit(3)"]}, dict(os.environ),
-                                      io.StringIO())
+    supervisor = devserver.Supervisor(
+        {"cron": [sys.executable, "-c", "raise SystemExit(3)"]}, dict(os.environ), io.StringIO()
+    )
     child = supervisor.children[0]
     supervisor.start(child)
     try:

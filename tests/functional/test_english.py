@@ -1,41 +1,72 @@
 """The English pages show no Chinese but data: every page and fragment, with every kind of state and reason."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
+from tests.helpers import csrf_token_from, sign_in
 from wdtpanel.accounts import create_user
 from wdtpanel.cli import ensure_merchant
 from wdtpanel.columns import utcnow
 from wdtpanel.extensions import db
 from wdtpanel.models import (
-    Goods, Order, OrderLine, PullIssue, PushAttempt, Shipment, Spec, SyncStatus, WebhookDelivery,
+    Goods,
+    Order,
+    OrderLine,
+    PullIssue,
+    PushAttempt,
+    Shipment,
+    Spec,
+    SyncStatus,
+    WebhookDelivery,
 )
 from wdtpanel.reasons import NOTICES, REASONS
-from tests.helpers import csrf_token_from, sign_in
 
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 # The one Chinese a page may show in English: the language switch's own name, marked lang="zh-CN".
 OTHER_LANGUAGE = re.compile(r'<a [^>]*lang="zh-CN"[^>]*>[^<]*</a>')
-BASE = datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)
+BASE = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 
 
 def chinese_in(html: str) -> list[str]:
     text = OTHER_LANGUAGE.sub("", html)
-    return [text[max(0, m.start() - 40):m.end() + 40] for m in CJK.finditer(text)]
+    return [text[max(0, m.start() - 40) : m.end() + 40] for m in CJK.finditer(text)]
 
 
 def ascii_order(merchant, number: int, state: str, reason: str | None = None, params=None, **extra) -> Order:
-    order = Order(merchant_id=merchant.id, order_no=f"E{number:04d}", mall_status="paid",
-                  ordered_at=BASE + timedelta(hours=number), paid_at=BASE, mall_updated_at=BASE,
-                  buyer_nick=f"buyer{number}", paid_amount=Decimal("12.5"), sync_state=state, sync_reason=reason,
-                  sync_params=params or {}, push_attempts=1, last_attempt_at=BASE, **extra)
-    order.lines.append(OrderLine(merchant_id=merchant.id, mall_line_id="L1", wdt_oid=f"E{number:04d}-L1",
-                                 mall_goods_id="G1", goods_name="Cup", spec_name="Red", merchant_code="CUP-1",
-                                 quantity=1, price=Decimal("12.5")))
+    order = Order(
+        merchant_id=merchant.id,
+        order_no=f"E{number:04d}",
+        mall_status="paid",
+        ordered_at=BASE + timedelta(hours=number),
+        paid_at=BASE,
+        mall_updated_at=BASE,
+        buyer_nick=f"buyer{number}",
+        paid_amount=Decimal("12.5"),
+        sync_state=state,
+        sync_reason=reason,
+        sync_params=params or {},
+        push_attempts=1,
+        last_attempt_at=BASE,
+        **extra,
+    )
+    order.lines.append(
+        OrderLine(
+            merchant_id=merchant.id,
+            mall_line_id="L1",
+            wdt_oid=f"E{number:04d}-L1",
+            mall_goods_id="G1",
+            goods_name="Cup",
+            spec_name="Red",
+            merchant_code="CUP-1",
+            quantity=1,
+            price=Decimal("12.5"),
+        )
+    )
     db.session.add(order)
     db.session.flush()
     return order
@@ -60,37 +91,107 @@ def english(app):
     """An admin of an ASCII-named merchant, reading English, with one order in every state and every reason."""
     merchant, _ = ensure_merchant("shop-en", "Shop EN")
     user = create_user(merchant, "alice", "pass-1234", "admin")
-    params = {"detail": "code 1", "host": "wdt.example", "shop_no": "S1", "warehouse_no": "W1", "missing": "sid",
-              "line": 1, "goods": "Cup", "spec": "Red", "tid": "T1", "logistics_name": "ZT",
-              "logistics_code": "ZTO", "spec_no": "X1"}
+    params = {
+        "detail": "code 1",
+        "host": "wdt.example",
+        "shop_no": "S1",
+        "warehouse_no": "W1",
+        "missing": "sid",
+        "line": 1,
+        "goods": "Cup",
+        "spec": "Red",
+        "tid": "T1",
+        "logistics_name": "ZT",
+        "logistics_code": "ZTO",
+        "spec_no": "X1",
+    }
     for number, code in enumerate(REASONS):
         if code not in ("unconfirmed", "historical"):
             order = ascii_order(merchant, number, "abnormal", code, params)
-            db.session.add(PushAttempt(merchant_id=merchant.id, order_id=order.id, at=BASE, outcome="abnormal",
-                                       reason=code, params=params, wdt_message="refused", payload_version=1,
-                                       payload={"tid": order.order_no, "trade_time": "2026-11-01 02:00:00+00:00"}))
+            db.session.add(
+                PushAttempt(
+                    merchant_id=merchant.id,
+                    order_id=order.id,
+                    at=BASE,
+                    outcome="abnormal",
+                    reason=code,
+                    params=params,
+                    wdt_message="refused",
+                    payload_version=1,
+                    payload={"tid": order.order_no, "trade_time": "2026-11-01 02:00:00+00:00"},
+                )
+            )
     ascii_order(merchant, 90, "unconfirmed", "unconfirmed", params)
     ascii_order(merchant, 91, "historical")
     ascii_order(merchant, 92, "pending", "network", params, next_attempt_at=utcnow() + timedelta(minutes=5))
     ascii_order(merchant, 93, "pending")
     shipped = ascii_order(merchant, 94, "pushed", shipping_state="shipped")
-    db.session.add_all([
-        PushAttempt(merchant_id=merchant.id, order_id=shipped.id, at=BASE, outcome=outcome, payload_version=1,
-                    payload={} if outcome == "abnormal" else {"tid": "E0094"},
-                    reason="missing_merchant_code" if outcome == "abnormal" else None, params=params)
-        for outcome in ("abnormal", "retry", "unconfirmed", "pushed")])
-    db.session.add(Shipment(merchant_id=merchant.id, order_id=shipped.id, wdt_rec_id="R1", logistics_no="YT1",
-                            wdt_logistics_code="ZTO", carrier_code="zto", shipped_at=BASE, line_ids=[]))
-    db.session.add(WebhookDelivery(merchant_id=merchant.id, order_id=shipped.id, event="shipment.created",
-                                   payload={}, state="pending", attempts=2, last_error="HTTP 500"))
+    db.session.add_all(
+        [
+            PushAttempt(
+                merchant_id=merchant.id,
+                order_id=shipped.id,
+                at=BASE,
+                outcome=outcome,
+                payload_version=1,
+                payload={} if outcome == "abnormal" else {"tid": "E0094"},
+                reason="missing_merchant_code" if outcome == "abnormal" else None,
+                params=params,
+            )
+            for outcome in ("abnormal", "retry", "unconfirmed", "pushed")
+        ]
+    )
+    db.session.add(
+        Shipment(
+            merchant_id=merchant.id,
+            order_id=shipped.id,
+            wdt_rec_id="R1",
+            logistics_no="YT1",
+            wdt_logistics_code="ZTO",
+            carrier_code="zto",
+            shipped_at=BASE,
+            line_ids=[],
+        )
+    )
+    db.session.add(
+        WebhookDelivery(
+            merchant_id=merchant.id,
+            order_id=shipped.id,
+            event="shipment.created",
+            payload={},
+            state="pending",
+            attempts=2,
+            last_error="HTTP 500",
+        )
+    )
     for number, code in enumerate(["unknown_order", "unmapped_carrier", "unknown_spec"]):
-        db.session.add(PullIssue(merchant_id=merchant.id, kind="shipping", record_key=f"R{number + 10}",
-                                 subject="T1", reason=code, params=params, record={}))
-    db.session.add(SyncStatus(merchant_id=merchant.id, kind="shipping", last_pull_at=BASE, wdt_reachable=False,
-                              last_error_reason="network", last_error_params=params, last_error_at=BASE))
+        db.session.add(
+            PullIssue(
+                merchant_id=merchant.id,
+                kind="shipping",
+                record_key=f"R{number + 10}",
+                subject="T1",
+                reason=code,
+                params=params,
+                record={},
+            )
+        )
+    db.session.add(
+        SyncStatus(
+            merchant_id=merchant.id,
+            kind="shipping",
+            last_pull_at=BASE,
+            wdt_reachable=False,
+            last_error_reason="network",
+            last_error_params=params,
+            last_error_at=BASE,
+        )
+    )
     goods = Goods(merchant_id=merchant.id, mall_goods_id="G1", name="Cup")
-    goods.specs += [Spec(merchant_id=merchant.id, mall_spec_id="S1", name="Red", merchant_code="CUP-1"),
-                    Spec(merchant_id=merchant.id, mall_spec_id="S2", name="Blue", merchant_code=None)]
+    goods.specs += [
+        Spec(merchant_id=merchant.id, mall_spec_id="S1", name="Red", merchant_code="CUP-1"),
+        Spec(merchant_id=merchant.id, mall_spec_id="S2", name="Blue", merchant_code=None),
+    ]
     db.session.add(goods)
     db.session.commit()
     client = app.test_client()
@@ -103,13 +204,24 @@ def english(app):
 
 def test_every_page_and_fragment_in_english_has_no_chinese_but_data(english, app):
     order_ids = [order_id for (order_id,) in db.session.execute(db.select(Order.id))]
-    pages = ["/settings/wdt", "/abnormal/", "/abnormal/?date_from=2026-11-03&date_to=2026-11-01", "/orders/",
-             "/orders/?state=retry", "/sync/", "/goods/", "/goods/?missing=1", "/nowhere"]
+    pages = [
+        "/settings/wdt",
+        "/abnormal/",
+        "/abnormal/?date_from=2026-11-03&date_to=2026-11-01",
+        "/orders/",
+        "/orders/?state=retry",
+        "/sync/",
+        "/goods/",
+        "/goods/?missing=1",
+        "/nowhere",
+    ]
     pages += [f"/abnormal/orders/{order_id}?expand=1" for order_id in order_ids]
     pages += [f"/orders/{order_id}" for order_id in order_ids]
     hx = {"X-CSRFToken": english.csrf, "HX-Request": "true"}
     posts = {
-        "save with errors": english.post("/settings/wdt", data={"edition": "enterprise", "environment": "custom"}, headers=hx),
+        "save with errors": english.post(
+            "/settings/wdt", data={"edition": "enterprise", "environment": "custom"}, headers=hx
+        ),
         "test with errors": english.post("/settings/wdt/test", data={"sid": ""}, headers=hx),
         "inline": english.post("/settings/wdt/validate/appsecret", data={"appsecret": ""}, headers=hx),
         "historical repush": english.post(f"/abnormal/orders/{order_ids[-4]}/repush", headers=hx),
@@ -138,7 +250,9 @@ def test_every_reason_and_notice_has_an_english_text(english):
     from flask_babel import force_locale, gettext
 
     with force_locale("en"):
-        texts = [gettext(text) for reason in REASONS.values() for text in (reason.label, reason.message, reason.hint) if text]
+        texts = [
+            gettext(text) for reason in REASONS.values() for text in (reason.label, reason.message, reason.hint) if text
+        ]
         texts += [gettext(text) for text in NOTICES.values()]
     assert [text for text in texts if CJK.search(text)] == []
 
@@ -150,40 +264,122 @@ def test_goods_and_stock_pages_in_english_have_no_chinese_but_data(english):
     from wdtpanel.models import GoodsPushRun, Merchant, SpecStock
 
     merchant = english.merchant
-    save_config(merchant.id, None, ConfigInput(edition="enterprise", environment="custom",
-                                               custom_base_url="http://127.0.0.1:9", sid="s", appkey="k",
-                                               appsecret="secret", shop_no="S1", warehouse_no="W1", enabled=True))
+    save_config(
+        merchant.id,
+        None,
+        ConfigInput(
+            edition="enterprise",
+            environment="custom",
+            custom_base_url="http://127.0.0.1:9",
+            sid="s",
+            appkey="k",
+            appsecret="secret",
+            shop_no="S1",
+            warehouse_no="W1",
+            enabled=True,
+        ),
+    )
     db.session.get(Merchant, merchant.id).goods_editor_url = "https://mall.example/goods/{goods_id}/edit"
     run = GoodsPushRun(merchant_id=merchant.id, total=5)
     db.session.add(run)
     db.session.flush()
     goods = Goods(merchant_id=merchant.id, mall_goods_id="G7", name="Pot")
     goods.specs += [
-        Spec(merchant_id=merchant.id, mall_spec_id="P1", name="Big", merchant_code="POT-1", push_state="pushed",
-             pushed_at=BASE, push_run_id=run.id),
-        Spec(merchant_id=merchant.id, mall_spec_id="P2", name="Small", merchant_code="POT-1", push_state="failed",
-             push_reason="field_refused", push_params={"detail": "bad"}, push_run_id=run.id),
-        Spec(merchant_id=merchant.id, mall_spec_id="P3", name="Mini", merchant_code="POT-3", push_state="pending",
-             push_reason="network", push_params={"host": "wdt.example"}, push_run_id=run.id),
-        Spec(merchant_id=merchant.id, mall_spec_id="P4", name="Tiny", merchant_code=None, push_state="failed",
-             push_reason="missing_merchant_code", push_run_id=run.id),
-        Spec(merchant_id=merchant.id, mall_spec_id="P5", name="Huge", merchant_code="POT-5", push_run_id=run.id)]
+        Spec(
+            merchant_id=merchant.id,
+            mall_spec_id="P1",
+            name="Big",
+            merchant_code="POT-1",
+            push_state="pushed",
+            pushed_at=BASE,
+            push_run_id=run.id,
+        ),
+        Spec(
+            merchant_id=merchant.id,
+            mall_spec_id="P2",
+            name="Small",
+            merchant_code="POT-1",
+            push_state="failed",
+            push_reason="field_refused",
+            push_params={"detail": "bad"},
+            push_run_id=run.id,
+        ),
+        Spec(
+            merchant_id=merchant.id,
+            mall_spec_id="P3",
+            name="Mini",
+            merchant_code="POT-3",
+            push_state="pending",
+            push_reason="network",
+            push_params={"host": "wdt.example"},
+            push_run_id=run.id,
+        ),
+        Spec(
+            merchant_id=merchant.id,
+            mall_spec_id="P4",
+            name="Tiny",
+            merchant_code=None,
+            push_state="failed",
+            push_reason="missing_merchant_code",
+            push_run_id=run.id,
+        ),
+        Spec(merchant_id=merchant.id, mall_spec_id="P5", name="Huge", merchant_code="POT-5", push_run_id=run.id),
+    ]
     db.session.add(goods)
-    db.session.add(SpecStock(merchant_id=merchant.id, mall_goods_id="G7", mall_spec_id="P1", quantity=Decimal("12"),
-                             wdt_rec_id="2001", change_count=1, version=1))
+    db.session.add(
+        SpecStock(
+            merchant_id=merchant.id,
+            mall_goods_id="G7",
+            mall_spec_id="P1",
+            quantity=Decimal("12"),
+            wdt_rec_id="2001",
+            change_count=1,
+            version=1,
+        )
+    )
     fixable = ascii_order(merchant, 95, "abnormal", "unknown_merchant_code", {"detail": "code OLD-5 unknown"})
     fixable.lines[0].mall_goods_id, fixable.lines[0].mall_spec_id, fixable.lines[0].merchant_code = "G7", "P5", "OLD-5"
-    db.session.add(PullIssue(merchant_id=merchant.id, kind="stock", record_key="2009", subject="NEW-9",
-                             reason="unknown_spec", params={"spec_no": "NEW-9"},
-                             record={"rec_id": "2009", "goods_id": "G9", "spec_id": "G9", "spec_no": "NEW-9",
-                                     "sync_stock": "3", "stock_change_count": 1}))
-    db.session.add(SyncStatus(merchant_id=merchant.id, kind="stock", last_pull_at=BASE, wdt_reachable=True,
-                              records_today=3, records_day=BASE.date()))
+    db.session.add(
+        PullIssue(
+            merchant_id=merchant.id,
+            kind="stock",
+            record_key="2009",
+            subject="NEW-9",
+            reason="unknown_spec",
+            params={"spec_no": "NEW-9"},
+            record={
+                "rec_id": "2009",
+                "goods_id": "G9",
+                "spec_id": "G9",
+                "spec_no": "NEW-9",
+                "sync_stock": "3",
+                "stock_change_count": 1,
+            },
+        )
+    )
+    db.session.add(
+        SyncStatus(
+            merchant_id=merchant.id,
+            kind="stock",
+            last_pull_at=BASE,
+            wdt_reachable=True,
+            records_today=3,
+            records_day=BASE.date(),
+        )
+    )
     db.session.commit()
     specs = {spec.mall_spec_id: spec.id for spec in goods.specs}
     issue_id = db.session.scalar(db.select(PullIssue.id).where(PullIssue.kind == "stock"))
-    pages = ["/goods/", "/goods/?problem=unknown", "/goods/?problem=duplicate", "/goods/?q=pot",
-             "/goods/fixed-orders", f"/goods/push-all/{run.id}", f"/goods/specs/{specs['P3']}", "/sync/"]
+    pages = [
+        "/goods/",
+        "/goods/?problem=unknown",
+        "/goods/?problem=duplicate",
+        "/goods/?q=pot",
+        "/goods/fixed-orders",
+        f"/goods/push-all/{run.id}",
+        f"/goods/specs/{specs['P3']}",
+        "/sync/",
+    ]
     found = untranslated(english, pages, {})  # before the actions change what they show
     hx = {"X-CSRFToken": english.csrf, "HX-Request": "true"}
     posts = {
@@ -191,15 +387,35 @@ def test_goods_and_stock_pages_in_english_have_no_chinese_but_data(english):
         "push one without code": english.post(f"/goods/specs/{specs['P4']}/push", headers=hx),
         "push all": english.post("/goods/push-all", headers=hx),
         "retry issue": english.post(f"/sync/issues/stock/{issue_id}/retry", headers=hx),
-        "config saved on": english.post("/settings/wdt", data={"edition": "enterprise", "environment": "production",
-                                                              "sid": "s", "appkey": "k", "shop_no": "S1",
-                                                              "warehouse_no": "W1", "enabled": ""}, headers=hx),
+        "config saved on": english.post(
+            "/settings/wdt",
+            data={
+                "edition": "enterprise",
+                "environment": "production",
+                "sid": "s",
+                "appkey": "k",
+                "shop_no": "S1",
+                "warehouse_no": "W1",
+                "enabled": "",
+            },
+            headers=hx,
+        ),
         "repush fixed": english.post("/goods/fixed-orders/repush", headers=hx),
         "nothing to repush": english.post("/goods/fixed-orders/repush", headers=hx),
     }
     found.update(untranslated(english, [], posts))
-    switched_on = english.post("/settings/wdt", data={"edition": "enterprise", "environment": "production", "sid": "s",
-                                                      "appkey": "k", "shop_no": "S1", "warehouse_no": "W1",
-                                                      "enabled": "y"}, headers=hx).get_data(as_text=True)
+    switched_on = english.post(
+        "/settings/wdt",
+        data={
+            "edition": "enterprise",
+            "environment": "production",
+            "sid": "s",
+            "appkey": "k",
+            "shop_no": "S1",
+            "warehouse_no": "W1",
+            "enabled": "y",
+        },
+        headers=hx,
+    ).get_data(as_text=True)
     assert "Pushing all" in switched_on and chinese_in(switched_on) == []
     assert found == {}

@@ -1,9 +1,10 @@
 """商品: counts and filters per problem, partial case-insensitive search, pages, 推送到旺店通 per row and for all,
 the mall's editor link, tenant isolation."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -14,35 +15,83 @@ from wdtpanel.merchant_config import ConfigInput, save_config
 from wdtpanel.models import AuditEntry, Goods, Merchant, Order, OrderLine, Spec
 from wdtpanel.queries.goods import PAGE_SIZE
 
-BASE = datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)
+BASE = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 
 
-def add_goods(merchant, goods_id: str, name: str, *specs: tuple[str, str | None], code: str | None = None,
-              **spec_state) -> Goods:
+def add_goods(
+    merchant, goods_id: str, name: str, *specs: tuple[str, str | None], code: str | None = None, **spec_state
+) -> Goods:
     """A goods with specs (spec id, code); no specs: a single-spec goods carrying `code`."""
     goods = Goods(merchant_id=merchant.id, mall_goods_id=goods_id, name=name, merchant_code=code, mall_updated_at=BASE)
     for spec_id, spec_code in specs or [("", code)]:
-        goods.specs.append(Spec(merchant_id=merchant.id, mall_spec_id=spec_id, name=f"规格{spec_id}" if spec_id else "",
-                                merchant_code=spec_code, price=Decimal("9.9"), **spec_state))
+        goods.specs.append(
+            Spec(
+                merchant_id=merchant.id,
+                mall_spec_id=spec_id,
+                name=f"规格{spec_id}" if spec_id else "",
+                merchant_code=spec_code,
+                price=Decimal("9.9"),
+                **spec_state,
+            )
+        )
     db.session.add(goods)
     db.session.commit()
     return goods
 
 
 def switch_on(merchant, on: bool = True) -> None:
-    save_config(merchant.id, None, ConfigInput(edition="enterprise", environment="custom",
-                                               custom_base_url="http://127.0.0.1:9", sid="s", appkey="k",
-                                               appsecret="secret", shop_no="mall01", warehouse_no="wh01", enabled=on))
+    save_config(
+        merchant.id,
+        None,
+        ConfigInput(
+            edition="enterprise",
+            environment="custom",
+            custom_base_url="http://127.0.0.1:9",
+            sid="s",
+            appkey="k",
+            appsecret="secret",
+            shop_no="mall01",
+            warehouse_no="wh01",
+            enabled=on,
+        ),
+    )
 
 
 def unknown_order(merchant, code: str) -> None:
-    order = Order(merchant_id=merchant.id, order_no=f"U-{code}", mall_status="paid", ordered_at=BASE, paid_at=BASE,
-                  mall_updated_at=BASE, buyer_nick="b", sync_state="abnormal", sync_reason="unknown_merchant_code",
-                  sync_params={"detail": f"原始单号 U 的商家编码 {code} 在旺店通中不存在"})
-    order.lines += [OrderLine(merchant_id=merchant.id, mall_line_id="L1", wdt_oid=f"U-{code}-1", mall_goods_id="GX",
-                              goods_name="x", merchant_code=code, quantity=1, price=Decimal("1")),
-                    OrderLine(merchant_id=merchant.id, mall_line_id="L2", wdt_oid=f"U-{code}-2", mall_goods_id="GY",
-                              goods_name="y", merchant_code="FINE-1", quantity=1, price=Decimal("1"))]
+    order = Order(
+        merchant_id=merchant.id,
+        order_no=f"U-{code}",
+        mall_status="paid",
+        ordered_at=BASE,
+        paid_at=BASE,
+        mall_updated_at=BASE,
+        buyer_nick="b",
+        sync_state="abnormal",
+        sync_reason="unknown_merchant_code",
+        sync_params={"detail": f"原始单号 U 的商家编码 {code} 在旺店通中不存在"},
+    )
+    order.lines += [
+        OrderLine(
+            merchant_id=merchant.id,
+            mall_line_id="L1",
+            wdt_oid=f"U-{code}-1",
+            mall_goods_id="GX",
+            goods_name="x",
+            merchant_code=code,
+            quantity=1,
+            price=Decimal("1"),
+        ),
+        OrderLine(
+            merchant_id=merchant.id,
+            mall_line_id="L2",
+            wdt_oid=f"U-{code}-2",
+            mall_goods_id="GY",
+            goods_name="y",
+            merchant_code="FINE-1",
+            quantity=1,
+            price=Decimal("1"),
+        ),
+    ]
     db.session.add(order)
     db.session.commit()
 
@@ -66,8 +115,15 @@ def hx(client) -> dict:
 def catalogue(client_a):
     merchant = client_a.merchant
     add_goods(merchant, "G1", "Thermos Cup 保温杯", ("S1", "CUP-RED"), ("S2", "cup-red"), ("S3", None))
-    add_goods(merchant, "G2", "龙井 100%", code="TEA-1", push_state="failed", push_reason="field_refused",
-              push_params={"detail": "goods_name长度不能超过255"})
+    add_goods(
+        merchant,
+        "G2",
+        "龙井 100%",
+        code="TEA-1",
+        push_state="failed",
+        push_reason="field_refused",
+        push_params={"detail": "goods_name长度不能超过255"},
+    )
     add_goods(merchant, "G3", "帆布袋", code="BAG-9")
     unknown_order(merchant, "BAG-9")
     return client_a
@@ -117,7 +173,8 @@ def test_the_mall_editor_link_carries_the_sku(catalogue):
     assert links == ["https://mall.example/admin/goods/G2/edit?spec=&amp;code=TEA-1"]
     add_goods(catalogue.merchant, "G/7", "斜杠", code="A&B")
     assert re.findall(r'<a class="edit" href="([^"]+)"', get(catalogue, "q=斜杠")) == [
-        "https://mall.example/admin/goods/G%2F7/edit?spec=&amp;code=A%26B"]
+        "https://mall.example/admin/goods/G%2F7/edit?spec=&amp;code=A%26B"
+    ]
 
 
 def test_push_one_is_refused_with_the_reason_while_switched_off_or_without_code(catalogue):
@@ -159,7 +216,9 @@ def test_push_all_shows_progress_until_every_sku_has_an_outcome(catalogue):
     db.session.execute(update(Spec).where(Spec.merchant_code == "TEA-1").values(push_state="failed"))
     db.session.commit()
     done = catalogue.get(poll, headers={"HX-Request": "true"})
-    assert "推送完成：成功 4，失败 1" in done.get_data(as_text=True) and done.headers["HX-Trigger"] == "goods-push-changed"
+    assert (
+        "推送完成：成功 4，失败 1" in done.get_data(as_text=True) and done.headers["HX-Trigger"] == "goods-push-changed"
+    )
     assert "every 1s" not in done.get_data(as_text=True)
 
 
@@ -171,7 +230,9 @@ def test_another_merchant_sees_nothing_and_touches_nothing(catalogue, client_b):
     run = catalogue.post("/goods/push-all", headers=hx(catalogue))
     assert run.status_code == 422  # switched off: no run
     switch_on(catalogue.merchant)
-    poll = re.search(r'hx-get="(/goods/push-all/\d+)"',
-                     catalogue.post("/goods/push-all", headers=hx(catalogue)).get_data(as_text=True))[1]
+    poll = re.search(
+        r'hx-get="(/goods/push-all/\d+)"',
+        catalogue.post("/goods/push-all", headers=hx(catalogue)).get_data(as_text=True),
+    )[1]
     assert client_b.get(poll).status_code == 404
     assert "BAG-9" not in client_b.get("/goods/fixed-orders").get_data(as_text=True)

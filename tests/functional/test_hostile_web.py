@@ -1,24 +1,33 @@
 """Hostile input and stolen sessions on the pages: a clear 4xx, never a 500; no open redirect; sign-out ends every
 copy of a session; password guessing is throttled and tells nothing about who exists."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
+from tests.functional.test_abnormal_page import listed, make_order
+from tests.helpers import csrf_token_from
 from wdtpanel import accounts
 from wdtpanel.extensions import db
 from wdtpanel.models import User
 from wdtpanel.security import make_embed_token
-from tests.functional.test_abnormal_page import listed, make_order
-from tests.helpers import csrf_token_from
 
 
-@pytest.mark.parametrize("query", ["date_from=0001-01-01", "date_to=9999-12-31", "date_from=9999-12-31&date_to=0001-01-01",
-                                   "cursor=" + "A" * 5000, "before=MjAyNi0xMS0wMVQwMjowMDowMCswMDowMHw5OTk5OTk5OTk5OTk5OTk5OTk5OTk5",
-                                   "cursor=MjAyNi0xMS0wMVQwMjowMDowMHw1",  # a naive time
-                                   "q=" + "%25" * 30 + "_"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "date_from=0001-01-01",
+        "date_to=9999-12-31",
+        "date_from=9999-12-31&date_to=0001-01-01",
+        "cursor=" + "A" * 5000,
+        "before=MjAyNi0xMS0wMVQwMjowMDowMCswMDowMHw5OTk5OTk5OTk5OTk5OTk5OTk5OTk5",
+        "cursor=MjAyNi0xMS0wMVQwMjowMDowMHw1",  # a naive time
+        "q=" + "%25" * 30 + "_",
+    ],
+)
 def test_odd_filters_answer_the_page_not_500(client_a, query):
     make_order(client_a.merchant, 1)
     response = client_a.get(f"/abnormal/?{query}")
@@ -35,7 +44,7 @@ def test_dates_out_of_range_and_a_reversed_range_say_so(client_a):
 
 
 def test_an_order_dated_9999_does_not_break_the_list(client_a):
-    make_order(client_a.merchant, 1, state="historical", ordered_at=datetime(9999, 12, 31, 23, 0, tzinfo=timezone.utc))
+    make_order(client_a.merchant, 1, state="historical", ordered_at=datetime(9999, 12, 31, 23, 0, tzinfo=UTC))
     for number in range(2, 60):
         make_order(client_a.merchant, number)
     first = client_a.get("/abnormal/")
@@ -48,27 +57,32 @@ def test_ids_beyond_the_column_are_not_found(client_a):
     assert client_a.get("/orders/9223372036854775808").status_code == 404
 
 
-@pytest.mark.parametrize("target", ["/%09/evil.example", "//evil.example", "/\\evil.example", "http://evil.example",
-                                    "/%0d%0aSet-Cookie:%20x=1"])
+@pytest.mark.parametrize(
+    "target",
+    ["/%09/evil.example", "//evil.example", "/\\evil.example", "http://evil.example", "/%0d%0aSet-Cookie:%20x=1"],
+)
 def test_next_never_leaves_the_site(app, make_merchant, target):
-    merchant, user = make_merchant("shop-a")
+    _merchant, user = make_merchant("shop-a")
     client = app.test_client()
     landed = client.get(f"/lang/en?next={target}").headers["Location"]
     opened = client.get(f"/embed?token={make_embed_token('shop-a', 'u', 'staff')}&next={target}")
     frame_next = re.search(r'data-frame-next="([^"]*)"', opened.get_data(as_text=True)).group(1)
     assert (landed, frame_next) == ("/", "/abnormal/")
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    login = client.post(f"/login?next={target}", data={"merchant": "shop-a", "username": user.username,
-                                                       "password": "pass-1234", "csrf_token": token})
+    login = client.post(
+        f"/login?next={target}",
+        data={"merchant": "shop-a", "username": user.username, "password": "pass-1234", "csrf_token": token},
+    )
     assert login.status_code == 302 and login.headers["Location"] in ("/settings/wdt",)
 
 
 def test_sign_out_ends_every_copy_of_the_session(app, make_merchant):
-    merchant, user = make_merchant("shop-a")
+    _merchant, user = make_merchant("shop-a")
     client = app.test_client()
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    client.post("/login", data={"merchant": "shop-a", "username": user.username, "password": "pass-1234",
-                                "csrf_token": token})
+    client.post(
+        "/login", data={"merchant": "shop-a", "username": user.username, "password": "pass-1234", "csrf_token": token}
+    )
     copied = client.get_cookie("session").value
     csrf = csrf_token_from(client.get("/abnormal/").get_data(as_text=True))
     client.post("/logout", headers={"X-CSRFToken": csrf})
@@ -79,7 +93,7 @@ def test_sign_out_ends_every_copy_of_the_session(app, make_merchant):
 
 
 def test_guessing_is_throttled_per_account(app, make_merchant):
-    merchant, user = make_merchant("shop-a")
+    _merchant, user = make_merchant("shop-a")
     client = app.test_client()
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
     form = {"merchant": "shop-a", "username": user.username, "csrf_token": token}
@@ -89,8 +103,14 @@ def test_guessing_is_throttled_per_account(app, make_merchant):
     assert right.status_code == 429 and "尝试次数过多" in right.get_data(as_text=True)
     other = app.test_client()
     other_token = csrf_token_from(other.get("/login").get_data(as_text=True))
-    assert other.post("/login", data={**form, "csrf_token": other_token, "password": "pass-1234"},
-                      environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code == 429  # the account waits everywhere
+    assert (
+        other.post(
+            "/login",
+            data={**form, "csrf_token": other_token, "password": "pass-1234"},
+            environ_base={"REMOTE_ADDR": "10.9.9.9"},
+        ).status_code
+        == 429
+    )  # the account waits everywhere
 
 
 def test_guessing_from_one_address_is_throttled_across_accounts(app, make_merchant):
@@ -98,9 +118,12 @@ def test_guessing_from_one_address_is_throttled_across_accounts(app, make_mercha
     client = app.test_client()
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
     for number in range(accounts.ADDRESS_FAILURES):
-        client.post("/login", data={"merchant": "shop-a", "username": f"user{number}", "password": "x", "csrf_token": token})
-    blocked = client.post("/login", data={"merchant": "shop-a", "username": "shop-a-admin", "password": "pass-1234",
-                                          "csrf_token": token})
+        client.post(
+            "/login", data={"merchant": "shop-a", "username": f"user{number}", "password": "x", "csrf_token": token}
+        )
+    blocked = client.post(
+        "/login", data={"merchant": "shop-a", "username": "shop-a-admin", "password": "pass-1234", "csrf_token": token}
+    )
     assert blocked.status_code == 429
 
 
@@ -108,7 +131,9 @@ def test_an_unknown_user_costs_one_password_check_like_a_known_one(app, make_mer
     make_merchant("shop-a")
     checks = []
     real = accounts.check_password_hash
-    monkeypatch.setattr(accounts, "check_password_hash", lambda stored, given: checks.append(stored) or real(stored, given))
+    monkeypatch.setattr(
+        accounts, "check_password_hash", lambda stored, given: checks.append(stored) or real(stored, given)
+    )
     accounts.authenticate("shop-a", "shop-a-admin", "wrong")
     accounts.authenticate("shop-a", "nobody", "wrong")
     accounts.authenticate("no-shop", "nobody", "wrong")

@@ -1,9 +1,10 @@
 """The mall's ingest API: signatures, validation, upsert rules (newest snapshot wins), goods."""
+
 from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -14,9 +15,19 @@ from wdtpanel.extensions import db
 from wdtpanel.models import Goods, Order, OrderLine, WdtConfig
 
 
-def enable_integration(merchant, since=datetime(2026, 1, 1, tzinfo=timezone.utc)):
-    db.session.add(WdtConfig(merchant_id=merchant.id, sid="s", appkey="k", shop_no="mall01", warehouse_no="wh01",
-                             enabled=True, enabled_at=since, known_logistics=[]))
+def enable_integration(merchant, since=datetime(2026, 1, 1, tzinfo=UTC)):
+    db.session.add(
+        WdtConfig(
+            merchant_id=merchant.id,
+            sid="s",
+            appkey="k",
+            shop_no="mall01",
+            warehouse_no="wh01",
+            enabled=True,
+            enabled_at=since,
+            known_logistics=[],
+        )
+    )
     db.session.commit()
 
 
@@ -36,7 +47,7 @@ def test_new_order_is_stored_with_lines_and_decimals(mall_api):
 
 
 def test_order_before_switch_on_is_historical_and_after_is_pending(mall_api):
-    enable_integration(mall_api.merchant, since=datetime(2026, 11, 29, 2, 30, tzinfo=timezone.utc))
+    enable_integration(mall_api.merchant, since=datetime(2026, 11, 29, 2, 30, tzinfo=UTC))
     mall_api.post("/api/v1/orders", order_payload("OLD", created_at="2026-11-29T10:00:00+08:00"))
     mall_api.post("/api/v1/orders", order_payload("NEW", created_at="2026-11-29T10:45:00+08:00"))
     assert stored(mall_api.merchant, "OLD").sync_state == "historical"
@@ -88,22 +99,25 @@ def test_pushed_line_cannot_change_quantity(mall_api):
     assert stored(mall_api.merchant).lines[0].quantity == 2
 
 
-@pytest.mark.parametrize("mutate,field", [
-    (lambda p: p.pop("order_no"), "order_no"),
-    (lambda p: p.update(status="lost"), "status"),
-    (lambda p: p.update(created_at="yesterday"), "created_at"),
-    (lambda p: p.pop("paid_at"), "paid_at"),
-    (lambda p: p["amounts"].update(paid=12.5), "amounts.paid"),
-    (lambda p: p["amounts"].update(post="-1"), "amounts.post"),
-    (lambda p: p["receiver"].pop("name"), "receiver.name"),
-    (lambda p: p["receiver"].update(mobile="", phone=""), "receiver.mobile"),
-    (lambda p: p.update(lines=[]), "lines"),
-    (lambda p: p["lines"][0].update(quantity=0), "lines[0].quantity"),
-    (lambda p: p["lines"][1].update(price="abc"), "lines[1].price"),
-    (lambda p: p["lines"][1].update(line_id="L1"), "lines[1].line_id"),
-    (lambda p: p["lines"][0].update(refund_status="maybe"), "lines[0].refund_status"),
-    (lambda p: p.update(order_no="x" * 41), "order_no"),
-])
+@pytest.mark.parametrize(
+    "mutate,field",
+    [
+        (lambda p: p.pop("order_no"), "order_no"),
+        (lambda p: p.update(status="lost"), "status"),
+        (lambda p: p.update(created_at="yesterday"), "created_at"),
+        (lambda p: p.pop("paid_at"), "paid_at"),
+        (lambda p: p["amounts"].update(paid=12.5), "amounts.paid"),
+        (lambda p: p["amounts"].update(post="-1"), "amounts.post"),
+        (lambda p: p["receiver"].pop("name"), "receiver.name"),
+        (lambda p: p["receiver"].update(mobile="", phone=""), "receiver.mobile"),
+        (lambda p: p.update(lines=[]), "lines"),
+        (lambda p: p["lines"][0].update(quantity=0), "lines[0].quantity"),
+        (lambda p: p["lines"][1].update(price="abc"), "lines[1].price"),
+        (lambda p: p["lines"][1].update(line_id="L1"), "lines[1].line_id"),
+        (lambda p: p["lines"][0].update(refund_status="maybe"), "lines[0].refund_status"),
+        (lambda p: p.update(order_no="x" * 41), "order_no"),
+    ],
+)
 def test_bad_fields_are_named_and_nothing_is_written(mall_api, mutate, field):
     payload = order_payload()
     mutate(payload)
@@ -155,9 +169,19 @@ def test_merchant_b_cannot_read_or_touch_merchant_a_orders(app, mall_api, make_m
 
 
 def test_goods_upsert_with_specs_and_staleness(mall_api):
-    goods = {"goods": [{"goods_id": "G1", "name": "保温杯", "updated_at": "2026-11-29T10:00:00+08:00",
-                        "specs": [{"spec_id": "S1", "name": "红色", "merchant_code": "DEMO-0001", "price": "66.60"},
-                                  {"spec_id": "S2", "name": "蓝色"}]}]}
+    goods = {
+        "goods": [
+            {
+                "goods_id": "G1",
+                "name": "保温杯",
+                "updated_at": "2026-11-29T10:00:00+08:00",
+                "specs": [
+                    {"spec_id": "S1", "name": "红色", "merchant_code": "DEMO-0001", "price": "66.60"},
+                    {"spec_id": "S2", "name": "蓝色"},
+                ],
+            }
+        ]
+    }
     assert mall_api.post("/api/v1/goods", goods).get_json() == {"goods": {"G1": "created"}}
     assert mall_api.post("/api/v1/goods", goods).get_json() == {"goods": {"G1": "stale"}}
     goods["goods"][0]["updated_at"] = "2026-11-30T10:00:00+08:00"
@@ -166,7 +190,9 @@ def test_goods_upsert_with_specs_and_staleness(mall_api):
     stored_goods = db.session.scalar(select(Goods))
     assert [(s.mall_spec_id, s.merchant_code) for s in stored_goods.specs] == [("S1", "DEMO-0001")]
     bad = mall_api.post("/api/v1/goods", {"goods": [{"goods_id": "", "updated_at": "x"}]})
-    assert bad.status_code == 422 and {"goods[0].goods_id", "goods[0].name", "goods[0].updated_at"} <= set(bad.get_json()["fields"])
+    assert bad.status_code == 422 and {"goods[0].goods_id", "goods[0].name", "goods[0].updated_at"} <= set(
+        bad.get_json()["fields"]
+    )
 
 
 def test_openapi_description_is_served(app):
@@ -182,8 +208,16 @@ def test_non_ascii_digits_in_the_timestamp_are_401_not_500(mall_api):
 
 
 def test_repeated_spec_id_in_goods_is_422(mall_api):
-    goods = {"goods": [{"goods_id": "G1", "name": "杯", "updated_at": "2026-11-29T10:00:00+08:00",
-                        "specs": [{"spec_id": "S1"}, {"spec_id": "S1"}]}]}
+    goods = {
+        "goods": [
+            {
+                "goods_id": "G1",
+                "name": "杯",
+                "updated_at": "2026-11-29T10:00:00+08:00",
+                "specs": [{"spec_id": "S1"}, {"spec_id": "S1"}],
+            }
+        ]
+    }
     response = mall_api.post("/api/v1/goods", goods)
     assert response.status_code == 422 and "goods[0].specs[1].spec_id" in response.get_json()["fields"]
 

@@ -1,11 +1,12 @@
 """Hostile and odd input at the ingest API's edge: a clear 4xx naming the problem, never a 500, nothing stored;
 WDT's limits refused at ingest; a signed write accepted once."""
+
 from __future__ import annotations
 
 import json
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -22,8 +23,12 @@ def count(model) -> int:
 
 
 def goods_payload(**overrides) -> dict:
-    goods = {"goods_id": "G1", "name": "保温杯", "updated_at": "2026-11-29T10:00:00+08:00",
-             "specs": [{"spec_id": "S1", "name": "红色", "merchant_code": "DEMO-0001", "price": "66.60"}]}
+    goods = {
+        "goods_id": "G1",
+        "name": "保温杯",
+        "updated_at": "2026-11-29T10:00:00+08:00",
+        "specs": [{"spec_id": "S1", "name": "红色", "merchant_code": "DEMO-0001", "price": "66.60"}],
+    }
     goods.update(overrides)
     return {"goods": [goods]}
 
@@ -36,12 +41,15 @@ def assert_refused(response, field: str) -> None:
 # --- text, numbers, times ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("place,field", [
-    (lambda p: p, "order_no"),
-    (lambda p: p["buyer"], "buyer.nick"),
-    (lambda p: p["receiver"], "receiver.address"),
-    (lambda p: p["lines"][0], "lines[0].goods_name"),
-])
+@pytest.mark.parametrize(
+    "place,field",
+    [
+        (lambda p: p, "order_no"),
+        (lambda p: p["buyer"], "buyer.nick"),
+        (lambda p: p["receiver"], "receiver.address"),
+        (lambda p: p["lines"][0], "lines[0].goods_name"),
+    ],
+)
 def test_a_lone_surrogate_in_a_text_field_is_422_not_500(mall_api, place, field):
     payload = order_payload()
     place(payload)[field.rsplit(".", 1)[-1]] = "王\ud800"
@@ -58,8 +66,10 @@ def test_control_characters_are_refused_and_line_breaks_allowed_in_messages(mall
     assert mall_api.post("/api/v1/orders", payload).status_code == 201
 
 
-@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00", "9999-12-31T23:59:59-08:00", "1999-12-31T23:59:59Z",
-                                    "2026-11-29", "2026-11-29 10:00:00"])
+@pytest.mark.parametrize(
+    "moment",
+    ["0001-01-01T00:00:00", "9999-12-31T23:59:59-08:00", "1999-12-31T23:59:59Z", "2026-11-29", "2026-11-29 10:00:00"],
+)
 def test_times_that_do_not_exist_or_are_out_of_range_are_422(mall_api, moment):
     assert_refused(mall_api.post("/api/v1/orders", order_payload(created_at=moment)), "created_at")
 
@@ -99,8 +109,9 @@ def test_a_five_thousand_digit_timestamp_is_401(mall_api):
 # --- HTTP ----------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded",
-                                          "application/json; charset=latin-1"])
+@pytest.mark.parametrize(
+    "content_type", [None, "text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin-1"]
+)
 def test_a_body_not_sent_as_json_is_415(mall_api, content_type):
     body = json.dumps(order_payload()).encode()
     headers = mall_api.headers(body)
@@ -112,10 +123,16 @@ def test_a_body_not_sent_as_json_is_415(mall_api, content_type):
     assert count(Order) == 0
 
 
-@pytest.mark.parametrize("method,path,status", [
-    ("GET", "/api/v1/nothing-here", 404), ("POST", "/api/v1", 404), ("DELETE", "/api/v1/orders", 405),
-    ("PUT", "/api/v1/goods", 405), ("POST", "/api/v1/orders/M1001", 405),
-])
+@pytest.mark.parametrize(
+    "method,path,status",
+    [
+        ("GET", "/api/v1/nothing-here", 404),
+        ("POST", "/api/v1", 404),
+        ("DELETE", "/api/v1/orders", 405),
+        ("PUT", "/api/v1/goods", 405),
+        ("POST", "/api/v1/orders/M1001", 405),
+    ],
+)
 def test_unknown_paths_and_methods_under_the_api_answer_json(app, method, path, status):
     response = app.test_client().open(path, method=method)
     assert response.status_code == status and response.is_json, response.get_data(as_text=True)[:80]
@@ -179,7 +196,7 @@ def test_the_same_signed_write_sent_ten_times_at_once_is_accepted_once(app, mall
 
 
 def test_expired_signatures_are_forgotten(mall_api):
-    long_ago = datetime.now(timezone.utc) - timedelta(hours=1)
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
     db.session.add(SeenSignature(merchant_id=mall_api.merchant.id, signature="0" * 64, expires_at=long_ago))
     db.session.commit()
     assert mall_api.post("/api/v1/orders", order_payload()).status_code == 201
@@ -191,27 +208,30 @@ def test_expired_signatures_are_forgotten(mall_api):
 # --- what WDT would refuse -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("mutate,field", [
-    (lambda p: p["lines"][0].update(goods_id="G" * 41), "lines[0].goods_id"),
-    (lambda p: p["lines"][0].update(spec_id="S" * 41), "lines[0].spec_id"),
-    (lambda p: p["lines"][0].update(merchant_code="C" * 41), "lines[0].merchant_code"),
-    (lambda p: p["lines"][0].update(spec_name="规" * 101), "lines[0].spec_name"),
-    (lambda p: p["lines"][0].update(goods_id=" G1"), "lines[0].goods_id"),
-    (lambda p: p["receiver"].update(name="王" * 41), "receiver.name"),
-    (lambda p: p["receiver"].update(mobile="", phone="0571-88888888"), "receiver.mobile"),
-    (lambda p: p["receiver"].update(mobile="138****8000"), "receiver.mobile"),
-    (lambda p: p["receiver"].update(mobile="+86 13800138000"), "receiver.mobile"),
-    (lambda p: p["receiver"].update(phone="0571*8888"), "receiver.phone"),
-    (lambda p: p["receiver"].pop("province"), "receiver.province"),
-    (lambda p: p["receiver"].update(city=""), "receiver.city"),
-    (lambda p: p["receiver"].update(district="\u3000"), "receiver.district"),
-    (lambda p: p["receiver"].update(district="区" * 17), "receiver.district"),
-    (lambda p: p["lines"][0].update(discount="133.21"), "lines[0].discount"),
-    (lambda p: p["lines"][0].update(quantity=100_000), "lines[0].quantity"),
-    (lambda p: p["lines"][0].update(price="10000000"), "lines[0].price"),
-    (lambda p: p["amounts"].update(paid="204.79"), "amounts.paid"),
-    (lambda p: p["amounts"].update(discount="200", paid="9.80"), "amounts.discount"),
-])
+@pytest.mark.parametrize(
+    "mutate,field",
+    [
+        (lambda p: p["lines"][0].update(goods_id="G" * 41), "lines[0].goods_id"),
+        (lambda p: p["lines"][0].update(spec_id="S" * 41), "lines[0].spec_id"),
+        (lambda p: p["lines"][0].update(merchant_code="C" * 41), "lines[0].merchant_code"),
+        (lambda p: p["lines"][0].update(spec_name="规" * 101), "lines[0].spec_name"),
+        (lambda p: p["lines"][0].update(goods_id=" G1"), "lines[0].goods_id"),
+        (lambda p: p["receiver"].update(name="王" * 41), "receiver.name"),
+        (lambda p: p["receiver"].update(mobile="", phone="0571-88888888"), "receiver.mobile"),
+        (lambda p: p["receiver"].update(mobile="138****8000"), "receiver.mobile"),
+        (lambda p: p["receiver"].update(mobile="+86 13800138000"), "receiver.mobile"),
+        (lambda p: p["receiver"].update(phone="0571*8888"), "receiver.phone"),
+        (lambda p: p["receiver"].pop("province"), "receiver.province"),
+        (lambda p: p["receiver"].update(city=""), "receiver.city"),
+        (lambda p: p["receiver"].update(district="\u3000"), "receiver.district"),
+        (lambda p: p["receiver"].update(district="区" * 17), "receiver.district"),
+        (lambda p: p["lines"][0].update(discount="133.21"), "lines[0].discount"),
+        (lambda p: p["lines"][0].update(quantity=100_000), "lines[0].quantity"),
+        (lambda p: p["lines"][0].update(price="10000000"), "lines[0].price"),
+        (lambda p: p["amounts"].update(paid="204.79"), "amounts.paid"),
+        (lambda p: p["amounts"].update(discount="200", paid="9.80"), "amounts.discount"),
+    ],
+)
 def test_what_wdt_would_refuse_is_422_naming_the_field(mall_api, mutate, field):
     payload = order_payload()
     mutate(payload)
@@ -227,11 +247,14 @@ def test_an_unpaid_order_may_send_paid_zero_and_a_closed_unpaid_one_needs_no_pai
     assert mall_api.post("/api/v1/orders", closed).status_code == 201
 
 
-@pytest.mark.parametrize("mutate,field", [
-    (lambda g: g.update(goods_id="G" * 41), "goods[0].goods_id"),
-    (lambda g: g["specs"][0].update(name="规" * 101), "goods[0].specs[0].name"),
-    (lambda g: g["specs"][0].update(merchant_code="C" * 41), "goods[0].specs[0].merchant_code"),
-])
+@pytest.mark.parametrize(
+    "mutate,field",
+    [
+        (lambda g: g.update(goods_id="G" * 41), "goods[0].goods_id"),
+        (lambda g: g["specs"][0].update(name="规" * 101), "goods[0].specs[0].name"),
+        (lambda g: g["specs"][0].update(merchant_code="C" * 41), "goods[0].specs[0].merchant_code"),
+    ],
+)
 def test_goods_wdt_would_refuse_are_422_naming_the_field(mall_api, mutate, field):
     payload = goods_payload()
     mutate(payload["goods"][0])

@@ -1,6 +1,7 @@
 """Schemathesis against the served OpenAPI document, in process (WSGI), each request signed like the mall's:
 no server error, and no mismatch between the document and the API (schema-valid data accepted, invalid data
 refused, answers as documented). Fixed seed, a bounded number of examples per operation."""
+
 from __future__ import annotations
 
 import copy
@@ -134,8 +135,11 @@ def merchant(app, make_merchant):
 def test_api_matches_its_openapi_document(case, merchant):
     response = case.call_and_validate()
     sent = response.request.headers
-    if (sent.get("X-Api-Key") == API_KEY and all(sent.get(name) == case.headers.get(name) for name in SIGNATURE)
-            and sent.get("Content-Type", "application/json") == "application/json"):  # (werkzeug makes up a
+    if (
+        sent.get("X-Api-Key") == API_KEY
+        and all(sent.get(name) == case.headers.get(name) for name in SIGNATURE)
+        and sent.get("Content-Type", "application/json") == "application/json"
+    ):  # (werkzeug makes up a
         # multipart body for a multipart Content-Type: bytes the hook cannot know)
         assert response.status_code != 401, response.text  # signed as the hook signed it, so signed right
 

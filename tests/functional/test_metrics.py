@@ -1,4 +1,5 @@
 """Prometheus metrics at /metrics, behind a token."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Addresses a merchant enters are called by the server: only public hosts, unless development allows others."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,11 +12,20 @@ from wdtpanel.outbound import UnsafeUrl, check_public_url
 from wdtpanel.webhooks import WebhookFailed, deliver
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1:8765/", "http://localhost/", "http://10.0.0.5/openapi", "http://192.168.1.1/",
-    "http://169.254.169.254/latest/meta-data/", "http://[::1]/", "http://0.0.0.0/", "ftp://example.com/",
-    "http:///nohost",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8765/",
+        "http://localhost/",
+        "http://10.0.0.5/openapi",
+        "http://192.168.1.1/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/",
+        "http://0.0.0.0/",
+        "ftp://example.com/",
+        "http:///nohost",
+    ],
+)
 def test_private_and_odd_addresses_are_refused(url):
     with pytest.raises(UnsafeUrl):
         check_public_url(url, allow_private=False)
@@ -27,8 +37,17 @@ def test_public_address_passes_and_development_may_allow_private():
 
 
 def config_input(**overrides) -> ConfigInput:
-    values = dict(edition="enterprise", environment="custom", custom_base_url="http://127.0.0.1:9/", sid="s",
-                  appkey="k", appsecret="secret", shop_no="mall01", warehouse_no="wh01", enabled=False)
+    values = dict(
+        edition="enterprise",
+        environment="custom",
+        custom_base_url="http://127.0.0.1:9/",
+        sid="s",
+        appkey="k",
+        appsecret="secret",
+        shop_no="mall01",
+        warehouse_no="wh01",
+        enabled=False,
+    )
     return ConfigInput(**{**values, **overrides})
 
 
@@ -45,8 +64,11 @@ def test_saving_a_loopback_wdt_address_is_refused_on_its_field(mall_api, product
         save_config(mall_api.merchant.id, None, config_input())
     assert refused.value.field_name == "custom_base_url" and refused.value.params == {"host": "127.0.0.1"}
     with pytest.raises(ConfigError) as refused:
-        save_config(mall_api.merchant.id, None, config_input(custom_base_url="https://8.8.8.8/",
-                                                             webhook_url="http://10.1.2.3/hook"))
+        save_config(
+            mall_api.merchant.id,
+            None,
+            config_input(custom_base_url="https://8.8.8.8/", webhook_url="http://10.1.2.3/hook"),
+        )
     assert refused.value.field_name == "webhook_url"
 
 

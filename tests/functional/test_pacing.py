@@ -1,4 +1,5 @@
 """Calls to WDT are paced by one token bucket per merchant in the real Redis, shared by every worker."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,7 +1,8 @@
 """同步状态 per kind of pull (shipping, stock): status, records today, open issues with 重新同步 in place."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -10,14 +11,27 @@ from tests.functional.test_goods_page import add_goods, switch_on
 from wdtpanel.extensions import db
 from wdtpanel.models import PullIssue, SpecStock, SyncStatus, WebhookDelivery
 
-BASE = datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)
+BASE = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 
 
 def stock_issue(merchant, code: str = "NEW-9", goods_id: str = "G9") -> PullIssue:
-    record = {"rec_id": "2009", "goods_id": goods_id, "spec_id": goods_id, "spec_no": code, "sync_stock": "12",
-              "stock_change_count": 3}
-    issue = PullIssue(merchant_id=merchant.id, kind="stock", record_key="2009", subject=code, reason="unknown_spec",
-                      params={"spec_no": code}, record=record)
+    record = {
+        "rec_id": "2009",
+        "goods_id": goods_id,
+        "spec_id": goods_id,
+        "spec_no": code,
+        "sync_stock": "12",
+        "stock_change_count": 3,
+    }
+    issue = PullIssue(
+        merchant_id=merchant.id,
+        kind="stock",
+        record_key="2009",
+        subject=code,
+        reason="unknown_spec",
+        params={"spec_no": code},
+        record=record,
+    )
     db.session.add(issue)
     db.session.commit()
     return issue
@@ -29,20 +43,37 @@ def hx(client) -> dict:
 
 def test_each_kind_has_its_status_records_today_and_issues(client_a):
     merchant = client_a.merchant
-    today = datetime.now(timezone.utc)
+    today = datetime.now(UTC)
     local_day = today.astimezone(ZoneInfo("Asia/Shanghai")).date()
-    db.session.add_all([
-        SyncStatus(merchant_id=merchant.id, kind="shipping", last_pull_at=BASE, last_success_at=BASE,
-                   wdt_reachable=True, records_today=4, records_day=BASE.date()),  # another day: 0 today
-        SyncStatus(merchant_id=merchant.id, kind="stock", last_pull_at=today, wdt_reachable=False,
-                   last_error_reason="network", last_error_params={"host": "wdt.example"}, last_error_at=today,
-                   records_today=17, records_day=local_day),
-    ])
+    db.session.add_all(
+        [
+            SyncStatus(
+                merchant_id=merchant.id,
+                kind="shipping",
+                last_pull_at=BASE,
+                last_success_at=BASE,
+                wdt_reachable=True,
+                records_today=4,
+                records_day=BASE.date(),
+            ),  # another day: 0 today
+            SyncStatus(
+                merchant_id=merchant.id,
+                kind="stock",
+                last_pull_at=today,
+                wdt_reachable=False,
+                last_error_reason="network",
+                last_error_params={"host": "wdt.example"},
+                last_error_at=today,
+                records_today=17,
+                records_day=local_day,
+            ),
+        ]
+    )
     db.session.commit()
     stock_issue(merchant)
     html = client_a.get("/sync/").get_data(as_text=True)
-    shipping = html[html.index('id="pull-shipping"'):html.index('id="pull-stock"')]
-    stock = html[html.index('id="pull-stock"'):]
+    shipping = html[html.index('id="pull-shipping"') : html.index('id="pull-stock"')]
+    stock = html[html.index('id="pull-stock"') :]
     assert "物流同步" in shipping and "可以连接" in shipping and "今日拉取物流记录" in shipping
     assert '<dd class="records-today">0</dd>' in shipping and "NEW-9" not in shipping
     assert "库存同步" in stock and "无法连接" in stock and '<dd class="records-today">17</dd>' in stock

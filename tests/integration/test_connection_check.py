@@ -1,4 +1,5 @@
 """测试连接 on the config page, against the simulator over real HTTP."""
+
 from __future__ import annotations
 
 import re
@@ -10,22 +11,31 @@ from wdtpanel.devserver import free_port
 
 def form_values(simulator, edition="enterprise", **overrides):
     account = simulator.account
-    values = {"edition": edition, "environment": "custom", "custom_base_url": simulator.root_url,
-              "sid": account.sid, "appkey": account.appkey, "appsecret": account.appsecret,
-              "shop_no": account.shop_no, "warehouse_no": account.warehouse_no}
+    values = {
+        "edition": edition,
+        "environment": "custom",
+        "custom_base_url": simulator.root_url,
+        "sid": account.sid,
+        "appkey": account.appkey,
+        "appsecret": account.appsecret,
+        "shop_no": account.shop_no,
+        "warehouse_no": account.warehouse_no,
+    }
     values.update(overrides)
     return values
 
 
 def press_test(client, values, status: int = 200) -> str:
-    response = client.post("/settings/wdt/test", data=values, headers={"X-CSRFToken": client.csrf, "HX-Request": "true"})
+    response = client.post(
+        "/settings/wdt/test", data=values, headers={"X-CSRFToken": client.csrf, "HX-Request": "true"}
+    )
     assert response.status_code == status
     return response.get_data(as_text=True)
 
 
 def check_line(html: str, index: int) -> str:
     """One line of the result (credentials 1, shop 2, warehouse 3), with its class attribute."""
-    return re.search(r'<li (class="\w+") data-check="%d">(.*?)</li>' % index, html, re.S).group(0)
+    return re.search(rf'<li (class="\w+") data-check="{index}">(.*?)</li>', html, re.S).group(0)
 
 
 @pytest.mark.parametrize("edition", ["enterprise", "ultimate"])
@@ -76,6 +86,7 @@ def test_invalid_fields_are_shown_before_any_call(client_a, wdt_simulator):
 
 
 def test_a_ticked_row_without_its_code_field_does_not_break_the_test(client_a, wdt_simulator):
-    html = press_test(client_a, {**form_values(wdt_simulator), "logistics-0-wdt_code": "ZTO",
-                                 "logistics-0-selected": "y"})
+    html = press_test(
+        client_a, {**form_values(wdt_simulator), "logistics-0-wdt_code": "ZTO", "logistics-0-selected": "y"}
+    )
     assert "测试连接：成功" in html

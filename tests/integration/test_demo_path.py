@@ -1,18 +1,19 @@
 """The README's demo path: `flask demo` leaves the merchant switched on with goods and carriers; an order made now
 (as the README's curl makes it) goes to the simulator and comes back with its shipment; the CLI commands the
 README uses work as written."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import current_app
 
+from tests.helpers import MallApi, order_payload, run_worker
 from wdtpanel.accounts import authenticate, find_merchant
 from wdtpanel.extensions import db
 from wdtpanel.merchant_config import load_config
 from wdtpanel.queries.goods import problem_counts, unknown_codes
-from tests.helpers import MallApi, order_payload, run_worker
 
 
 def readme_order(now: str) -> dict:
@@ -32,16 +33,18 @@ def test_the_readme_demo_path(app, wdt_simulator):
     assert again.output == loaded.output
     merchant = find_merchant("demo")
     config = load_config(merchant.id)
-    assert config.enabled and config.enabled_at < datetime.now(timezone.utc)
+    assert config.enabled and config.enabled_at < datetime.now(UTC)
     assert {m.wdt_code for m in config.logistics} == {"ZTO", "SF"}
     counts = problem_counts(merchant.id, unknown_codes(merchant.id))
     assert (counts[""], counts["missing"], counts["duplicate"]) == (7, 1, 2)  # G1's red cup shares its code with G5
-    credentials = dict(re.findall(r"export (API_KEY|API_SECRET)=(\S+)", cli.invoke(args=["api-credentials", "demo"]).output))
+    credentials = dict(
+        re.findall(r"export (API_KEY|API_SECRET)=(\S+)", cli.invoke(args=["api-credentials", "demo"]).output)
+    )
     assert credentials["API_KEY"] == merchant.api_key and credentials["API_KEY"] in loaded.output
 
     mall = MallApi(app.test_client(), merchant)
     assert mall.secret == credentials["API_SECRET"]
-    assert mall.post("/api/v1/orders", readme_order(datetime.now(timezone.utc).astimezone().isoformat())).status_code == 201
+    assert mall.post("/api/v1/orders", readme_order(datetime.now(UTC).astimezone().isoformat())).status_code == 201
     run_worker()  # the order, and the demo's goods queued by `flask demo`
     assert mall.get("/api/v1/orders/M1001").get_json()["sync_state"] == "pushed"
     platform = {(row["goods_id"], row["spec_id"]): row["spec_no"] for row in wdt_simulator.state()["platform_goods"]}
@@ -52,7 +55,10 @@ def test_the_readme_demo_path(app, wdt_simulator):
     assert pulled.exit_code == 0 and "shipping: {'records': 1, 'applied': 1" in pulled.output
     answer = mall.get("/api/v1/orders/M1001").get_json()
     assert answer["shipping_state"] == "shipped"
-    assert answer["shipments"][0]["tracking_no"] == "ZT1000000001" and answer["shipments"][0]["carrier_code"] == "zhongtong"
+    assert (
+        answer["shipments"][0]["tracking_no"] == "ZT1000000001"
+        and answer["shipments"][0]["carrier_code"] == "zhongtong"
+    )
 
 
 def test_create_user_takes_the_password_as_an_option(app):

@@ -1,10 +1,11 @@
 """商品同步 against the simulator over HTTP, both editions: goods the mall posts reach WDT's platform goods with their
 codes; problems show on the goods page; a corrected code re-pushes the orders it fixes in one action."""
+
 from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -15,7 +16,9 @@ from wdtpanel.jobs import sweep_goods_pushes
 from wdtpanel.models import AuditEntry, Order, Spec, WdtConfig
 from wdtpanel.wdt import WdtClient
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
+
+
 @pytest.fixture(params=["enterprise", "ultimate"])
 def edition(request):
     return request.param
@@ -39,8 +42,10 @@ def platform_goods(simulator) -> dict[tuple[str, str], dict]:
 
 def specs(merchant_id) -> dict[str, Spec]:
     db.session.expire_all()
-    return {f"{spec.goods.mall_goods_id}/{spec.mall_spec_id}": spec
-            for spec in db.session.scalars(select(Spec).where(Spec.merchant_id == merchant_id))}
+    return {
+        f"{spec.goods.mall_goods_id}/{spec.mall_spec_id}": spec
+        for spec in db.session.scalars(select(Spec).where(Spec.merchant_id == merchant_id))
+    }
 
 
 def page(client, path="/goods/") -> str:
@@ -50,14 +55,24 @@ def page(client, path="/goods/") -> str:
 def test_goods_posted_by_the_mall_appear_in_platform_goods_with_their_codes(shop, wdt_simulator):
     rows = platform_goods(wdt_simulator)
     assert {key: row["spec_no"] for key, row in rows.items()} == {
-        ("G1", "S1"): "DEMO-0001", ("G1", "S2"): "DEMO-0002", ("G2", "G2"): "DEMO-0003", ("G4", "G4"): "NEW-0001",
-        ("G5", "G5"): "demo-0001"}  # a single-spec goods goes with its goods id as spec id, as its order lines do
+        ("G1", "S1"): "DEMO-0001",
+        ("G1", "S2"): "DEMO-0002",
+        ("G2", "G2"): "DEMO-0003",
+        ("G4", "G4"): "NEW-0001",
+        ("G5", "G5"): "demo-0001",
+    }  # a single-spec goods goes with its goods id as spec id, as its order lines do
     assert rows[("G1", "S1")]["match_code"] == "DEMO-0001" and rows[("G4", "G4")]["match_code"] == ""  # WDT's match
     assert rows[("G2", "G2")]["goods_name"] == "龙井茶叶" and rows[("G1", "S2")]["spec_name"] == "蓝色"
     assert wdt_simulator.violations() == []
     stored = specs(shop.merchant.id)
     assert {key: spec.push_state for key, spec in stored.items()} == {
-        "G1/S1": "pushed", "G1/S2": "pushed", "G2/": "pushed", "G3/S31": "failed", "G4/": "pushed", "G5/": "pushed"}
+        "G1/S1": "pushed",
+        "G1/S2": "pushed",
+        "G2/": "pushed",
+        "G3/S31": "failed",
+        "G4/": "pushed",
+        "G5/": "pushed",
+    }
     assert stored["G3/S31"].push_reason == "missing_merchant_code" and stored["G1/S1"].pushed_at is not None
 
 
@@ -115,8 +130,9 @@ def test_a_change_arriving_during_the_push_is_pushed_too(shop, wdt_simulator, mo
 def abnormal_order(shop, order_no: str, goods_id: str, spec_id: str, code: str | None) -> Order:
     stamp = NOW.isoformat()
     payload = order_payload(order_no, created_at=stamp, paid_at=stamp, updated_at=stamp)
-    payload["lines"] = [dict(payload["lines"][0], goods_id=goods_id, spec_id=spec_id, merchant_code=code,
-                             quantity=1, price="10.00")]
+    payload["lines"] = [
+        dict(payload["lines"][0], goods_id=goods_id, spec_id=spec_id, merchant_code=code, quantity=1, price="10.00")
+    ]
     payload["amounts"] = {"post": "0", "discount": "0", "paid": "10.00"}
     assert shop.post("/api/v1/orders", payload).status_code == 201
     run_worker()
@@ -146,12 +162,14 @@ def test_a_corrected_code_repushes_the_orders_it_fixes_in_one_action(shop, wdt_s
     abnormal_order(shop, "U3", "G9", "", "NEW-0009")  # a goods the mall never corrects
     staff = signed_in(shop.merchant.code, "staff")
     assert "重推受影响订单" not in page(staff)
-    corrected = [{**CATALOGUE[3], "merchant_code": "DEMO-0005"},
-                 {**CATALOGUE[2], "specs": [{**CATALOGUE[2]["specs"][0], "merchant_code": "DEMO-0031"}]}]
+    corrected = [
+        {**CATALOGUE[3], "merchant_code": "DEMO-0005"},
+        {**CATALOGUE[2], "specs": [{**CATALOGUE[2]["specs"][0], "merchant_code": "DEMO-0031"}]},
+    ]
     assert shop.post("/api/v1/goods", goods_batch(*corrected, minutes=1)).status_code == 200
     run_worker()  # the corrected goods go to WDT
     html = page(staff)
-    section = html[html.index('id="fixed-orders"'):html.index('id="repush-progress"')]
+    section = html[html.index('id="fixed-orders"') : html.index('id="repush-progress"')]
     assert re.findall(r'class="order-no">(\w+)<', section) == ["U2", "U1"]  # newest first; U3 is not fixed
     assert "NEW-0001" in section and "DEMO-0005" in section and "DEMO-0031" in section
     answer = staff.post("/goods/fixed-orders/repush", headers={"X-CSRFToken": staff.csrf, "HX-Request": "true"})
@@ -164,12 +182,16 @@ def test_a_corrected_code_repushes_the_orders_it_fixes_in_one_action(shop, wdt_s
     assert [line["spec_no"] for line in trades["U1"]["lines"]] == ["DEMO-0005"]
     assert [line["spec_no"] for line in trades["U2"]["lines"]] == ["DEMO-0031"]
     done = staff.get(answer.get_data(as_text=True).split('hx-get="')[1].split('"')[0], headers={"HX-Request": "true"})
-    assert "重推完成：成功 2，仍失败 0" in done.get_data(as_text=True) and done.headers["HX-Trigger"] == "orders-repushed"
+    assert (
+        "重推完成：成功 2，仍失败 0" in done.get_data(as_text=True) and done.headers["HX-Trigger"] == "orders-repushed"
+    )
     assert 'class="order-no">' not in staff.get("/goods/fixed-orders").get_data(as_text=True)  # they left the list
     assert re.findall(r'class="order-no">(\w+)<', page(staff, "/abnormal/")) == ["U3"]
     fixed = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "order.code_fixed")).all()
     assert {(entry.target, json.dumps(entry.details)) for entry in fixed} == {
-        ("U1", json.dumps({"L1": ["NEW-0001", "DEMO-0005"]})), ("U2", json.dumps({"L1": [None, "DEMO-0031"]}))}
+        ("U1", json.dumps({"L1": ["NEW-0001", "DEMO-0005"]})),
+        ("U2", json.dumps({"L1": [None, "DEMO-0031"]})),
+    }
 
 
 def test_an_order_also_failing_for_a_code_not_corrected_is_not_offered(shop, signed_in):

@@ -1,8 +1,9 @@
 """Orders flow to WDT by themselves: ingest API -> DB -> RQ (real Redis) -> client -> simulator (real HTTP)."""
+
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,7 +16,7 @@ from wdtpanel.models import Order, PushAttempt, WdtConfig, WebhookDelivery
 from wdtpanel.push import pipeline as orders
 from wdtpanel.reasons import render
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def recent(minutes: int = 0) -> str:
@@ -76,7 +77,7 @@ def test_status_change_updates_the_same_raw_trade(connected, wdt_simulator):
     run_worker()
     trade = sim_trade(wdt_simulator, "M1001")
     assert trade["push_count"] == 2 and int(trade["trade_status"]) == 60
-    assert int({l["oid"]: l for l in trade["lines"]}["M1001-L2"]["refund_status"]) == 2
+    assert int({line["oid"]: line for line in trade["lines"]}["M1001-L2"]["refund_status"]) == 2
     assert len(wdt_simulator.state()["trades"]) == 1
     assert order(connected).pushed_version == 2
 
@@ -101,7 +102,9 @@ def test_missing_merchant_code_becomes_abnormal_with_the_line_named(connected, w
     run_worker()
     stored = order(connected)
     assert stored.sync_state == "abnormal" and stored.sync_reason == "missing_merchant_code"
-    assert "第 2 行" in render(stored.sync_reason, stored.sync_params) and "茶叶" in render(stored.sync_reason, stored.sync_params)
+    assert "第 2 行" in render(stored.sync_reason, stored.sync_params) and "茶叶" in render(
+        stored.sync_reason, stored.sync_params
+    )
     assert sim_trade(wdt_simulator, "M1001") is None
 
 
@@ -129,8 +132,9 @@ def test_transient_failure_is_retried_then_succeeds(connected, wdt_simulator):
     run_worker()
     stored = order(connected)
     assert stored.sync_state == "pushed" and stored.push_attempts == 2
-    outcomes = db.session.scalars(select(PushAttempt.outcome).where(PushAttempt.order_id == stored.id)
-                                  .order_by(PushAttempt.id)).all()
+    outcomes = db.session.scalars(
+        select(PushAttempt.outcome).where(PushAttempt.order_id == stored.id).order_by(PushAttempt.id)
+    ).all()
     assert outcomes == ["retry", "pushed"]
     assert sim_trade(wdt_simulator, "M1001")["push_count"] == 1
 
@@ -247,6 +251,7 @@ def test_redis_down_at_ingest_loses_nothing(connected, wdt_simulator, app):
 def test_wrong_secret_makes_orders_abnormal_with_a_plain_reason(connected, wdt_simulator):
     config = db.session.scalar(select(WdtConfig).where(WdtConfig.merchant_id == connected.merchant.id))
     from wdtpanel.security import encrypt_secret
+
     config.appsecret_encrypted = encrypt_secret("wrong:secret")
     db.session.commit()
     connected.post("/api/v1/orders", fresh_order())
@@ -270,8 +275,7 @@ def test_two_staff_pressing_repush_at_once_push_once(connected, wdt_simulator, a
 
     def press(client):
         barrier.wait()
-        answers.append(client.post(url,
-                                   headers={"X-CSRFToken": client.csrf, "HX-Request": "true"}).status_code)
+        answers.append(client.post(url, headers={"X-CSRFToken": client.csrf, "HX-Request": "true"}).status_code)
 
     threads = [threading.Thread(target=press, args=(client,)) for client in staff]
     for thread in threads:
@@ -333,7 +337,7 @@ def test_an_order_that_cannot_be_encoded_does_not_hold_back_its_batch(connected,
     for number in range(5):
         connected.post("/api/v1/orders", fresh_order(f"B{number}"))
     poison = order(connected, "B2")  # a historical row the mall dated at the end of time
-    poison.ordered_at = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+    poison.ordered_at = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
     db.session.commit()
     run_worker()
     assert sorted(t["tid"] for t in wdt_simulator.state()["trades"]) == ["B0", "B1", "B3", "B4"]

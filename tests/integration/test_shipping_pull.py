@@ -1,8 +1,9 @@
 """Shipping comes back: WDT (the simulator) ships, the pull records it, acks it, and the mall is told."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -15,7 +16,7 @@ from wdtpanel.models import Merchant, Order, PullIssue, Shipment, SyncStatus, Us
 from wdtpanel.push.trade_mapping import to_raw_trade
 from wdtpanel.security import hmac_signature
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 @pytest.fixture
@@ -28,7 +29,10 @@ def shop(mall_api, wdt_simulator, mall_receiver):
     merchant.webhook_url = mall_receiver.url
     db.session.commit()
     stamp = NOW.isoformat()
-    assert mall_api.post("/api/v1/orders", order_payload(created_at=stamp, paid_at=stamp, updated_at=stamp)).status_code == 201
+    assert (
+        mall_api.post("/api/v1/orders", order_payload(created_at=stamp, paid_at=stamp, updated_at=stamp)).status_code
+        == 201
+    )
     run_worker()
     return mall_api
 
@@ -158,26 +162,32 @@ def test_an_order_that_becomes_abnormal_is_told_to_the_mall(shop, wdt_simulator,
     run_worker()  # push (abnormal) then the webhook
     events = [json.loads(body) for _, body in mall_receiver.received]
     assert [(e["event"], e["data"]["order_no"], e["data"]["reason"]) for e in events] == [
-        ("order.abnormal", "M2002", "missing_merchant_code")]
+        ("order.abnormal", "M2002", "missing_merchant_code")
+    ]
 
 
 def map_carrier(merchant_id: int, wdt_code: str, name: str, mall_code: str) -> None:
     from wdtpanel.models import LogisticsMapping
 
     config = db.session.scalar(select(WdtConfig).where(WdtConfig.merchant_id == merchant_id))
-    config.logistics.append(LogisticsMapping(merchant_id=merchant_id, wdt_code=wdt_code, wdt_name=name,
-                                             mall_code=mall_code))
+    config.logistics.append(
+        LogisticsMapping(merchant_id=merchant_id, wdt_code=wdt_code, wdt_name=name, mall_code=mall_code)
+    )
     db.session.commit()
 
 
 def open_issue_rows(merchant_id: int) -> list[PullIssue]:
     db.session.expire_all()
-    return list(db.session.scalars(select(PullIssue).where(PullIssue.merchant_id == merchant_id,
-                                                           PullIssue.resolved_at.is_(None))))
+    return list(
+        db.session.scalars(
+            select(PullIssue).where(PullIssue.merchant_id == merchant_id, PullIssue.resolved_at.is_(None))
+        )
+    )
 
 
-def test_record_refused_for_an_unmapped_carrier_is_applied_once_the_carrier_is_mapped(shop, wdt_simulator,
-                                                                                     mall_receiver):
+def test_record_refused_for_an_unmapped_carrier_is_applied_once_the_carrier_is_mapped(
+    shop, wdt_simulator, mall_receiver
+):
     wdt_simulator.ship("M1001", "JT", "JT100")
     pull_now(shop)
     pull_now(shop)  # still unmapped: the same issue, tried again
@@ -239,9 +249,18 @@ def test_a_record_id_wdt_sends_again_under_another_order_is_not_recorded_twice(s
     config = db.session.scalar(select(WdtConfig).where(WdtConfig.merchant_id == shop.merchant.id))
 
     def record(tid):
-        return LogisticsRecord(rec_id="777", tid=tid, logistics_no="ZT777", logistics_code="ZTO",
-                               logistics_name="中通快递", logistics_type="5", consign_time=NOW, oids=[],
-                               is_part_sync=False, raw={})
+        return LogisticsRecord(
+            rec_id="777",
+            tid=tid,
+            logistics_no="ZT777",
+            logistics_code="ZTO",
+            logistics_name="中通快递",
+            logistics_type="5",
+            consign_time=NOW,
+            oids=[],
+            is_part_sync=False,
+            raw={},
+        )
 
     first, second = PullSummary(), PullSummary()
     assert SHIPPING.apply(config, [record("M1001")], first)[0].ok

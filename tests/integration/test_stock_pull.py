@@ -1,9 +1,10 @@
 """库存同步 against the simulator over HTTP, both editions: a stock change in WDT reaches the mall as one signed
 stock.changed event, is acked with the stock delivered, and is kept when the panel cannot apply it yet."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,7 +18,9 @@ from wdtpanel.models import Merchant, PullIssue, SpecStock, SyncStatus, WdtConfi
 from wdtpanel.security import hmac_signature
 from wdtpanel.wdt import PlatformGoodsLine
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
+
+
 @pytest.fixture(params=["enterprise", "ultimate"])
 def edition(request):
     return request.param
@@ -63,7 +66,10 @@ def test_first_stock_of_each_matched_sku_arrives_after_the_goods_push(mall_api, 
     assert (result["records"], result["applied"], result["failed"]) == (3, 3, 0)
     [event] = events(mall_receiver)
     assert sorted((c["goods_id"], c["spec_id"], c["quantity"]) for c in event["data"]["changes"]) == [
-        ("G1", "S1", "100"), ("G1", "S2", "100"), ("G2", "", "100")]
+        ("G1", "S1", "100"),
+        ("G1", "S2", "100"),
+        ("G2", "", "100"),
+    ]
     assert not any(waiting(wdt_simulator).values())
 
 
@@ -80,14 +86,18 @@ def test_a_stock_change_reaches_the_mall_as_one_verified_event_and_is_acked(shop
     assert event["event"] == "stock.changed" and event["merchant"] == shop.merchant.code
     changes = sorted(event["data"]["changes"], key=lambda change: change["merchant_code"])
     assert [(c["goods_id"], c["spec_id"], c["merchant_code"], c["quantity"], c["version"]) for c in changes] == [
-        ("G1", "S1", "DEMO-0001", "42", 2), ("G2", "", "DEMO-0003", "97", 2)]
+        ("G1", "S1", "DEMO-0001", "42", 2),
+        ("G2", "", "DEMO-0003", "97", 2),
+    ]
     rows = {row["spec_no"]: row for row in wdt_simulator.state()["platform_goods"]}
     assert not rows["DEMO-0001"]["waiting"] and rows["DEMO-0001"]["last_syn_num"] == 42  # acked with what was sent
     assert rows["DEMO-0003"]["last_syn_num"] == 97
     answer = shop.get("/api/v1/stock?merchant_code=DEMO-0001")
     assert answer.status_code == 200
-    assert [(level["goods_id"], level["spec_id"], level["quantity"], level["version"])
-            for level in answer.get_json()["stock"]] == [("G1", "S1", "42", 2)]
+    assert [
+        (level["goods_id"], level["spec_id"], level["quantity"], level["version"])
+        for level in answer.get_json()["stock"]
+    ] == [("G1", "S1", "42", 2)]
     status = db.session.get(SyncStatus, (shop.merchant.id, "stock"))
     assert status.wdt_reachable and status.records_today == 5  # three first stocks, then these two
 
@@ -97,8 +107,9 @@ def test_mall_down_then_up_gets_the_event_once(shop, wdt_simulator, mall_receive
     wdt_simulator.set_stock("DEMO-0002", quantity=7)
     pull_stock(shop)
     assert not waiting(wdt_simulator)["DEMO-0002"]  # WDT got its ack: the outbox holds the event for the mall
-    delivery = db.session.scalar(select(WebhookDelivery).where(WebhookDelivery.event == "stock.changed",
-                                                               WebhookDelivery.state == "pending"))
+    delivery = db.session.scalar(
+        select(WebhookDelivery).where(WebhookDelivery.event == "stock.changed", WebhookDelivery.state == "pending")
+    )
     assert delivery.attempts >= 1 and "503" in delivery.last_error
     mall_receiver.status = 200
     delivery.next_attempt_at = delivery.created_at = NOW - timedelta(hours=1)
@@ -112,11 +123,13 @@ def test_mall_down_then_up_gets_the_event_once(shop, wdt_simulator, mall_receive
     assert len(ok) == 1 and delivered[-1]["data"]["changes"][0]["quantity"] == "7"
 
 
-def test_a_change_for_a_sku_the_panel_lacks_is_kept_and_applied_when_the_goods_arrive(shop, wdt_simulator,
-                                                                                     mall_receiver):
+def test_a_change_for_a_sku_the_panel_lacks_is_kept_and_applied_when_the_goods_arrive(
+    shop, wdt_simulator, mall_receiver
+):
     config = load_config(shop.merchant.id)
-    client_for(config).push_goods("mall01", [PlatformGoodsLine("G9", "G9", "DEMO-0009", "DEMO-0009", "新品", "", 1,
-                                                               Decimal("1"))])  # pushed by another system
+    client_for(config).push_goods(
+        "mall01", [PlatformGoodsLine("G9", "G9", "DEMO-0009", "DEMO-0009", "新品", "", 1, Decimal("1"))]
+    )  # pushed by another system
     result = pull_stock(shop)
     assert (result["records"], result["failed"]) == (1, 1)  # offered again and again: the run stops, not spins
     [issue] = db.session.scalars(select(PullIssue).where(PullIssue.kind == "stock")).all()

@@ -1,9 +1,10 @@
 """The real WdtClient against the simulator over real HTTP, in both editions."""
+
 from __future__ import annotations
 
 import socket
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,8 +13,17 @@ import requests
 from tests.wdt_samples import goods_line, raw_line, raw_trade
 from wdtpanel.reasons import render
 from wdtpanel.wdt import (
-    BATCH_LIMITS, LogisticsAck, RawRefund, RawTrade, RawTradeLine, StockAck, WdtAccount, WdtClient,
-    WdtPermanentError, WdtTransientError, base_url_for,
+    BATCH_LIMITS,
+    LogisticsAck,
+    RawRefund,
+    RawTrade,
+    RawTradeLine,
+    StockAck,
+    WdtAccount,
+    WdtClient,
+    WdtPermanentError,
+    WdtTransientError,
+    base_url_for,
 )
 from wdtpanel.wdt.payloads import enterprise_trade, ultimate_trade
 
@@ -23,12 +33,26 @@ def edition(request):
     return request.param
 
 
-def connect(simulator, edition: str, root_url: str | None = None, clock=time.time, read_timeout: float = 5.0,
-            before_call=None, sleep=lambda seconds: None, **account) -> WdtClient:
+def connect(
+    simulator,
+    edition: str,
+    root_url: str | None = None,
+    clock=time.time,
+    read_timeout: float = 5.0,
+    before_call=None,
+    sleep=lambda seconds: None,
+    **account,
+) -> WdtClient:
     demo = simulator.account
     values = {"sid": demo.sid, "appkey": demo.appkey, "appsecret": demo.appsecret, **account}
-    return WdtClient(WdtAccount(edition, base_url_for(edition, "custom", root_url or simulator.root_url), **values),
-                     connect_timeout=2.0, read_timeout=read_timeout, clock=clock, before_call=before_call, sleep=sleep)
+    return WdtClient(
+        WdtAccount(edition, base_url_for(edition, "custom", root_url or simulator.root_url), **values),
+        connect_timeout=2.0,
+        read_timeout=read_timeout,
+        clock=clock,
+        before_call=before_call,
+        sleep=sleep,
+    )
 
 
 @pytest.fixture
@@ -38,14 +62,25 @@ def client(wdt_simulator, edition):
 
 
 def line(oid: str, code: str = "DEMO-0001", num: int = 1, price: str = "66.6") -> RawTradeLine:
-    return raw_line(oid, num=Decimal(num), price=Decimal(price), spec_no=code, discount=Decimal(0),
-                    share_discount=Decimal("0.5"))
+    return raw_line(
+        oid, num=Decimal(num), price=Decimal(price), spec_no=code, discount=Decimal(0), share_discount=Decimal("0.5")
+    )
 
 
-def trade(tid: str, lines: list[RawTradeLine] | None = None, ordered: datetime | None = None,
-          receiver: str = "王小明", **overrides) -> RawTrade:
-    return raw_trade(tid, lines or [line(f"{tid}-1"), line(f"{tid}-2", "DEMO-0002", 2)], ordered=ordered,
-                     receiver_name=receiver, **overrides)
+def trade(
+    tid: str,
+    lines: list[RawTradeLine] | None = None,
+    ordered: datetime | None = None,
+    receiver: str = "王小明",
+    **overrides,
+) -> RawTrade:
+    return raw_trade(
+        tid,
+        lines or [line(f"{tid}-1"), line(f"{tid}-2", "DEMO-0002", 2)],
+        ordered=ordered,
+        receiver_name=receiver,
+        **overrides,
+    )
 
 
 def sim_trade(simulator, tid: str) -> dict | None:
@@ -60,12 +95,15 @@ def free_port() -> int:
 
 # --- raw trades ---
 
+
 def test_push_lands_and_a_repush_changes_the_same_trade(client, wdt_simulator):
     assert client.push_trades("mall01", [trade("M1"), trade("M2", receiver="李雷😀")]) == {"M1": None, "M2": None}
     stored = sim_trade(wdt_simulator, "M1")
     assert stored["push_count"] == 1 and stored["receiver_name"] == "王小明" and stored["shop_no"] == "mall01"
-    assert [(l["oid"], l["spec_no"], Decimal(l["num"])) for l in stored["lines"]] == [
-        ("M1-1", "DEMO-0001", 1), ("M1-2", "DEMO-0002", 2)]
+    assert [(line["oid"], line["spec_no"], Decimal(line["num"])) for line in stored["lines"]] == [
+        ("M1-1", "DEMO-0001", 1),
+        ("M1-2", "DEMO-0002", 2),
+    ]
     assert sim_trade(wdt_simulator, "M2")["receiver_name"] == "李雷"  # the emoji was dropped before sending
     assert client.push_trades("mall01", [trade("M1")]) == {"M1": None}
     assert sim_trade(wdt_simulator, "M1")["push_count"] == 2
@@ -83,8 +121,9 @@ def test_repush_is_counted_as_a_change_not_new(client, edition):
 
 
 def test_future_trade_time_is_refused_per_trade(client, wdt_simulator):
-    results = client.push_trades("mall01", [trade("OK1"), trade("LATER", ordered=datetime.now(timezone.utc)
-                                                                 + timedelta(days=1))])
+    results = client.push_trades(
+        "mall01", [trade("OK1"), trade("LATER", ordered=datetime.now(UTC) + timedelta(days=1))]
+    )
     assert results["OK1"] is None
     assert isinstance(results["LATER"], WdtPermanentError) and "下单时间非法" in results["LATER"].wdt_message
     assert sim_trade(wdt_simulator, "LATER") is None and sim_trade(wdt_simulator, "OK1") is not None
@@ -124,6 +163,7 @@ def test_shop_of_another_platform_is_refused(client):
 
 # --- shipping back ---
 
+
 def test_ship_and_partial_ship_are_pulled_acked_and_gone(client, wdt_simulator):
     client.push_trades("mall01", [trade("M1"), trade("M2")])
     for _ in range(3):
@@ -134,7 +174,12 @@ def test_ship_and_partial_ship_are_pulled_acked_and_gone(client, wdt_simulator):
     assert set(records) == {whole["rec_id"], part["rec_id"]}
     first, second = records[whole["rec_id"]], records[part["rec_id"]]
     assert (first.tid, first.logistics_no, first.logistics_code, first.is_part_sync, first.oids) == (
-        "M1", "ZT0001", "ZTO", False, [])
+        "M1",
+        "ZT0001",
+        "ZTO",
+        False,
+        [],
+    )
     assert (second.tid, second.logistics_code, second.is_part_sync, second.oids) == ("M2", "SF", True, ["M2-2"])
     assert first.consign_time is not None and isinstance(first.rec_id, str)
     assert sim_trade(wdt_simulator, "M2")["stage"] == "部分发货"
@@ -165,6 +210,7 @@ def test_reoffered_record_comes_back(client, wdt_simulator):
 
 # --- goods and refunds ---
 
+
 def test_goods_push(client, wdt_simulator, edition):
     lines = [goods_line(n, goods_id="G1", price=Decimal("66.6")) for n in range(1, 4)]
     assert client.push_goods("mall01", lines) == {("G1", f"S{n}"): None for n in range(1, 4)}
@@ -179,9 +225,11 @@ def test_goods_push(client, wdt_simulator, edition):
 
 def test_refund_needs_its_trade_in_wdt(client, wdt_simulator):
     client.push_trades("mall01", [trade("M1")])
-    moment = datetime.now(timezone.utc)
-    refunds = [RawRefund("M1-R1", "M1", 2, 2, Decimal("66.1"), "买家小王", moment, "不想要了", [("M1-1", 1)]),
-               RawRefund("X-R1", "NOT-PUSHED", 2, 2, Decimal(1), "买家小王", moment, "不想要了", [("X-1", 1)])]
+    moment = datetime.now(UTC)
+    refunds = [
+        RawRefund("M1-R1", "M1", 2, 2, Decimal("66.1"), "买家小王", moment, "不想要了", [("M1-1", 1)]),
+        RawRefund("X-R1", "NOT-PUSHED", 2, 2, Decimal(1), "买家小王", moment, "不想要了", [("X-1", 1)]),
+    ]
     results = client.push_refunds("mall01", refunds)
     assert results["M1-R1"] is None and "不存在" in results["X-R1"]
     [stored] = wdt_simulator.state()["refunds"]
@@ -190,6 +238,7 @@ def test_refund_needs_its_trade_in_wdt(client, wdt_simulator):
 
 
 # --- test connection ---
+
 
 def test_check_connection_is_green_with_the_demo_account(client):
     report = client.check_connection("mall01", "wh01")
@@ -201,7 +250,9 @@ def test_wrong_secret_is_red_on_the_credentials_only(wdt_simulator, edition):
     with connect(wdt_simulator, edition, appsecret="wrongsecret:demosalt") as client:
         report = client.check_connection("mall01", "wh01")
     assert not report.ok and not report.credentials.ok
-    assert report.credentials.code == "auth_failed" and "wrongsecret" not in render(report.credentials.code, report.credentials.params)
+    assert report.credentials.code == "auth_failed" and "wrongsecret" not in render(
+        report.credentials.code, report.credentials.params
+    )
 
 
 def test_wrong_sid_is_named(wdt_simulator, edition):
@@ -233,6 +284,7 @@ def test_simulator_down_is_a_transient_network_error(wdt_simulator, edition):
 
 # --- faults ---
 
+
 def test_timeout_is_transient_and_nothing_lands(wdt_simulator, edition):
     wdt_simulator.set_faults(timeout_sleep_s=1.0)
     wdt_simulator.fail_next("timeout", 1)
@@ -252,13 +304,16 @@ def test_injected_failures_are_transient_and_the_retry_succeeds(client, wdt_simu
 
 
 def test_clock_off_by_more_than_the_window_is_clock_skew(wdt_simulator, edition):
-    with connect(wdt_simulator, edition, clock=lambda: time.time() - 600) as client:
-        with pytest.raises(WdtTransientError) as caught:
-            client.list_logistics()
+    with (
+        connect(wdt_simulator, edition, clock=lambda: time.time() - 600) as client,
+        pytest.raises(WdtTransientError) as caught,
+    ):
+        client.list_logistics()
     assert caught.value.code == "clock_skew"
 
 
 # --- what WDT refuses, per trade ---
+
 
 def test_a_trade_breaking_a_field_rule_is_refused_alone(client, wdt_simulator):
     trades = [trade("GOOD1"), trade("BAD1", receiver_mobile=""), trade("GOOD2")]
@@ -280,6 +335,7 @@ def test_a_shared_oid_is_taken_but_fails_at_submit(client, wdt_simulator):
 
 # --- truth before abnormal ---
 
+
 @pytest.mark.parametrize("kind", ["5xx_after_store", "timeout_after_store"])
 def test_a_lost_answer_is_checked_with_wdt_ultimate(wdt_simulator, kind):
     wdt_simulator.set_faults(timeout_sleep_s=1.0)
@@ -298,15 +354,18 @@ def test_enterprise_cannot_check_a_lost_answer_by_default(wdt_simulator):
 
 # --- stock back ---
 
+
 def test_stock_changes_round_trip(client, wdt_simulator):
     client.push_goods("mall01", [goods_line(1), goods_line(2, spec_no="NOT-IN-WDT")])
     changes = client.query_stock_changes("mall01", 100)
     assert [(c.goods_id, c.spec_id, c.spec_no, c.quantity, c.change_count) for c in changes] == [
-        ("G1", "S1", "DEMO-0001", Decimal(100), 1)]  # the unknown code stays unmatched: no stock for it
+        ("G1", "S1", "DEMO-0001", Decimal(100), 1)
+    ]  # the unknown code stays unmatched: no stock for it
     [first] = changes
     wdt_simulator.set_stock("DEMO-0001", delta=-3)  # 出库 in WDT
     assert client.ack_stock_changes([StockAck(first.rec_id, first.quantity, first.change_count, True)]) == {
-        first.rec_id: None}
+        first.rec_id: None
+    }
     [again] = client.query_stock_changes("mall01", 100)  # the ack was stale: the row comes back, count higher
     assert (again.rec_id, again.quantity, again.change_count) == (first.rec_id, Decimal(97), 2)
     failed = client.ack_stock_changes([StockAck(again.rec_id, again.quantity, again.change_count, False, "下架")])
@@ -317,6 +376,7 @@ def test_stock_changes_round_trip(client, wdt_simulator):
 
 
 # --- pacing ---
+
 
 def test_before_call_hears_every_call_over_http(wdt_simulator, edition):
     names = []

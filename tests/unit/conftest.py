@@ -1,4 +1,5 @@
 """Fixtures the unit tests of the WDT client and simulator share."""
+
 from __future__ import annotations
 
 import pytest

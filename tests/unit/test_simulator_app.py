@@ -1,4 +1,5 @@
 """The simulator's own rules, through Flask's test client: caller checks, hooks, the page, faults, the state file."""
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,6 @@ from wdtpanel.wdt.payloads import enterprise_trade, ultimate_trade
 TRADE = enterprise_trade(raw_trade("T1"))
 
 
-
 def push(sim, trade: dict | None = None) -> dict:
     return push_enterprise(sim, trade or TRADE)
 
@@ -24,11 +24,14 @@ def test_signed_enterprise_call_is_served(sim):
     assert push(sim)["chg_count"] == 1
 
 
-@pytest.mark.parametrize(("options", "message"), [
-    ({"sid": "other"}, "sid不存在"),
-    ({"shop_no": "mall02"}, "签名错误"),
-    ({"unix_time": time.time() - 301}, "timestamp"),
-])
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"sid": "other"}, "sid不存在"),
+        ({"shop_no": "mall02"}, "签名错误"),
+        ({"unix_time": time.time() - 301}, "timestamp"),
+    ],
+)
 def test_enterprise_caller_checks(sim, options, message):
     answer = enterprise_call(sim, "logistics", {"shop_no": "mall01"}, **options)
     assert answer["code"] != 0 and message in answer["message"]
@@ -40,8 +43,12 @@ def test_enterprise_wrong_secret_fails_the_signature(sim):
 
 def test_ultimate_caller_checks(sim):
     assert ultimate_call(sim, "setting.Logistics.queryLogistics", [{}], page_size="10", page_no="0")["status"] == 0
-    assert ultimate_call(sim, "setting.Logistics.queryLogistics", [{}], time.time() - 121,
-                         page_size="10", page_no="0")["status"] == 7
+    assert (
+        ultimate_call(sim, "setting.Logistics.queryLogistics", [{}], time.time() - 121, page_size="10", page_no="0")[
+            "status"
+        ]
+        == 7
+    )
     assert "分页" in ultimate_call(sim, "setting.Logistics.queryLogistics", [{}])["message"]
     assert ultimate_call(sim, "sales.RawTrade.pushSelf2", ["mall01"])["message"] == "invalid argument count"
 
@@ -77,8 +84,12 @@ def test_hooks_refuse_what_cannot_be_done(sim):
     push(sim)
     assert sim.post("/_sim/trades/NOPE/advance").status_code == 404
     assert sim.post("/_sim/trades/T1/ship", json={"logistics_code": "XX", "logistics_no": "1"}).status_code == 400
-    assert sim.post("/_sim/trades/T1/ship", json={"logistics_code": "SF", "logistics_no": "1",
-                                                  "oids": ["T1-9"]}).status_code == 400
+    assert (
+        sim.post(
+            "/_sim/trades/T1/ship", json={"logistics_code": "SF", "logistics_no": "1", "oids": ["T1-9"]}
+        ).status_code
+        == 400
+    )
     assert sim.post("/_sim/sync/999/reoffer").status_code == 404
     assert sim.post("/_sim/faults", json={"no_such_fault": 1}).status_code == 400
     assert sim.post("/_sim/faults/next", json={"kind": "meteor", "count": 1}).status_code == 400
@@ -170,6 +181,7 @@ def test_the_command_line_sets_the_quota(monkeypatch):
     def fake_app(account, **options):
         made.update(options, account=account)
         return type("App", (), {"run": lambda self, *args, **kwargs: None})()
+
     monkeypatch.setattr(cli, "create_simulator_app", fake_app)
     cli.main(["--calls-per-minute", "60", "--shop-no", "shopX"])
     assert made["calls_per_minute"] == 60 and made["account"].shop_no == "shopX"

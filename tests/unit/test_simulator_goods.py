@@ -1,5 +1,6 @@
 """Platform goods, matching by 商家编码, stock per ERP spec and the stock-change queue in the simulator (both
 editions), and its raw-trade queries."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,8 +8,6 @@ import pytest
 from tests.simulator_calls import DEMO, enterprise_call, push_raw, ultimate_call
 from tests.wdt_samples import goods_line, raw_line, raw_trade
 from wdtpanel.wdt.payloads import goods_line as wire_goods_line
-
-
 
 
 def state(sim) -> dict:
@@ -30,25 +29,61 @@ def waiting(sim, edition: str) -> list[dict]:
     """The stock changes WDT offers now, as (rec_id, goods_id, spec_id, stock, change_count) rows."""
     if edition == "enterprise":
         answer = enterprise_call(sim, "api_goods_stock_change_query", {"shop_no": DEMO.shop_no, "limit": "100"})
-        return [{"rec_id": str(row["rec_id"]), "spec_id": row["spec_id"], "stock": row["sync_stock"],
-                 "count": row["stock_change_count"]} for row in answer["stock_change_list"]]
+        return [
+            {
+                "rec_id": str(row["rec_id"]),
+                "spec_id": row["spec_id"],
+                "stock": row["sync_stock"],
+                "count": row["stock_change_count"],
+            }
+            for row in answer["stock_change_list"]
+        ]
     ids = ultimate_call(sim, "sales.StockSync.getSelfWaitSyncIdListOpen", [100, 0])["data"]["id_list"]
     if not ids:
         return []
-    calc = ultimate_call(sim, "sales.StockSync.batchCalcStock", [[{"api_goods_id": i, "force_sync": False} for i in ids]])
-    return [{"rec_id": str(row["rec_id"]), "spec_id": row["spec_id"], "stock": row["syn_stock"],
-             "count": row["stock_change_count"], "calc": row} for row in calc["data"]["success_date"]]
+    calc = ultimate_call(
+        sim, "sales.StockSync.batchCalcStock", [[{"api_goods_id": i, "force_sync": False} for i in ids]]
+    )
+    return [
+        {
+            "rec_id": str(row["rec_id"]),
+            "spec_id": row["spec_id"],
+            "stock": row["syn_stock"],
+            "count": row["stock_change_count"],
+            "calc": row,
+        }
+        for row in calc["data"]["success_date"]
+    ]
 
 
 def ack(sim, edition: str, change: dict, count: int | None = None) -> dict:
     count = change["count"] if count is None else count
     if edition == "enterprise":
-        return enterprise_call(sim, "api_goods_stock_change_ack", {"stock_sync_list": [
-            {"rec_id": change["rec_id"], "sync_stock": change["stock"], "stock_change_count": count}]})
+        return enterprise_call(
+            sim,
+            "api_goods_stock_change_ack",
+            {
+                "stock_sync_list": [
+                    {"rec_id": change["rec_id"], "sync_stock": change["stock"], "stock_change_count": count}
+                ]
+            },
+        )
     calc = change["calc"]
-    info = {key: calc[key] for key in ("stock_syn_rule_id", "stock_syn_rule_no", "stock_syn_warehouses",
-                                       "stock_syn_mask", "stock_syn_percent", "stock_syn_plus", "stock_syn_min",
-                                       "stock_syn_max", "is_auto_listing", "is_auto_delisting")}
+    info = {
+        key: calc[key]
+        for key in (
+            "stock_syn_rule_id",
+            "stock_syn_rule_no",
+            "stock_syn_warehouses",
+            "stock_syn_mask",
+            "stock_syn_percent",
+            "stock_syn_plus",
+            "stock_syn_min",
+            "stock_syn_max",
+            "is_auto_listing",
+            "is_auto_delisting",
+        )
+    }
     info.update(syn_stock=change["stock"], stock_change_count=count)
     return ultimate_call(sim, "sales.StockSync.syncSuccess", [int(change["rec_id"]), info])
 
@@ -65,7 +100,9 @@ def test_matched_goods_wait_for_a_stock_sync_until_acknowledged(sim, edition):
 def test_a_stock_change_reuses_the_row_with_a_higher_count_and_a_stale_ack_leaves_it_waiting(sim, edition):
     push_goods(sim, edition, [wire_goods_line(goods_line(1))])
     [first] = waiting(sim, edition)
-    assert sim.post("/_sim/stock", json={"spec_no": "DEMO-0001", "delta": -3}).get_json()["queued"] == [int(first["rec_id"])]
+    assert sim.post("/_sim/stock", json={"spec_no": "DEMO-0001", "delta": -3}).get_json()["queued"] == [
+        int(first["rec_id"])
+    ]
     ack(sim, edition, first)  # the mall applied 100, but 97 is the stock now
     [again] = waiting(sim, edition)
     assert (again["rec_id"], again["stock"], again["count"]) == (first["rec_id"], 97, 2)
@@ -150,10 +187,12 @@ def test_the_page_changes_stock(sim):
 
 # --- raw trades ---
 
+
 def test_ultimate_raw_trade_search_by_tid_sees_trades_before_submit(sim):
     push_raw(sim, "ultimate", raw_trade("T1"))
-    answer = ultimate_call(sim, "sales.RawTrade.searchSelfOrder", [{"tid": "T1", "shop_no": DEMO.shop_no}],
-                           page_size="10", page_no="0")
+    answer = ultimate_call(
+        sim, "sales.RawTrade.searchSelfOrder", [{"tid": "T1", "shop_no": DEMO.shop_no}], page_size="10", page_no="0"
+    )
     [row] = answer["data"]["order"]
     assert (row["tid"], row["process_status"], row["shop_no"]) == ("T1", 10, DEMO.shop_no)
     answer = ultimate_call(sim, "sales.RawTrade.searchSelfOrder", [{"tid": "T9"}], page_size="10", page_no="0")

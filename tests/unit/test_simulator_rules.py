@@ -1,5 +1,6 @@
 """The simulator is as strict as WDT: one test per rule of docs/wdt-protocol.md, in each edition that has the rule.
 Payloads are the real client's wire form of a valid sample, changed only in what the test is about."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -11,8 +12,6 @@ from tests.wdt_samples import raw_line, raw_refund, raw_trade
 from wdtpanel.wdt.payloads import enterprise_refund, enterprise_trade, ultimate_refund_rows, ultimate_trade
 
 RATE_LIMIT = "超过每分钟最大调用频率限制"
-
-
 
 
 def state(sim) -> dict:
@@ -42,22 +41,74 @@ def test_a_valid_trade_breaks_no_rule(sim, edition):
 
 def test_the_doc_example_of_push_self2_is_taken_as_it_is(sim):
     """The JSON example of sales.RawTrade.pushSelf2, as WDT's page prints it (docs/wdt-protocol.md#r-ult-amounts)."""
-    head = {"is_auto_wms": False, "post_amount": 2, "other_amount": 5.2, "discount": 1, "platform_cost": 0,
-            "cod_amount": "", "received": "", "tid": "tid-aqyYHjEldp", "process_status": 10, "trade_status": 30,
-            "refund_status": 0, "pay_status": 2, "order_count": 2, "pay_method": 2, "trade_time": "2020-03-20 18:24:37",
-            "pay_time": "2020-03-20 18:24:37", "end_time": "2020-03-20 18:24:37", "buyer_nick": "test_openapi",
-            "buyer_message": "test_openapi", "buyer_email": "test_openapi@gmail.com", "buyer_area": "test_area",
-            "receiver_name": "receiver_name", "receiver_area": "北京 北京市 朝阳区",
-            "receiver_address": "春天街道春天花园小区1号楼1单元101", "receiver_zip": "014500",
-            "receiver_mobile": "15612340987", "receiver_telno": "02288888888", "invoice_type": 0, "invoice_title": "",
-            "invoice_content": "", "logistics_type": -1, "consign_interval": 0, "delivery_term": 1,
-            "to_deliver_time": "", "pay_id": "", "pay_account": "", "remark": "", "remark_flag": 0, "goods_count": 6,
-            "receivable": 17.6}
-    lines = [{"tid": "tid-aqyYHjEldp", "oid": f"tid-aqyYHjEldp-{n}", "order_type": 0, "status": 30, "refund_status": 0,
-              "goods_id": f"openapi_gid-{n}", "spec_id": f"openapi_sid-{n}", "goods_no": f"api_gno-{n}",
-              "spec_no": f"DEMO-000{n + 1}", "goods_name": f"api_gname-{n}", "spec_name": f"api_sname-{n}", "num": 3,
-              "price": 2.5, "adjust_amount": 2, "refund_amount": "", "discount": 0.5, "share_discount": 0.2,
-              "total_amount": 9, "cid": "", "remark": "", "json": ""} for n in range(2)]
+    head = {
+        "is_auto_wms": False,
+        "post_amount": 2,
+        "other_amount": 5.2,
+        "discount": 1,
+        "platform_cost": 0,
+        "cod_amount": "",
+        "received": "",
+        "tid": "tid-aqyYHjEldp",
+        "process_status": 10,
+        "trade_status": 30,
+        "refund_status": 0,
+        "pay_status": 2,
+        "order_count": 2,
+        "pay_method": 2,
+        "trade_time": "2020-03-20 18:24:37",
+        "pay_time": "2020-03-20 18:24:37",
+        "end_time": "2020-03-20 18:24:37",
+        "buyer_nick": "test_openapi",
+        "buyer_message": "test_openapi",
+        "buyer_email": "test_openapi@gmail.com",
+        "buyer_area": "test_area",
+        "receiver_name": "receiver_name",
+        "receiver_area": "北京 北京市 朝阳区",
+        "receiver_address": "春天街道春天花园小区1号楼1单元101",
+        "receiver_zip": "014500",
+        "receiver_mobile": "15612340987",
+        "receiver_telno": "02288888888",
+        "invoice_type": 0,
+        "invoice_title": "",
+        "invoice_content": "",
+        "logistics_type": -1,
+        "consign_interval": 0,
+        "delivery_term": 1,
+        "to_deliver_time": "",
+        "pay_id": "",
+        "pay_account": "",
+        "remark": "",
+        "remark_flag": 0,
+        "goods_count": 6,
+        "receivable": 17.6,
+    }
+    lines = [
+        {
+            "tid": "tid-aqyYHjEldp",
+            "oid": f"tid-aqyYHjEldp-{n}",
+            "order_type": 0,
+            "status": 30,
+            "refund_status": 0,
+            "goods_id": f"openapi_gid-{n}",
+            "spec_id": f"openapi_sid-{n}",
+            "goods_no": f"api_gno-{n}",
+            "spec_no": f"DEMO-000{n + 1}",
+            "goods_name": f"api_gname-{n}",
+            "spec_name": f"api_sname-{n}",
+            "num": 3,
+            "price": 2.5,
+            "adjust_amount": 2,
+            "refund_amount": "",
+            "discount": 0.5,
+            "share_discount": 0.2,
+            "total_amount": 9,
+            "cid": "",
+            "remark": "",
+            "json": "",
+        }
+        for n in range(2)
+    ]
     lines[1]["share_amount"] = 8.8
     answer = ultimate_call(sim, "sales.RawTrade.pushSelf2", [DEMO.shop_no, [head], lines])
     assert answer["status"] == 0 and answer["data"]["error_list"] == [] and answer["data"]["new_count"] == 1
@@ -65,6 +116,7 @@ def test_the_doc_example_of_push_self2_is_taken_as_it_is(sim):
 
 
 # --- required fields ---
+
 
 def test_receiver_mobile_is_required(sim, edition):
     result = push_raw(sim, edition, raw_trade("T1"), change=set_head(receiver_mobile=""))
@@ -90,7 +142,9 @@ def test_enterprise_province_city_district_are_required_unless_the_address_holds
     empty = dict(receiver_province="", receiver_city="", receiver_district="")
     result = push_raw(sim, "enterprise", raw_trade("T1", **empty))
     assert not result["ok"] and violations(sim, "r-ent-address")
-    assert push_raw(sim, "enterprise", raw_trade("T2", receiver_address="浙江省 杭州市 西湖区 文三路100号", **empty))["ok"]
+    assert push_raw(sim, "enterprise", raw_trade("T2", receiver_address="浙江省 杭州市 西湖区 文三路100号", **empty))[
+        "ok"
+    ]
 
 
 @pytest.mark.parametrize("field", ["goods_id", "goods_name"])
@@ -106,18 +160,28 @@ def test_ultimate_needs_spec_id_and_goods_no_enterprise_does_not(sim):
 
 
 def test_enterprise_goods_no_and_spec_no_are_not_both_empty(sim):
-    result = push_raw(sim, "enterprise", raw_trade("T1"), change=set_lines(goods_no="", spec_no=""), )
+    result = push_raw(
+        sim,
+        "enterprise",
+        raw_trade("T1"),
+        change=set_lines(goods_no="", spec_no=""),
+    )
     assert not result["ok"] and "goods_no和spec_no不能同时为空" in result["message"]
 
 
 # --- lengths, counted in characters ---
 
+
 @pytest.mark.parametrize("field", ["goods_id", "spec_id", "goods_no", "spec_no", "oid"])
 def test_line_codes_are_at_most_40_characters(sim, edition, field):
     result = push_raw(sim, edition, raw_trade("T1"), change=set_lines(**{field: "X" * 41}))
     assert not result["ok"] and field in result["message"]
-    assert push_raw(sim, edition, raw_trade("T2", [raw_line("T2-1")]),
-                    change=set_lines(**{field: "码" * 40} if field != "spec_no" else {}))["ok"]
+    assert push_raw(
+        sim,
+        edition,
+        raw_trade("T2", [raw_line("T2-1")]),
+        change=set_lines(**{field: "码" * 40} if field != "spec_no" else {}),
+    )["ok"]
 
 
 def test_spec_name_is_at_most_100_characters(sim, edition):
@@ -135,10 +199,18 @@ def test_receiver_name_is_40_characters_in_enterprise_100_in_ultimate(sim):
 
 # --- enumerations and number formats ---
 
-@pytest.mark.parametrize(("where", "field", "value"), [
-    ("head", "trade_status", 35), ("head", "delivery_term", 4), ("head", "logistics_type", 12),
-    ("line", "status", 100), ("line", "refund_status", 7), ("head", "pay_status", 3),
-])
+
+@pytest.mark.parametrize(
+    ("where", "field", "value"),
+    [
+        ("head", "trade_status", 35),
+        ("head", "delivery_term", 4),
+        ("head", "logistics_type", 12),
+        ("line", "status", 100),
+        ("line", "refund_status", 7),
+        ("head", "pay_status", 3),
+    ],
+)
 def test_values_outside_the_code_tables_are_refused(sim, edition, where, field, value):
     change = set_head(**{field: value}) if where == "head" else set_lines(**{field: value})
     result = push_raw(sim, edition, raw_trade("T1"), change=change)
@@ -178,6 +250,7 @@ def test_times_are_yyyy_mm_dd_hh_mm_ss(sim, edition):
 
 # --- amounts ---
 
+
 def test_enterprise_checks_paid_against_the_lines(sim):
     result = push_raw(sim, "enterprise", raw_trade("T1", paid=Decimal("23.75")))  # postage left out
     assert not result["ok"] and "已付金额不正确" in result["message"]
@@ -187,8 +260,9 @@ def test_enterprise_checks_paid_against_the_lines(sim):
 def test_enterprise_cod_orders_need_their_cod_amount(sim):
     result = push_raw(sim, "enterprise", raw_trade("T1", delivery_term=2, pay_status=0, paid=Decimal(0)))
     assert not result["ok"] and "COD金额不能为0" in result["message"]
-    assert push_raw(sim, "enterprise", raw_trade("T2", delivery_term=2, pay_status=0, paid=Decimal(0),
-                                                 cod_amount=Decimal("33.75")))["ok"]
+    assert push_raw(
+        sim, "enterprise", raw_trade("T2", delivery_term=2, pay_status=0, paid=Decimal(0), cod_amount=Decimal("33.75"))
+    )["ok"]
 
 
 def test_enterprise_line_refund_status_beyond_2_needs_status_80(sim):
@@ -208,6 +282,7 @@ def test_ultimate_counts_must_add_up(sim):
 
 
 # --- what WDT holds already ---
+
 
 def test_an_oid_is_unique_per_seller_across_trades_and_fails_at_submit(sim, edition):
     assert push_raw(sim, edition, raw_trade("T1", [raw_line("L1")]))["ok"]
@@ -245,6 +320,7 @@ def test_batch_sizes(sim):
 
 
 # --- refunds ---
+
 
 def push_refund(sim, edition: str, refund, change=None) -> dict:
     if edition == "enterprise":
@@ -293,6 +369,7 @@ def test_a_refund_needs_its_trade(sim, edition):
 
 # --- the quota ---
 
+
 def test_calls_beyond_the_quota_get_wdts_rate_limit_answer(sim, edition):
     assert sim.post("/_sim/quota", json={"calls_per_minute": 2}).get_json()["calls_per_minute"] == 2
     results = [push_raw(sim, edition, raw_trade(f"T{n}")) for n in range(3)]
@@ -310,6 +387,7 @@ def test_the_quota_is_refused_when_not_a_whole_number(sim):
 
 
 # --- answers lost after the call is carried out ---
+
 
 @pytest.mark.parametrize(("kind", "status"), [("5xx_after_store", 502), ("timeout_after_store", 504)])
 def test_an_answer_lost_after_the_call_was_carried_out(sim, edition, kind, status):
@@ -330,5 +408,6 @@ def test_a_trade_needs_lines(sim, edition):
     def no_lines(head, lines):
         lines.clear()
         head.update(order_count=0, goods_count=0)
+
     result = push_raw(sim, edition, raw_trade("T1"), change=no_lines)
     assert not result["ok"] and stored(sim, "T1") is None

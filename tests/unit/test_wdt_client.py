@@ -1,8 +1,9 @@
 """WdtClient with WDT mocked by `responses`: request shapes, batching, per-item errors and error classes."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import parse_qsl, urlsplit
 
@@ -12,18 +13,27 @@ import responses
 
 from tests.wdt_samples import TRADE_PUSH, URLS, goods_line, raw_line, raw_trade
 from wdtpanel.reasons import render
-from wdtpanel.wdt import (
-    EDITION_ENTERPRISE, EDITION_ULTIMATE, LogisticsAck, RawRefund, RawTrade, RawTradeLine, WdtAccount, WdtClient,
-    WdtError, WdtPermanentError, WdtTransientError, base_url_for,
-)
 from wdtpanel.simulator.rules import WORDING
+from wdtpanel.wdt import (
+    EDITION_ENTERPRISE,
+    EDITION_ULTIMATE,
+    LogisticsAck,
+    RawRefund,
+    RawTrade,
+    RawTradeLine,
+    WdtAccount,
+    WdtClient,
+    WdtError,
+    WdtPermanentError,
+    WdtTransientError,
+    base_url_for,
+)
 from wdtpanel.wdt.errors import classify
 from wdtpanel.wdt.signing import enterprise_sign, ultimate_sign
 
 CLOCK = 1700000000.0
 SECRET = "topsecret:pepper"
 BOTH = pytest.mark.parametrize("edition", [EDITION_ENTERPRISE, EDITION_ULTIMATE])
-
 
 
 def make_client(edition: str, **options) -> WdtClient:
@@ -48,8 +58,9 @@ def line(oid="L1", **overrides) -> RawTradeLine:
 
 
 def trade(tid="T1", **overrides) -> RawTrade:
-    values = dict(ordered=datetime(2026, 11, 29, 2, 0, 0, tzinfo=timezone.utc), pay_time=None, buyer_nick="小王🐱",
-                  lines=[line()])
+    values = dict(
+        ordered=datetime(2026, 11, 29, 2, 0, 0, tzinfo=UTC), pay_time=None, buyer_nick="小王🐱", lines=[line()]
+    )
     values.update(overrides)
     return raw_trade(tid, **values)
 
@@ -73,6 +84,7 @@ def ultimate_args(call) -> list:
 
 
 # --- request shapes ---
+
 
 def test_enterprise_posts_a_signed_form_with_escaped_json(wdt, enterprise):
     wdt.post(TRADE_PUSH[EDITION_ENTERPRISE], json=ok(EDITION_ENTERPRISE, new_count=1, chg_count=0))
@@ -129,26 +141,31 @@ def test_ultimate_signs_the_query_and_posts_the_arguments_as_json(wdt, ultimate)
 
 def test_timestamps_follow_the_clock(wdt):
     wdt.post(URLS[EDITION_ENTERPRISE] + "logistics.php", json=ok(EDITION_ENTERPRISE, logistics_list=[]))
-    with WdtClient(WdtAccount(EDITION_ENTERPRISE, URLS[EDITION_ENTERPRISE], "s", "k", SECRET),
-                   clock=lambda: 1700000123.9) as client:
+    with WdtClient(
+        WdtAccount(EDITION_ENTERPRISE, URLS[EDITION_ENTERPRISE], "s", "k", SECRET), clock=lambda: 1700000123.9
+    ) as client:
         client.list_logistics()
     assert form_of(wdt.calls[0])["timestamp"] == "1700000123"
 
 
-@pytest.mark.parametrize(("edition", "environment", "custom", "expected"), [
-    ("enterprise", "production", None, "https://api.wangdian.cn/openapi2/"),
-    ("ultimate", "sandbox", None, "http://47.92.239.46/openapi"),
-    ("enterprise", "custom", "http://127.0.0.1:8765", "http://127.0.0.1:8765/openapi2/"),
-    ("enterprise", "custom", "http://127.0.0.1:8765/openapi2", "http://127.0.0.1:8765/openapi2/"),
-    ("ultimate", "custom", "http://127.0.0.1:8765/", "http://127.0.0.1:8765/openapi"),
-    ("ultimate", "custom", "http://127.0.0.1:8765/openapi/", "http://127.0.0.1:8765/openapi"),
-])
+@pytest.mark.parametrize(
+    ("edition", "environment", "custom", "expected"),
+    [
+        ("enterprise", "production", None, "https://api.wangdian.cn/openapi2/"),
+        ("ultimate", "sandbox", None, "http://47.92.239.46/openapi"),
+        ("enterprise", "custom", "http://127.0.0.1:8765", "http://127.0.0.1:8765/openapi2/"),
+        ("enterprise", "custom", "http://127.0.0.1:8765/openapi2", "http://127.0.0.1:8765/openapi2/"),
+        ("ultimate", "custom", "http://127.0.0.1:8765/", "http://127.0.0.1:8765/openapi"),
+        ("ultimate", "custom", "http://127.0.0.1:8765/openapi/", "http://127.0.0.1:8765/openapi"),
+    ],
+)
 def test_base_url_for(edition, environment, custom, expected):
     assert base_url_for(edition, environment, custom) == expected
 
 
-@pytest.mark.parametrize(("edition", "environment", "custom"), [("flagship", "production", None),
-                                                                 ("enterprise", "custom", None)])
+@pytest.mark.parametrize(
+    ("edition", "environment", "custom"), [("flagship", "production", None), ("enterprise", "custom", None)]
+)
 def test_base_url_for_refuses_what_it_cannot_build(edition, environment, custom):
     with pytest.raises(ValueError):
         base_url_for(edition, environment, custom)
@@ -226,11 +243,15 @@ def test_account_repr_hides_the_secret():
 
 # --- per-item answers ---
 
+
 def test_ultimate_error_list_is_mapped_to_tids(wdt, ultimate):
-    errors = [{"no": "T2", "error": "下单时间非法,原始单号为：T2"},
-              {"no": "T3", "error": "原始单号 T3 的商家编码 X-1 在旺店通中不存在"}]
-    wdt.post(URLS[EDITION_ULTIMATE], json=ok(EDITION_ULTIMATE, data={"new_count": 1, "chg_count": 0,
-                                                                    "error_list": errors}))
+    errors = [
+        {"no": "T2", "error": "下单时间非法,原始单号为：T2"},
+        {"no": "T3", "error": "原始单号 T3 的商家编码 X-1 在旺店通中不存在"},
+    ]
+    wdt.post(
+        URLS[EDITION_ULTIMATE], json=ok(EDITION_ULTIMATE, data={"new_count": 1, "chg_count": 0, "error_list": errors})
+    )
     results = ultimate.push_trades("mall01", [trade("T1"), trade("T2"), trade("T3")])
     assert results["T1"] is None
     assert results["T2"].code == "field_refused" and "下单时间非法" in results["T2"].params["detail"]
@@ -240,12 +261,14 @@ def test_ultimate_error_list_is_mapped_to_tids(wdt, ultimate):
 
 def refuse_trades_containing(bad_tids: set[str], message: str = "原始单号 {tid} 的商家编码 NOPE 在旺店通中不存在"):
     """An enterprise WDT that refuses a whole trade_push because of its first bad trade, with `message`."""
+
     def answer(request):
         tids = [item["tid"] for item in json.loads(dict(parse_qsl(request.body))["trade_list"])]
         bad = [tid for tid in tids if tid in bad_tids]
         if bad:
             return 200, {}, json.dumps({"code": 100, "message": message.format(tid=bad[0])})
         return 200, {}, json.dumps({"code": 0, "new_count": len(tids), "chg_count": 0})
+
     return answer
 
 
@@ -265,8 +288,11 @@ def test_a_refusal_naming_a_trade_sets_that_trade_aside(wdt, enterprise):
 
 
 def test_an_item_refusal_naming_no_trade_halves_the_batch(wdt, enterprise):
-    wdt.add_callback(responses.POST, TRADE_PUSH[EDITION_ENTERPRISE], callback=refuse_trades_containing(
-        {"T3"}, "Data too long for column 'receiver_name'"))
+    wdt.add_callback(
+        responses.POST,
+        TRADE_PUSH[EDITION_ENTERPRISE],
+        callback=refuse_trades_containing({"T3"}, "Data too long for column 'receiver_name'"),
+    )
     results = enterprise.push_trades("mall01", [trade(f"T{number}") for number in range(1, 9)])
     assert {tid for tid, error in results.items() if error} == {"T3"}
     assert results["T3"].code == "field_refused"
@@ -275,8 +301,9 @@ def test_an_item_refusal_naming_no_trade_halves_the_batch(wdt, enterprise):
 
 
 def test_an_unrecognised_refusal_fails_the_batch_without_halving(wdt, enterprise):
-    wdt.add_callback(responses.POST, TRADE_PUSH[EDITION_ENTERPRISE], callback=refuse_trades_containing(
-        {"T3"}, "系统繁忙XYZ"))
+    wdt.add_callback(
+        responses.POST, TRADE_PUSH[EDITION_ENTERPRISE], callback=refuse_trades_containing({"T3"}, "系统繁忙XYZ")
+    )
     results = enterprise.push_trades("mall01", [trade(f"T{number}") for number in range(1, 9)])
     assert len(wdt.calls) == 1
     assert all(error.code == "business" and error.wdt_message == "系统繁忙XYZ" for error in results.values())
@@ -292,13 +319,18 @@ def test_account_level_refusal_is_raised_not_bisected(wdt, enterprise):
 @BOTH
 def test_ack_errors_are_mapped_to_rec_ids(wdt, edition):
     if edition == EDITION_ENTERPRISE:
-        url, answer = URLS[edition] + "logistics_sync_ack.php", ok(edition, errors=[
-            {"rec_id": 1002, "error": "非待同步状态,不可更新"}])
+        url, answer = (
+            URLS[edition] + "logistics_sync_ack.php",
+            ok(edition, errors=[{"rec_id": 1002, "error": "非待同步状态,不可更新"}]),
+        )
     else:
         url, answer = URLS[edition], ok(edition, data=["物流同步记录 1002 非待同步状态,不可更新"])
     wdt.post(url, json=answer)
-    acks = [LogisticsAck("1001", True, "同步成功"), LogisticsAck("1002", True, "同步成功"),
-            LogisticsAck("10021", False, "商城无此订单")]
+    acks = [
+        LogisticsAck("1001", True, "同步成功"),
+        LogisticsAck("1002", True, "同步成功"),
+        LogisticsAck("10021", False, "商城无此订单"),
+    ]
     with make_client(edition) as client:
         results = client.ack_logistics_sync(acks)
     assert results["1001"] is None and results["10021"] is None
@@ -316,9 +348,18 @@ def test_ultimate_ack_error_naming_no_record_goes_to_all_records(wdt, ultimate):
 
 
 def test_enterprise_goods_errors_are_mapped_to_lines(wdt, enterprise):
-    wdt.post(URLS[EDITION_ENTERPRISE] + "api_goodsspec_push.php", json=ok(EDITION_ENTERPRISE, new_count=1, chg_count=0,
-             errors=[{"goods_id": "G2", "spec_id": "S2", "error": "商家编码 X-2 不存在"},
-                     {"goods_id": "G3", "spec_id": "S3", "error": "spec_id不能为空"}]))
+    wdt.post(
+        URLS[EDITION_ENTERPRISE] + "api_goodsspec_push.php",
+        json=ok(
+            EDITION_ENTERPRISE,
+            new_count=1,
+            chg_count=0,
+            errors=[
+                {"goods_id": "G2", "spec_id": "S2", "error": "商家编码 X-2 不存在"},
+                {"goods_id": "G3", "spec_id": "S3", "error": "spec_id不能为空"},
+            ],
+        ),
+    )
     results = enterprise.push_goods("mall01", [goods_line(1), goods_line(2), goods_line(3)])
     assert results[("G1", "S1")] is None
     assert results[("G2", "S2")].code == "unknown_merchant_code" and results[("G3", "S3")].code == "field_refused"
@@ -331,8 +372,13 @@ def test_ultimate_goods_refused_as_a_whole_are_narrowed_to_the_bad_line(wdt, ult
     def answer(request):
         [param] = json.loads(request.body)
         if any(len(row["goods_id"]) > 40 for row in param["goods_list"]):
-            return 200, {}, json.dumps({"status": 100, "message": "Data truncation: Data too long for column 'goods_id' at row 1"})
+            return (
+                200,
+                {},
+                json.dumps({"status": 100, "message": "Data truncation: Data too long for column 'goods_id' at row 1"}),
+            )
         return 200, {}, json.dumps({"status": 0, "data": {"status": 0, "rec_ids": [1]}})
+
     wdt.add_callback(responses.POST, URLS[EDITION_ULTIMATE], callback=answer)
     lines = [goods_line(1), goods_line(2, goods_id="G" * 41), goods_line(3)]
     results = ultimate.push_goods("mall01", lines)
@@ -348,24 +394,33 @@ def test_refused_refund_is_isolated_and_returned_as_text(wdt, ultimate):
         if any(row["tid"] == "NOPE" for row in rows):
             return 200, {}, json.dumps({"status": 100, "message": "原始订单 NOPE 不存在,无法创建退款单"})
         return 200, {}, json.dumps({"status": 0, "data": {"new_count": 1, "chg_count": 0}})
+
     wdt.add_callback(responses.POST, URLS[EDITION_ULTIMATE], callback=answer)
-    moment = datetime(2026, 11, 29, tzinfo=timezone.utc)
-    refunds = [RawRefund("R1", "T1", 2, 5, Decimal("12.3"), "小王", moment, "不想要了", [("L1", 1), ("L2", 2)]),
-               RawRefund("R2", "NOPE", 2, 2, Decimal(1), "小王", moment, "", [("X", 1)])]
+    moment = datetime(2026, 11, 29, tzinfo=UTC)
+    refunds = [
+        RawRefund("R1", "T1", 2, 5, Decimal("12.3"), "小王", moment, "不想要了", [("L1", 1), ("L2", 2)]),
+        RawRefund("R2", "NOPE", 2, 2, Decimal(1), "小王", moment, "", [("X", 1)]),
+    ]
     assert ultimate.push_refunds("mall01", refunds) == {"R1": None, "R2": "原始订单 NOPE 不存在,无法创建退款单"}
     assert len(wdt.calls) == 2  # the refusal names R2's trade: R2 is set aside, R1 goes alone
     _, rows = json.loads(wdt.calls[-1].request.body)
     assert [(row["oid"], row["num"], row["refund_amount"]) for row in rows] == [
-        ("L1", "1.0000", "12.3000"), ("L2", "2.0000", "0.0000")]
+        ("L1", "1.0000", "12.3000"),
+        ("L2", "2.0000", "0.0000"),
+    ]
     assert rows[0]["actual_refund_amount"] == "12.3000" and rows[0]["refund_time"] == "2026-11-29 08:00:00"
 
 
 # --- batching ---
 
-@pytest.mark.parametrize(("edition", "count", "sizes"), [
-    ("enterprise", 120, [50, 50, 20]),
-    ("ultimate", 150, [100, 50]),
-])
+
+@pytest.mark.parametrize(
+    ("edition", "count", "sizes"),
+    [
+        ("enterprise", 120, [50, 50, 20]),
+        ("ultimate", 150, [100, 50]),
+    ],
+)
 def test_trades_are_split_into_batches(wdt, edition, count, sizes):
     wdt.post(TRADE_PUSH[edition], json=ok(edition, data={"error_list": []}))
     with make_client(edition) as client:
@@ -379,44 +434,79 @@ def test_trades_are_split_into_batches(wdt, edition, count, sizes):
 
 
 def test_acks_goods_and_refunds_are_split_into_batches(wdt, enterprise):
-    for script, payload in (("logistics_sync_ack", {"errors": []}), ("api_goodsspec_push", {"errors": []}),
-                            ("sales_refund_push", {})):
+    for script, payload in (
+        ("logistics_sync_ack", {"errors": []}),
+        ("api_goodsspec_push", {"errors": []}),
+        ("sales_refund_push", {}),
+    ):
         wdt.post(f"{URLS[EDITION_ENTERPRISE]}{script}.php", json=ok(EDITION_ENTERPRISE, **payload))
     enterprise.ack_logistics_sync([LogisticsAck(str(n), True, "") for n in range(120)])
     enterprise.push_goods("mall01", [goods_line(n) for n in range(4500)])
-    moment = datetime(2026, 11, 29, tzinfo=timezone.utc)
-    enterprise.push_refunds("mall01", [RawRefund(f"R{n}", "T1", 2, 2, Decimal(1), "a", moment, "", [("L1", 1)])
-                                       for n in range(25)])
+    moment = datetime(2026, 11, 29, tzinfo=UTC)
+    enterprise.push_refunds(
+        "mall01", [RawRefund(f"R{n}", "T1", 2, 2, Decimal(1), "a", moment, "", [("L1", 1)]) for n in range(25)]
+    )
     sizes = {}
     for call in wdt.calls:
         script = urlsplit(call.request.url).path.rsplit("/", 1)[1]
-        field = {"logistics_sync_ack.php": "logistics_list", "api_goodsspec_push.php": "api_goods_info",
-                 "sales_refund_push.php": "api_refund_list"}[script]
+        field = {
+            "logistics_sync_ack.php": "logistics_list",
+            "api_goodsspec_push.php": "api_goods_info",
+            "sales_refund_push.php": "api_refund_list",
+        }[script]
         value = json.loads(form_of(call)[field])
         sizes.setdefault(script, []).append(len(value["goods_list"] if isinstance(value, dict) else value))
-    assert sizes == {"logistics_sync_ack.php": [50, 50, 20], "api_goodsspec_push.php": [2000, 2000, 500],
-                     "sales_refund_push.php": [10, 10, 5]}
+    assert sizes == {
+        "logistics_sync_ack.php": [50, 50, 20],
+        "api_goodsspec_push.php": [2000, 2000, 500],
+        "sales_refund_push.php": [10, 10, 5],
+    }
 
 
 # --- reading answers ---
 
+
 def test_enterprise_records_keep_ids_as_strings_and_parse_times(wdt, enterprise):
-    record = {"rec_id": "2778958909363191820", "tid": 1234567, "logistics_no": "ZT100", "logistics_code_erp": "YS001",
-              "logistics_name_erp": "中通(自有)", "logistics_type": "5", "consign_time": "2026-11-29 10:00:00",
-              "oids": "L1, L2", "is_part_sync": "1"}
+    record = {
+        "rec_id": "2778958909363191820",
+        "tid": 1234567,
+        "logistics_no": "ZT100",
+        "logistics_code_erp": "YS001",
+        "logistics_name_erp": "中通(自有)",
+        "logistics_type": "5",
+        "consign_time": "2026-11-29 10:00:00",
+        "oids": "L1, L2",
+        "is_part_sync": "1",
+    }
     wdt.post(URLS[EDITION_ENTERPRISE] + "logistics_sync_query.php", json=ok(EDITION_ENTERPRISE, trades=[record]))
     [parsed] = enterprise.query_logistics_sync("mall01", limit=500)
     assert parsed.rec_id == "2778958909363191820" and parsed.tid == "1234567"
     assert parsed.logistics_code == "YS001" and parsed.logistics_name == "中通(自有)"
     assert parsed.oids == ["L1", "L2"] and parsed.is_part_sync is True
-    assert parsed.consign_time == datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc)
+    assert parsed.consign_time == datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
     assert form_of(wdt.calls[0])["limit"] == "100"  # WDT's maximum
 
 
 def test_ultimate_records_and_lookups(wdt, ultimate):
-    wdt.post(URLS[EDITION_ULTIMATE], json=ok(EDITION_ULTIMATE, total=1, data=[
-        {"sync_id": 152650, "tid": "T1", "logistics_no": "SF1", "logistics_code": "YZBK", "logistics_name": "中国邮政",
-         "is_part_sync": 0, "oids": "", "created": "0000-00-00 00:00:00"}]))
+    wdt.post(
+        URLS[EDITION_ULTIMATE],
+        json=ok(
+            EDITION_ULTIMATE,
+            total=1,
+            data=[
+                {
+                    "sync_id": 152650,
+                    "tid": "T1",
+                    "logistics_no": "SF1",
+                    "logistics_code": "YZBK",
+                    "logistics_name": "中国邮政",
+                    "is_part_sync": 0,
+                    "oids": "",
+                    "created": "0000-00-00 00:00:00",
+                }
+            ],
+        ),
+    )
     [record] = ultimate.query_logistics_sync("mall01")
     assert record.rec_id == "152650" and record.oids == [] and record.consign_time is None
     query = query_of(wdt.calls[0])
@@ -425,7 +515,10 @@ def test_ultimate_records_and_lookups(wdt, ultimate):
 
 
 def test_lookups_find_the_exact_row_or_none(wdt, ultimate):
-    shops = [{"shop_no": "mall011", "platform_id": 127}, {"shop_no": "mall01", "platform_id": "127", "shop_name": "自营"}]
+    shops = [
+        {"shop_no": "mall011", "platform_id": 127},
+        {"shop_no": "mall01", "platform_id": "127", "shop_name": "自营"},
+    ]
     wdt.post(URLS[EDITION_ULTIMATE], json=ok(EDITION_ULTIMATE, data={"total_count": 2, "details": shops}))
     wdt.post(URLS[EDITION_ULTIMATE], json={"status": 100, "message": "店铺编号不存在或已停用"})
     assert ultimate.get_shop("mall01")["shop_name"] == "自营"
@@ -434,9 +527,22 @@ def test_lookups_find_the_exact_row_or_none(wdt, ultimate):
 
 def test_logistics_companies_are_read_page_by_page(wdt, ultimate):
     def page(number, count):
-        return ok(EDITION_ULTIMATE, data={"total_count": 130, "details": [
-            {"logistics_no": f"C{number}-{n}", "logistics_name": "快递", "logistics_type": 5, "is_disabled": n == 0}
-            for n in range(count)]})
+        return ok(
+            EDITION_ULTIMATE,
+            data={
+                "total_count": 130,
+                "details": [
+                    {
+                        "logistics_no": f"C{number}-{n}",
+                        "logistics_name": "快递",
+                        "logistics_type": 5,
+                        "is_disabled": n == 0,
+                    }
+                    for n in range(count)
+                ],
+            },
+        )
+
     wdt.post(URLS[EDITION_ULTIMATE], json=page(0, 100))
     wdt.post(URLS[EDITION_ULTIMATE], json=page(1, 30))
     companies = ultimate.list_logistics()
@@ -446,14 +552,27 @@ def test_logistics_companies_are_read_page_by_page(wdt, ultimate):
 
 
 def test_check_connection_reports_field_by_field(wdt, enterprise):
-    wdt.post(URLS[EDITION_ENTERPRISE] + "logistics.php", json=ok(EDITION_ENTERPRISE, logistics_list=[
-        {"logistics_no": "ZTO", "logistics_name": "中通快递", "logistics_type": 5, "is_disabled": "0"}]))
-    wdt.post(URLS[EDITION_ENTERPRISE] + "shop.php", json=ok(EDITION_ENTERPRISE, shoplist=[
-        {"shop_no": "tmall01", "platform_id": 1}]))
+    wdt.post(
+        URLS[EDITION_ENTERPRISE] + "logistics.php",
+        json=ok(
+            EDITION_ENTERPRISE,
+            logistics_list=[
+                {"logistics_no": "ZTO", "logistics_name": "中通快递", "logistics_type": 5, "is_disabled": "0"}
+            ],
+        ),
+    )
+    wdt.post(
+        URLS[EDITION_ENTERPRISE] + "shop.php",
+        json=ok(EDITION_ENTERPRISE, shoplist=[{"shop_no": "tmall01", "platform_id": 1}]),
+    )
     wdt.post(URLS[EDITION_ENTERPRISE] + "warehouse_query.php", json=ok(EDITION_ENTERPRISE, warehouses=[]))
     report = enterprise.check_connection("tmall01", "wh99")
     assert report.credentials.ok and not report.ok
-    assert not report.shop.ok and "自有平台" in render(report.shop.code, report.shop.params) and "tmall01" in render(report.shop.code, report.shop.params)
+    assert (
+        not report.shop.ok
+        and "自有平台" in render(report.shop.code, report.shop.params)
+        and "tmall01" in render(report.shop.code, report.shop.params)
+    )
     assert not report.warehouse.ok and "wh99" in render(report.warehouse.code, report.warehouse.params)
     assert [company.code for company in report.logistics] == ["ZTO"]
 
@@ -472,20 +591,26 @@ def test_naive_datetimes_are_refused(wdt, enterprise):
     assert not wdt.calls
 
 
-@pytest.mark.parametrize(("edition", "message", "code"), [
-    *[(edition, template.format(name="receiver_mobile", limit=40, value="x"), "field_refused")
-      for edition, words in WORDING.items() for template in words.values()],
-    ("ultimate", "收件人手机必须为11位手机号码,原始单号为：T1", "field_refused"),
-    ("ultimate", "电话号码不能包含*,原始单号为：T1", "field_refused"),
-    ("ultimate", "goods_count 与子单数量之和不符,原始单号为：T1", "field_refused"),
-    ("ultimate", "数量不合法,原始单号为：T1", "field_refused"),
-    ("enterprise", "子订单L1退款状态与子订单状态不一致,原始单号为：T1", "field_refused"),
-    ("enterprise", "goods_no和spec_no不能同时为空,原始单号为：T1", "field_refused"),
-    ("enterprise", "已付金额不正确 paid,原始单号为：T1", "amounts_inconsistent"),
-    ("enterprise", "货到付款订单COD金额不能为0,原始单号为：T1", "amounts_inconsistent"),
-    ("enterprise", "推送订单信息错误，错误内容：售后单关联的原始单不存在", "refund_rejected"),
-    ("enterprise", "buyer_nick 名字不能只用一个，不同客户必须用不同的名字", "batch_too_large"),
-    ("enterprise", "订单货品数量或价格不一致,原始单号为：T1,子订单号为：L1", "line_changed"),
-])
+@pytest.mark.parametrize(
+    ("edition", "message", "code"),
+    [
+        *[
+            (edition, template.format(name="receiver_mobile", limit=40, value="x"), "field_refused")
+            for edition, words in WORDING.items()
+            for template in words.values()
+        ],
+        ("ultimate", "收件人手机必须为11位手机号码,原始单号为：T1", "field_refused"),
+        ("ultimate", "电话号码不能包含*,原始单号为：T1", "field_refused"),
+        ("ultimate", "goods_count 与子单数量之和不符,原始单号为：T1", "field_refused"),
+        ("ultimate", "数量不合法,原始单号为：T1", "field_refused"),
+        ("enterprise", "子订单L1退款状态与子订单状态不一致,原始单号为：T1", "field_refused"),
+        ("enterprise", "goods_no和spec_no不能同时为空,原始单号为：T1", "field_refused"),
+        ("enterprise", "已付金额不正确 paid,原始单号为：T1", "amounts_inconsistent"),
+        ("enterprise", "货到付款订单COD金额不能为0,原始单号为：T1", "amounts_inconsistent"),
+        ("enterprise", "推送订单信息错误，错误内容：售后单关联的原始单不存在", "refund_rejected"),
+        ("enterprise", "buyer_nick 名字不能只用一个，不同客户必须用不同的名字", "batch_too_large"),
+        ("enterprise", "订单货品数量或价格不一致,原始单号为：T1,子订单号为：L1", "line_changed"),
+    ],
+)
 def test_the_simulators_refusals_are_recognised(edition, message, code):
     assert classify(edition, "100", message) == code

@@ -1,4 +1,5 @@
 """Pacing the calls: a hook before every HTTP request, rate-limit answers waited out, WDT's per-call buyer cap."""
+
 from __future__ import annotations
 
 import json
@@ -12,7 +13,6 @@ from wdtpanel.wdt.editions import RATE_LIMIT_ANSWERS
 from wdtpanel.wdt.wire import RATE_LIMIT_BACKOFF
 
 BOTH = pytest.mark.parametrize("edition", [EDITION_ENTERPRISE, EDITION_ULTIMATE])
-
 
 
 class Recorder:
@@ -48,6 +48,7 @@ def test_before_call_hears_of_every_http_request_by_its_wdt_name(wdt, edition):
 def test_an_exception_in_before_call_stops_the_call(wdt):
     def lease_lost(name: str) -> None:
         raise RuntimeError("claim lost")
+
     account = WdtAccount(EDITION_ULTIMATE, URLS[EDITION_ULTIMATE], "sid01", "key01", "secret:salt")
     with WdtClient(account, before_call=lease_lost) as client, pytest.raises(RuntimeError):
         client.push_trades("mall01", [raw_trade()])
@@ -86,8 +87,9 @@ def test_a_rate_limit_that_lasts_is_raised_after_the_backoff(wdt):
 
 def test_enterprise_calls_carry_at_most_30_orders_of_one_buyer(wdt):
     wdt.post(TRADE_PUSH[EDITION_ENTERPRISE], json=accepted(EDITION_ENTERPRISE))
-    trades = [raw_trade(f"A{n}", buyer_nick="老客户") for n in range(70)] + [raw_trade(f"B{n}", buyer_nick=f"新客户{n}")
-                                                                           for n in range(20)]
+    trades = [raw_trade(f"A{n}", buyer_nick="老客户") for n in range(70)] + [
+        raw_trade(f"B{n}", buyer_nick=f"新客户{n}") for n in range(20)
+    ]
     with Recorder().client(EDITION_ENTERPRISE) as client:
         results = client.push_trades("mall01", trades)
     assert len(results) == 90 and all(error is None for error in results.values())

@@ -1,7 +1,8 @@
 """The wire form of our records, checked against WDT's own numbers and code tables (docs/wdt-protocol.md)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -15,10 +16,24 @@ from wdtpanel.wdt.payloads import enterprise_refund, ultimate_refund_rows, ultim
 def doc_example_trade():
     """sales.RawTrade.pushSelf2's JSON example (docs/wdt-protocol.md#r-ult-amounts): two lines of 3 × 2.5, adjust 2,
     discount 0.5, share 0.2; postage 2 and other fees 5.2."""
-    lines = [raw_line(f"tid-aqyYHjEldp-{n}", num=Decimal(3), price=Decimal("2.5"), adjust_amount=Decimal(2),
-                      discount=Decimal("0.5"), share_discount=Decimal("0.2")) for n in range(2)]
-    return raw_trade("tid-aqyYHjEldp", lines, post_amount=Decimal(2), other_amount=Decimal("5.2"),
-                     ordered=datetime(2020, 3, 20, 10, 24, 37, tzinfo=timezone.utc))
+    lines = [
+        raw_line(
+            f"tid-aqyYHjEldp-{n}",
+            num=Decimal(3),
+            price=Decimal("2.5"),
+            adjust_amount=Decimal(2),
+            discount=Decimal("0.5"),
+            share_discount=Decimal("0.2"),
+        )
+        for n in range(2)
+    ]
+    return raw_trade(
+        "tid-aqyYHjEldp",
+        lines,
+        post_amount=Decimal(2),
+        other_amount=Decimal("5.2"),
+        ordered=datetime(2020, 3, 20, 10, 24, 37, tzinfo=UTC),
+    )
 
 
 def test_ultimate_amounts_reproduce_the_doc_example():
@@ -47,14 +62,21 @@ def test_refund_codes_are_each_editions_own(kind, status):
 
 
 def test_return_and_refund_only_stay_apart_on_the_wire():
-    kinds = {kind: (enterprise_refund("mall01", raw_refund(type=kind))["type"],
-                    ultimate_refund_rows(raw_refund(type=kind))[0]["type"]) for kind in (2, 4)}
+    kinds = {
+        kind: (
+            enterprise_refund("mall01", raw_refund(type=kind))["type"],
+            ultimate_refund_rows(raw_refund(type=kind))[0]["type"],
+        )
+        for kind in (2, 4)
+    }
     assert kinds == {2: (2, 2), 4: (4, 4)}
 
 
 @pytest.mark.parametrize("edition", [EDITION_ENTERPRISE, EDITION_ULTIMATE])
 @pytest.mark.parametrize("values", [{"type": 3}, {"type": 0}, {"status": 6}, {"status": 7}])
 def test_a_refund_code_without_a_row_is_refused_before_sending(edition, values):
-    build = (lambda refund: enterprise_refund("mall01", refund)) if edition == EDITION_ENTERPRISE else ultimate_refund_rows
+    build = (
+        (lambda refund: enterprise_refund("mall01", refund)) if edition == EDITION_ENTERPRISE else ultimate_refund_rows
+    )
     with pytest.raises(ValueError):
         build(raw_refund(**values))

@@ -1,5 +1,6 @@
 """docs/wdt-protocol.md and the code say the same: every field row and code table matches wdt/fields.py, and every
 rule or doubt the code names is an anchor of the page."""
+
 from __future__ import annotations
 
 import re
@@ -13,8 +14,10 @@ ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "wdt-protocol.md").read_text("utf-8")
 ANCHORS = set(re.findall(r'<a id="([^"]+)"></a>', DOC))
 FIELD_ROW = re.compile(r'^\| <a id="(f-[^"]+)"></a>`[^`]+` \| (\w+) \| (\d*) \| (\w+) \| ([^|]*) \|', re.M)
-ROWS = {anchor: (kind, length, required, values.strip()) for anchor, kind, length, required, values
-        in FIELD_ROW.findall(DOC)}
+ROWS = {
+    anchor: (kind, length, required, values.strip())
+    for anchor, kind, length, required, values in FIELD_ROW.findall(DOC)
+}
 
 
 def documented_values(field) -> str:
@@ -27,7 +30,9 @@ def documented_values(field) -> str:
 def test_each_field_has_its_row(record):
     for field in record.fields:
         anchor = record.field_anchor(field.name)
-        assert ROWS.get(anchor) == (field.kind, str(field.length or ""), field.required, documented_values(field)), anchor
+        assert ROWS.get(anchor) == (field.kind, str(field.length or ""), field.required, documented_values(field)), (
+            anchor
+        )
 
 
 def test_no_row_without_a_field():

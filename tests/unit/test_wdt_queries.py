@@ -1,4 +1,5 @@
 """Asking WDT: does it hold a raw trade, which stock changed, and acknowledging stock changes (both editions)."""
+
 from __future__ import annotations
 
 import json
@@ -10,11 +11,16 @@ import responses
 
 from tests.wdt_samples import URLS
 from wdtpanel.wdt import (
-    EDITION_ENTERPRISE, EDITION_ULTIMATE, StockAck, WdtAccount, WdtClient, WdtPermanentError, WdtTransientError,
-    WdtUnsupported, editions,
+    EDITION_ENTERPRISE,
+    EDITION_ULTIMATE,
+    StockAck,
+    WdtAccount,
+    WdtClient,
+    WdtPermanentError,
+    WdtTransientError,
+    WdtUnsupported,
+    editions,
 )
-
-
 
 
 def client(edition: str) -> WdtClient:
@@ -35,24 +41,33 @@ def args_of(call) -> list:
 
 def by_method(answers: dict[str, object]):
     """An ultimate gateway answering each method with its entry (a dict, or a callable of the arguments)."""
+
     def answer(request):
         method = dict(parse_qsl(urlsplit(request.url).query))["method"]
         reply = answers[method]
         return 200, {}, json.dumps(reply(json.loads(request.body)) if callable(reply) else reply)
+
     return answer
 
 
 # --- raw trades ---
+
 
 def test_ultimate_asks_for_each_tid_and_reads_the_shop(wdt):
     held = {"T1": "mall01", "T3": "other"}
 
     def search(args):
         [params] = args
-        rows = [{"tid": params["tid"], "shop_no": held[params["tid"]], "process_status": 10}] \
-            if params["tid"] in held else []
+        rows = (
+            [{"tid": params["tid"], "shop_no": held[params["tid"]], "process_status": 10}]
+            if params["tid"] in held
+            else []
+        )
         return {"status": 0, "data": {"total_count": len(rows), "order": rows}}
-    wdt.add_callback(responses.POST, URLS[EDITION_ULTIMATE], callback=by_method({"sales.RawTrade.searchSelfOrder": search}))
+
+    wdt.add_callback(
+        responses.POST, URLS[EDITION_ULTIMATE], callback=by_method({"sales.RawTrade.searchSelfOrder": search})
+    )
     with client(EDITION_ULTIMATE) as ultimate:
         assert ultimate.find_raw_trades("mall01", ["T1", "T2", "T3", "T1"]) == {"T1": True, "T2": False, "T3": False}
     assert [args_of(call) for call in wdt.calls] == [[{"tid": tid, "shop_no": "mall01"}] for tid in ("T1", "T2", "T3")]
@@ -69,8 +84,10 @@ def test_enterprise_raw_trade_query_is_unsupported_by_default(wdt):
 
 def test_enterprise_raw_trade_query_when_the_add_on_is_switched_on(wdt, monkeypatch):
     monkeypatch.setattr(editions, "ENTERPRISE_RAW_TRADE_QUERY", True)
-    wdt.post(URLS[EDITION_ENTERPRISE] + "vip_api_trade_query.php", json={
-        "code": 0, "total_count": 1, "trade_list": [{"tid": "T2", "shop_no": "mall01", "process_status": 10}]})
+    wdt.post(
+        URLS[EDITION_ENTERPRISE] + "vip_api_trade_query.php",
+        json={"code": 0, "total_count": 1, "trade_list": [{"tid": "T2", "shop_no": "mall01", "process_status": 10}]},
+    )
     with client(EDITION_ENTERPRISE) as enterprise:
         assert enterprise.find_raw_trades("mall01", ["T1", "T2"]) == {"T1": False, "T2": True}
     form = form_of(wdt.calls[0])
@@ -79,15 +96,26 @@ def test_enterprise_raw_trade_query_when_the_add_on_is_switched_on(wdt, monkeypa
 
 # --- stock changes ---
 
-ENTERPRISE_ROW = {"rec_id": "2001", "shop_id": 1, "shop_no": "mall01", "platform_id": 127, "goods_id": "G1",
-                  "spec_id": "S1", "goods_no": "GNO-1", "spec_no": "DEMO-0001", "sync_stock": 97,
-                  "stock_change_count": 3}
+ENTERPRISE_ROW = {
+    "rec_id": "2001",
+    "shop_id": 1,
+    "shop_no": "mall01",
+    "platform_id": 127,
+    "goods_id": "G1",
+    "spec_id": "S1",
+    "goods_no": "GNO-1",
+    "spec_no": "DEMO-0001",
+    "sync_stock": 97,
+    "stock_change_count": 3,
+}
 
 
 @pytest.mark.parametrize(("asked", "sent"), [(10, "100"), (500, "500"), (9000, "2000")])
 def test_enterprise_stock_changes_are_read_with_a_limit_in_range(wdt, asked, sent):
-    wdt.post(URLS[EDITION_ENTERPRISE] + "api_goods_stock_change_query.php",
-             json={"code": 0, "current_count": 1, "stock_change_list": [ENTERPRISE_ROW]})
+    wdt.post(
+        URLS[EDITION_ENTERPRISE] + "api_goods_stock_change_query.php",
+        json={"code": 0, "current_count": 1, "stock_change_list": [ENTERPRISE_ROW]},
+    )
     with client(EDITION_ENTERPRISE) as enterprise:
         [change] = enterprise.query_stock_changes("mall01", asked)
     assert (change.rec_id, change.goods_id, change.spec_id, change.spec_no) == ("2001", "G1", "S1", "DEMO-0001")
@@ -96,15 +124,22 @@ def test_enterprise_stock_changes_are_read_with_a_limit_in_range(wdt, asked, sen
 
 
 def test_enterprise_acks_only_what_the_mall_applied(wdt):
-    wdt.post(URLS[EDITION_ENTERPRISE] + "api_goods_stock_change_ack.php",
-             json={"code": 0, "errors": [{"rec_id": "2003", "error": "记录不存在"}]})
-    acks = [StockAck("2001", Decimal(97), 3, True), StockAck("2002", Decimal(5), 1, False, "商城无此规格"),
-            StockAck("2003", Decimal(1), 1, True)]
+    wdt.post(
+        URLS[EDITION_ENTERPRISE] + "api_goods_stock_change_ack.php",
+        json={"code": 0, "errors": [{"rec_id": "2003", "error": "记录不存在"}]},
+    )
+    acks = [
+        StockAck("2001", Decimal(97), 3, True),
+        StockAck("2002", Decimal(5), 1, False, "商城无此规格"),
+        StockAck("2003", Decimal(1), 1, True),
+    ]
     with client(EDITION_ENTERPRISE) as enterprise:
         assert enterprise.ack_stock_changes(acks) == {"2001": None, "2002": None, "2003": "记录不存在"}
     sent = json.loads(form_of(wdt.calls[0])["stock_sync_list"])
-    assert sent == [{"rec_id": "2001", "sync_stock": 97, "stock_change_count": 3},
-                    {"rec_id": "2003", "sync_stock": 1, "stock_change_count": 1}]
+    assert sent == [
+        {"rec_id": "2001", "sync_stock": 97, "stock_change_count": 3},
+        {"rec_id": "2003", "sync_stock": 1, "stock_change_count": 1},
+    ]
 
 
 def test_enterprise_sends_no_ack_when_nothing_was_applied(wdt):
@@ -114,31 +149,66 @@ def test_enterprise_sends_no_ack_when_nothing_was_applied(wdt):
 
 
 def calc_row(rec_id: int, shop_id: int = 1, count: int = 4) -> dict:
-    return {"rec_id": rec_id, "shop_id": shop_id, "goods_id": f"G{rec_id}", "spec_id": f"S{rec_id}",
-            "outer_id": "GNO", "spec_outer_id": f"DEMO-{rec_id}", "syn_stock": 42, "stock_change_count": count,
-            "stock_syn_rule_id": -10000, "stock_syn_rule_no": "", "stock_syn_warehouses": "1", "stock_syn_mask": 0,
-            "stock_syn_percent": 100, "stock_syn_plus": 0, "stock_syn_min": 0, "stock_syn_max": 0,
-            "is_auto_listing": False, "is_auto_delisting": False, "platform_id": 127}
+    return {
+        "rec_id": rec_id,
+        "shop_id": shop_id,
+        "goods_id": f"G{rec_id}",
+        "spec_id": f"S{rec_id}",
+        "outer_id": "GNO",
+        "spec_outer_id": f"DEMO-{rec_id}",
+        "syn_stock": 42,
+        "stock_change_count": count,
+        "stock_syn_rule_id": -10000,
+        "stock_syn_rule_no": "",
+        "stock_syn_warehouses": "1",
+        "stock_syn_mask": 0,
+        "stock_syn_percent": 100,
+        "stock_syn_plus": 0,
+        "stock_syn_min": 0,
+        "stock_syn_max": 0,
+        "is_auto_listing": False,
+        "is_auto_delisting": False,
+        "platform_id": 127,
+    }
 
 
 SHOP = {"status": 0, "data": {"total_count": 1, "details": [{"shop_no": "mall01", "shop_id": 1, "platform_id": 127}]}}
 
 
 def test_ultimate_stock_changes_hide_the_wait_list_and_the_calculation(wdt):
-    wdt.add_callback(responses.POST, URLS[EDITION_ULTIMATE], callback=by_method({
-        "sales.StockSync.getSelfWaitSyncIdListOpen": {"status": 0, "data": {"id_list": [7, 8, 9], "position": 99}},
-        "setting.Shop.queryShop": SHOP,
-        "sales.StockSync.batchCalcStock": {"status": 0, "data": {
-            "success_date": [calc_row(7), calc_row(8, shop_id=2)], "error_date": [{"rec_id": 9, "err_msg": "停用"}]}},
-    }))
+    wdt.add_callback(
+        responses.POST,
+        URLS[EDITION_ULTIMATE],
+        callback=by_method(
+            {
+                "sales.StockSync.getSelfWaitSyncIdListOpen": {
+                    "status": 0,
+                    "data": {"id_list": [7, 8, 9], "position": 99},
+                },
+                "setting.Shop.queryShop": SHOP,
+                "sales.StockSync.batchCalcStock": {
+                    "status": 0,
+                    "data": {
+                        "success_date": [calc_row(7), calc_row(8, shop_id=2)],
+                        "error_date": [{"rec_id": 9, "err_msg": "停用"}],
+                    },
+                },
+            }
+        ),
+    )
     with client(EDITION_ULTIMATE) as ultimate:
         [change] = ultimate.query_stock_changes("mall01", 3)
     assert (change.rec_id, change.goods_id, change.spec_id, change.spec_no) == ("7", "G7", "S7", "DEMO-7")
     assert change.quantity == Decimal(42) and change.change_count == 4
     assert args_of(wdt.calls[0]) == [10, 0]  # the doc's least count
     calc = next(call for call in wdt.calls if method_of(call) == "sales.StockSync.batchCalcStock")
-    assert args_of(calc) == [[{"api_goods_id": 7, "force_sync": False}, {"api_goods_id": 8, "force_sync": False},
-                              {"api_goods_id": 9, "force_sync": False}]]
+    assert args_of(calc) == [
+        [
+            {"api_goods_id": 7, "force_sync": False},
+            {"api_goods_id": 8, "force_sync": False},
+            {"api_goods_id": 9, "force_sync": False},
+        ]
+    ]
 
 
 def test_ultimate_empty_wait_list_is_one_call(wdt):
@@ -149,13 +219,22 @@ def test_ultimate_empty_wait_list_is_one_call(wdt):
 
 
 def test_ultimate_acks_are_sync_success_and_fail_with_the_strategy_values(wdt):
-    wdt.add_callback(responses.POST, URLS[EDITION_ULTIMATE], callback=by_method({
-        "sales.StockSync.batchCalcStock": {"status": 0, "data": {"success_date": [calc_row(7), calc_row(8)]}},
-        "sales.StockSync.syncSuccess": {"status": 0},
-        "sales.StockSync.syncFail": {"status": 0},
-    }))
-    acks = [StockAck("7", Decimal(42), 4, True), StockAck("8", Decimal(42), 4, False, "商城下架"),
-            StockAck("9", Decimal(1), 1, True)]
+    wdt.add_callback(
+        responses.POST,
+        URLS[EDITION_ULTIMATE],
+        callback=by_method(
+            {
+                "sales.StockSync.batchCalcStock": {"status": 0, "data": {"success_date": [calc_row(7), calc_row(8)]}},
+                "sales.StockSync.syncSuccess": {"status": 0},
+                "sales.StockSync.syncFail": {"status": 0},
+            }
+        ),
+    )
+    acks = [
+        StockAck("7", Decimal(42), 4, True),
+        StockAck("8", Decimal(42), 4, False, "商城下架"),
+        StockAck("9", Decimal(1), 1, True),
+    ]
     with client(EDITION_ULTIMATE) as ultimate:
         results = ultimate.ack_stock_changes(acks)
     assert results["7"] is None and results["8"] is None and "不存在" in results["9"]
@@ -170,8 +249,11 @@ def test_ultimate_acks_are_sync_success_and_fail_with_the_strategy_values(wdt):
 def test_ultimate_ack_refused_for_one_row_is_that_rows_text_and_transient_failures_are_raised(wdt):
     def success(args):
         return {"status": 100, "message": "单据不存在"} if args[0] == 8 else {"status": 0}
-    answers = {"sales.StockSync.batchCalcStock": {"status": 0, "data": {"success_date": [calc_row(7), calc_row(8)]}},
-               "sales.StockSync.syncSuccess": success}
+
+    answers = {
+        "sales.StockSync.batchCalcStock": {"status": 0, "data": {"success_date": [calc_row(7), calc_row(8)]}},
+        "sales.StockSync.syncSuccess": success,
+    }
     wdt.add_callback(responses.POST, URLS[EDITION_ULTIMATE], callback=by_method(answers))
     acks = [StockAck("7", Decimal(42), 4, True), StockAck("8", Decimal(42), 4, True)]
     with client(EDITION_ULTIMATE) as ultimate:

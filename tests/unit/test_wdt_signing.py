@@ -1,4 +1,5 @@
 """The worked vectors of docs/wdt-protocol.md#signing-vectors, reproduced exactly."""
+
 from __future__ import annotations
 
 import hashlib
@@ -14,8 +15,15 @@ def md5(text: str) -> str:
 
 
 def test_e1_official_doc_example():
-    params = {"appkey": "test2-xx", "end_time": "2016-08-01 13:00:00", "page_no": "0", "page_size": "40",
-              "sid": "test2", "start_time": "2016-08-01 12:00:00", "timestamp": "1470042310"}
+    params = {
+        "appkey": "test2-xx",
+        "end_time": "2016-08-01 13:00:00",
+        "page_no": "0",
+        "page_size": "40",
+        "sid": "test2",
+        "start_time": "2016-08-01 12:00:00",
+        "timestamp": "1470042310",
+    }
     assert enterprise_sign(params, "12345") == "ad4e6fe037ea6e3ba4768317be9d1309"
 
 
@@ -27,8 +35,10 @@ def test_e1_sign_itself_is_not_signed():
 def test_e2_chinese_value_counts_characters_not_bytes():
     params = {**BASE, "shop_no": "自营商城01", "limit": "100"}
     assert enterprise_sign(params, "12345") == "4dbcbe06cfc46a55238813530fb9b05f"
-    counted_in_bytes = ("06-appkey:0008-test2-xx;05-limit:0003-100;07-shop_no:0014-自营商城01;03-sid:0005-test2;"
-                        "09-timestamp:0010-1700000000")
+    counted_in_bytes = (
+        "06-appkey:0008-test2-xx;05-limit:0003-100;07-shop_no:0014-自营商城01;03-sid:0005-test2;"
+        "09-timestamp:0010-1700000000"
+    )
     assert md5(counted_in_bytes + "12345") == "0bee48c1323a173efec4a34d027c897b"  # what byte-counting SDKs send
 
 
@@ -47,8 +57,16 @@ def test_e3_raw_unicode_json_would_sign_differently():
 def ultimate_params(method: str, body: str, **extra: str) -> dict:
     secret, salt = split_ultimate_secret("testsecret:testsalt")
     assert (secret, salt) == ("testsecret", "testsalt")
-    return {"sid": "wdtapi3", "key": "wdt_test", "salt": salt, "method": method, "v": "1.0",
-            "timestamp": str(ultimate_timestamp(1700000000)), "body": body, **extra}
+    return {
+        "sid": "wdtapi3",
+        "key": "wdt_test",
+        "salt": salt,
+        "method": method,
+        "v": "1.0",
+        "timestamp": str(ultimate_timestamp(1700000000)),
+        "body": body,
+        **extra,
+    }
 
 
 def test_u1_push_self2():
@@ -58,8 +76,13 @@ def test_u1_push_self2():
 
 
 def test_u2_paged_query():
-    params = ultimate_params("sales.LogisticsSync.getSyncListExt", '[{"shop_no":"shop01","is_own_platform":true}]',
-                             page_size="100", page_no="0", calc_total="1")
+    params = ultimate_params(
+        "sales.LogisticsSync.getSyncListExt",
+        '[{"shop_no":"shop01","is_own_platform":true}]',
+        page_size="100",
+        page_no="0",
+        calc_total="1",
+    )
     assert ultimate_sign(params, "testsecret") == "b541c949ff30861eb1346ed03949ae24"
 
 
@@ -74,7 +97,9 @@ def test_form_body_is_what_urlencode_writes():
     from wdtpanel.wdt.wire import form_body
 
     rng = random.Random(5)
-    forms = [{"shop_no": "自营商城01", "trade_list": compact_json([{"name": "中文 ~_.-+&=%"}]), "empty": ""},
-             {"noise": "".join(chr(rng.randrange(0, 128)) for _ in range(3000))}]
+    forms = [
+        {"shop_no": "自营商城01", "trade_list": compact_json([{"name": "中文 ~_.-+&=%"}]), "empty": ""},
+        {"noise": "".join(chr(rng.randrange(0, 128)) for _ in range(3000))},
+    ]
     for form in forms:
         assert form_body(form) == urlencode(form)

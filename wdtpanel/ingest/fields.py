@@ -4,6 +4,7 @@ so the OpenAPI document and the validator come from one definition and cannot di
 What JSON Schema cannot say (a value unique within a list, sums across fields) is a `Rule`: checked here and
 listed, in words, in the document (`x-rules`). Reading collects every problem under its path ("lines[0].price")
 and raises once, so the mall hears of all of them and nothing half-read is stored."""
+
 from __future__ import annotations
 
 import re
@@ -29,9 +30,13 @@ MULTI_LINE_VISIBLE = rf"^[^{CONTROL_BUT_LINE_BREAKS}]*[^{BLANK}][^{CONTROL_BUT_L
 IDENTIFIER = rf"^[^{BLANK}](?:[^{CONTROL}]*[^{BLANK}])?$"  # no control characters, nothing blank at the ends
 # A time from 2000 to 2099 that exists (February 29 in leap years only), to the second, with an optional
 # fraction and offset; without an offset it is Asia/Shanghai time.
-_DAY = (r"(?:20[0-9]{2}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)"
-        r"|(?:0[13578]|1[02])-31)|20(?:[02468][048]|[13579][26])-02-29)")
-MOMENT = rf"^{_DAY}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{{1,6}})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?$"
+_DAY = (
+    r"(?:20[0-9]{2}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)"
+    r"|(?:0[13578]|1[02])-31)|20(?:[02468][048]|[13579][26])-02-29)"
+)
+MOMENT = (
+    rf"^{_DAY}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{{1,6}})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?$"
+)
 
 
 def money_pattern(whole_digits: int) -> str:
@@ -119,17 +124,22 @@ class Text(Field):
         elif len(value) > self.max_len:
             errors.setdefault(path, f"must be at most {self.max_len} characters / 最多 {self.max_len} 个字符")
         elif not self._compiled.fullmatch(value):
-            errors.setdefault(path, self.hint or ("is required / 必填" if self.required and not value.strip() else
-                                                  "must not hold control characters or blank ends "
-                                                  "/ 不能含控制字符，首尾不能是空白"))
+            errors.setdefault(
+                path,
+                self.hint
+                or (
+                    "is required / 必填"
+                    if self.required and not value.strip()
+                    else "must not hold control characters or blank ends / 不能含控制字符，首尾不能是空白"
+                ),
+            )
         else:
             return value
         return ""
 
     def schema(self, components):
         minimum = {"minLength": 1} if self.required else {}
-        return _nullable({"type": "string", **minimum, "maxLength": self.max_len, "pattern": self.regex},
-                         self.required)
+        return _nullable({"type": "string", **minimum, "maxLength": self.max_len, "pattern": self.regex}, self.required)
 
 
 def _is_unicode(value: str) -> bool:
@@ -159,13 +169,17 @@ class Money(Field):
             return self.default
         if isinstance(value, str) and self._compiled.fullmatch(value):
             return Decimal(value)
-        errors.setdefault(path, f"must be a decimal string such as \"12.50\" (at most {self.whole_digits} digits "
-                                f"before the point, 4 after) / 金额请用字符串，如 \"12.50\"")
+        errors.setdefault(
+            path,
+            f'must be a decimal string such as "12.50" (at most {self.whole_digits} digits '
+            f'before the point, 4 after) / 金额请用字符串，如 "12.50"',
+        )
         return self.default
 
     def schema(self, components):
-        return _nullable({"type": "string", "pattern": money_pattern(self.whole_digits), "examples": ["12.50"]},
-                         self.required)
+        return _nullable(
+            {"type": "string", "pattern": money_pattern(self.whole_digits), "examples": ["12.50"]}, self.required
+        )
 
 
 @dataclass
@@ -184,15 +198,17 @@ class Moment(Field):
                 _required(errors, path)
             return None
         if not isinstance(value, str) or not self._compiled.fullmatch(value):
-            errors.setdefault(path, "must be a time from 2000 to 2099 such as 2026-11-29T10:00:00+08:00 "
-                                    "/ 时间格式错误或超出范围")
+            errors.setdefault(
+                path, "must be a time from 2000 to 2099 such as 2026-11-29T10:00:00+08:00 / 时间格式错误或超出范围"
+            )
             return None
         moment = datetime.fromisoformat(value)
         return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
 
     def schema(self, components):
-        return _nullable({"type": "string", "pattern": MOMENT, "examples": ["2026-11-29T10:00:00+08:00"]},
-                         self.required)
+        return _nullable(
+            {"type": "string", "pattern": MOMENT, "examples": ["2026-11-29T10:00:00+08:00"]}, self.required
+        )
 
 
 @dataclass
@@ -232,8 +248,11 @@ class Count(Field):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or not self.minimum <= value <= self.maximum:
-            errors.setdefault(path, f"must be a whole number from {self.minimum} to {self.maximum} "
-                                    f"/ 必须是 {self.minimum} 到 {self.maximum} 的整数")
+            errors.setdefault(
+                path,
+                f"must be a whole number from {self.minimum} to {self.maximum} "
+                f"/ 必须是 {self.minimum} 到 {self.maximum} 的整数",
+            )
             return 0
         return value
 
@@ -296,8 +315,9 @@ class Obj(Field):
         result = {key: item.read(value.get(key), at(path, key), errors) for key, item in self.fields.items()}
         for condition in self.required_when:
             if result.get(condition.when) in condition.values and value.get(condition.field) is None:
-                errors.setdefault(at(path, condition.field),
-                                  f"is required when {condition.when} is {result[condition.when]} / 必填")
+                errors.setdefault(
+                    at(path, condition.field), f"is required when {condition.when} is {result[condition.when]} / 必填"
+                )
         if len(errors) == before:  # rules read well-formed values only
             for rule in self.rules:
                 for key, message in rule.check(result):
@@ -311,10 +331,13 @@ class Obj(Field):
             "properties": {key: item.json_schema(components) for key, item in self.fields.items()},
         }
         if self.required_when:
-            schema["allOf"] = [{
-                "if": {"properties": {c.when: {"enum": list(c.values)}}, "required": [c.when]},
-                "then": {"required": [c.field], "properties": {c.field: {"not": {"type": "null"}}}},
-            } for c in self.required_when]
+            schema["allOf"] = [
+                {
+                    "if": {"properties": {c.when: {"enum": list(c.values)}}, "required": [c.when]},
+                    "then": {"required": [c.field], "properties": {c.field: {"not": {"type": "null"}}}},
+                }
+                for c in self.required_when
+            ]
         if self.rules:
             schema["x-rules"] = [rule.text for rule in self.rules]
         if self.name is None:
@@ -346,8 +369,11 @@ class Items(Field):
         if value is None and not self.required:
             return []
         if not isinstance(value, list) or not self.min_items <= len(value) <= self.max_items:
-            errors.setdefault(path, f"must be a list of {self.min_items} to {self.max_items} items "
-                                    f"/ 必须是 {self.min_items} 到 {self.max_items} 项的数组")
+            errors.setdefault(
+                path,
+                f"must be a list of {self.min_items} to {self.max_items} items "
+                f"/ 必须是 {self.min_items} 到 {self.max_items} 项的数组",
+            )
             return []
         before = len(errors)
         items = [self.of.read(item, f"{path}[{index}]", errors) for index, item in enumerate(value)]
@@ -365,8 +391,12 @@ class Items(Field):
             seen.add(item[self.unique_by])
 
     def schema(self, components):
-        schema = {"type": "array", "minItems": self.min_items, "maxItems": self.max_items,
-                  "items": self.of.json_schema(components)}
+        schema = {
+            "type": "array",
+            "minItems": self.min_items,
+            "maxItems": self.max_items,
+            "items": self.of.json_schema(components),
+        }
         if self.rules:
             schema["x-rules"] = [rule.text for rule in self.rules]
         return _nullable(schema, self.required)

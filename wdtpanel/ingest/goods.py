@@ -1,4 +1,5 @@
 """The mall's goods snapshots: read, check, and upsert (newest snapshot wins)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,10 +42,16 @@ class GoodsSnapshot:
 def read_goods(data) -> list[GoodsSnapshot]:
     return [
         GoodsSnapshot(
-            goods_id=item["goods_id"], name=item["name"], merchant_code=item["merchant_code"] or None,
-            on_shelf=item["on_shelf"], updated_at=item["updated_at"], price=item["price"],
-            specs=[SpecSnapshot(spec["spec_id"], spec["name"], spec["merchant_code"] or None, spec["price"])
-                   for spec in item["specs"]],
+            goods_id=item["goods_id"],
+            name=item["name"],
+            merchant_code=item["merchant_code"] or None,
+            on_shelf=item["on_shelf"],
+            updated_at=item["updated_at"],
+            price=item["price"],
+            specs=[
+                SpecSnapshot(spec["spec_id"], spec["name"], spec["merchant_code"] or None, spec["price"])
+                for spec in item["specs"]
+            ],
         )
         for item in read_or_refuse(GOODS_BATCH, data)["goods"]
     ]
@@ -56,15 +63,18 @@ def upsert_goods(merchant_id: int, snapshots: list[GoodsSnapshot]) -> dict[str, 
     outcomes = {}
     for snapshot in sorted(snapshots, key=lambda item: item.goods_id):
         key = and_(Goods.merchant_id == merchant_id, Goods.mall_goods_id == snapshot.goods_id)
-        taken = take_row(Goods, key, snapshot.updated_at, lambda: _new_goods(merchant_id, snapshot))
+        taken = take_row(Goods, key, snapshot.updated_at, lambda snapshot=snapshot: _new_goods(merchant_id, snapshot))
         if taken.created is not None:
             outcomes[snapshot.goods_id] = "created"
         elif taken.claimed_id is None:
             outcomes[snapshot.goods_id] = "stale"
         else:
-            goods = db.session.scalars(select(Goods).where(Goods.id == taken.claimed_id)
-                                       .options(selectinload(Goods.specs))
-                                       .execution_options(populate_existing=True)).one()
+            goods = db.session.scalars(
+                select(Goods)
+                .where(Goods.id == taken.claimed_id)
+                .options(selectinload(Goods.specs))
+                .execution_options(populate_existing=True)
+            ).one()
             _apply(goods, snapshot)
             outcomes[snapshot.goods_id] = "updated"
     db.session.flush()

@@ -1,4 +1,5 @@
 """The raw body of an ingest request as a JSON object, or a plain reason why not."""
+
 from __future__ import annotations
 
 import json

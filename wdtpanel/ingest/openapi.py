@@ -1,4 +1,5 @@
 """The OpenAPI 3.1 document of the ingest API, generated from the same definitions that read the requests."""
+
 from __future__ import annotations
 
 from ..states import OrderState, ShippingState
@@ -28,8 +29,10 @@ express are listed under `x-rules` of the object they concern."""
 
 
 def _problem(description: str) -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
 
 
 def _json(description: str, ref: str) -> dict:
@@ -47,21 +50,32 @@ WRITE_ERRORS = {
 
 RESPONSE_SCHEMAS = {
     "Problem": {
-        "type": "object", "required": ["error", "message"],
+        "type": "object",
+        "required": ["error", "message"],
         "properties": {
-            "error": {"type": "string", "description": "bad_json, unauthorized, replayed, too_large, "
-                      "unsupported_media_type, invalid, not_found, method_not_allowed, …"},
+            "error": {
+                "type": "string",
+                "description": "bad_json, unauthorized, replayed, too_large, "
+                "unsupported_media_type, invalid, not_found, method_not_allowed, …",
+            },
             "message": {"type": "string"},
-            "fields": {"type": "object", "additionalProperties": {"type": "string"},
-                       "description": "Field path (e.g. lines[0].price) -> what is wrong (422 only)."},
+            "fields": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "Field path (e.g. lines[0].price) -> what is wrong (422 only).",
+            },
         },
     },
     "OrderOutcome": {
-        "type": "object", "required": ["order_no", "outcome", "sync_state", "snapshot_version"],
+        "type": "object",
+        "required": ["order_no", "outcome", "sync_state", "snapshot_version"],
         "properties": {
             "order_no": {"type": "string"},
-            "outcome": {"enum": list(OUTCOMES), "description": "unchanged: same updated_at (or nothing WDT sees "
-                        "changed); stale: older than the stored snapshot, nothing changed."},
+            "outcome": {
+                "enum": list(OUTCOMES),
+                "description": "unchanged: same updated_at (or nothing WDT sees "
+                "changed); stale: older than the stored snapshot, nothing changed.",
+            },
             "sync_state": {"enum": list(OrderState)},
             "snapshot_version": {"type": "integer"},
         },
@@ -80,46 +94,69 @@ RESPONSE_SCHEMAS = {
             "snapshot_version": {"type": "integer"},
             "pushed_version": {"type": ["integer", "null"]},
             "shipping_state": {"enum": list(ShippingState)},
-            "shipments": {"type": "array", "items": {
-                "type": "object",
-                "properties": {"tracking_no": {"type": "string"}, "carrier_code": {"type": "string"},
-                               "wdt_logistics_code": {"type": "string"}, "shipped_at": {"type": ["string", "null"]},
-                               "line_ids": {"type": "array", "items": {"type": "string"}}},
-            }},
+            "shipments": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "tracking_no": {"type": "string"},
+                        "carrier_code": {"type": "string"},
+                        "wdt_logistics_code": {"type": "string"},
+                        "shipped_at": {"type": ["string", "null"]},
+                        "line_ids": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+            },
         },
     },
     "Stock": {
-        "type": "object", "required": ["merchant_code", "stock"],
+        "type": "object",
+        "required": ["merchant_code", "stock"],
         "properties": {
             "merchant_code": {"type": "string"},
-            "stock": {"type": "array", "items": {"$ref": "#/components/schemas/StockLevel"},
-                      "description": "each SKU with this 商家编码 whose stock WDT has reported"},
+            "stock": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/StockLevel"},
+                "description": "each SKU with this 商家编码 whose stock WDT has reported",
+            },
         },
     },
     "StockLevel": {
-        "type": "object", "required": ["goods_id", "spec_id", "merchant_code", "quantity", "version", "changed_at"],
+        "type": "object",
+        "required": ["goods_id", "spec_id", "merchant_code", "quantity", "version", "changed_at"],
         "properties": {
             "goods_id": {"type": "string"},
             "spec_id": {"type": "string", "description": "empty for a single-spec goods"},
             "merchant_code": {"type": ["string", "null"]},
             "quantity": {"type": "string", "description": "the sellable stock WDT computed, a decimal string"},
-            "version": {"type": "integer", "description": "grows with every change of this SKU's stock; the "
-                        "stock.changed webhook carries the same number"},
+            "version": {
+                "type": "integer",
+                "description": "grows with every change of this SKU's stock; the "
+                "stock.changed webhook carries the same number",
+            },
             "changed_at": {"type": "string", "description": "when the panel recorded it (ISO 8601)"},
         },
     },
     "GoodsOutcome": {
-        "type": "object", "required": ["goods"],
-        "properties": {"goods": {"type": "object", "additionalProperties": {"enum": ["created", "updated", "stale"]},
-                                 "description": "goods_id -> created | updated | stale"}},
+        "type": "object",
+        "required": ["goods"],
+        "properties": {
+            "goods": {
+                "type": "object",
+                "additionalProperties": {"enum": ["created", "updated", "stale"]},
+                "description": "goods_id -> created | updated | stale",
+            }
+        },
     },
 }
 
 
 def query_parameters(shape: Obj, components: dict) -> list[dict]:
     """An object read from the query string, as OpenAPI parameters."""
-    return [{"name": name, "in": "query", "required": item.required, "schema": item.json_schema(components)}
-            for name, item in shape.fields.items()]
+    return [
+        {"name": name, "in": "query", "required": item.required, "schema": item.json_schema(components)}
+        for name, item in shape.fields.items()
+    ]
 
 
 def openapi_document() -> dict:
@@ -135,54 +172,90 @@ def openapi_document() -> dict:
             "schemas": dict(sorted(components.items())),
             "securitySchemes": {
                 "ApiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
-                "Timestamp": {"type": "apiKey", "in": "header", "name": "X-Timestamp",
-                              "description": f"Unix seconds, within {REPLAY_WINDOW_SECONDS} s of the server clock"},
-                "Signature": {"type": "apiKey", "in": "header", "name": "X-Signature",
-                              "description": "hex HMAC-SHA256(api_secret, X-Timestamp + '.' + raw body)"},
+                "Timestamp": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Timestamp",
+                    "description": f"Unix seconds, within {REPLAY_WINDOW_SECONDS} s of the server clock",
+                },
+                "Signature": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Signature",
+                    "description": "hex HMAC-SHA256(api_secret, X-Timestamp + '.' + raw body)",
+                },
             },
         },
         "security": [{"ApiKey": [], "Timestamp": [], "Signature": []}],
         "paths": {
-            "/api/v1/orders": {"post": {
-                "operationId": "upsertOrder",
-                "summary": "Create or update an order snapshot (keyed by order_no; the newest updated_at wins)",
-                "requestBody": {"required": True, "content": {"application/json": {"schema": order_body}}},
-                "responses": {"201": _json("created", "#/components/schemas/OrderOutcome"),
-                              "200": _json("updated, unchanged or stale", "#/components/schemas/OrderOutcome"),
-                              **WRITE_ERRORS},
-            }},
-            "/api/v1/orders/{order_no}": {"get": {
-                "operationId": "getOrder",
-                "summary": "An order's sync state and shipments",
-                "parameters": [{"name": "order_no", "in": "path", "required": True,
-                                "description": "percent-encoded as any path segment (a '/' as %2F)",
-                                "schema": {"type": "string", "minLength": 1}}],
-                "responses": {"200": _json("the order", "#/components/schemas/OrderStatus"),
-                              "401": _problem("bad key, timestamp or signature"),
-                              "404": _problem("no such order for this merchant")},
-            }},
-            "/api/v1/goods": {"post": {
-                "operationId": "upsertGoods",
-                "summary": "Create or update goods and their specs (with merchant codes); newest updated_at wins",
-                "requestBody": {"required": True, "content": {"application/json": {"schema": goods_body}}},
-                "responses": {"200": _json("each goods' outcome", "#/components/schemas/GoodsOutcome"),
-                              **WRITE_ERRORS},
-            }},
-            "/api/v1/stock": {"get": {
-                "operationId": "getStock",
-                "summary": "The last stock WDT reported for the SKUs with this merchant code",
-                "parameters": stock_query,
-                "responses": {"200": _json("the stock", "#/components/schemas/Stock"),
-                              "401": _problem("bad key, timestamp or signature"),
-                              "404": _problem("no stock known for this merchant code"),
-                              "422": _problem("merchant_code missing or not valid")},
-            }},
-            "/api/v1/openapi.json": {"get": {
-                "operationId": "openapi",
-                "summary": "This document",
-                "security": [],
-                "responses": {"200": {"description": "OpenAPI 3.1",
-                                      "content": {"application/json": {"schema": {"type": "object"}}}}},
-            }},
+            "/api/v1/orders": {
+                "post": {
+                    "operationId": "upsertOrder",
+                    "summary": "Create or update an order snapshot (keyed by order_no; the newest updated_at wins)",
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": order_body}}},
+                    "responses": {
+                        "201": _json("created", "#/components/schemas/OrderOutcome"),
+                        "200": _json("updated, unchanged or stale", "#/components/schemas/OrderOutcome"),
+                        **WRITE_ERRORS,
+                    },
+                }
+            },
+            "/api/v1/orders/{order_no}": {
+                "get": {
+                    "operationId": "getOrder",
+                    "summary": "An order's sync state and shipments",
+                    "parameters": [
+                        {
+                            "name": "order_no",
+                            "in": "path",
+                            "required": True,
+                            "description": "percent-encoded as any path segment (a '/' as %2F)",
+                            "schema": {"type": "string", "minLength": 1},
+                        }
+                    ],
+                    "responses": {
+                        "200": _json("the order", "#/components/schemas/OrderStatus"),
+                        "401": _problem("bad key, timestamp or signature"),
+                        "404": _problem("no such order for this merchant"),
+                    },
+                }
+            },
+            "/api/v1/goods": {
+                "post": {
+                    "operationId": "upsertGoods",
+                    "summary": "Create or update goods and their specs (with merchant codes); newest updated_at wins",
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": goods_body}}},
+                    "responses": {
+                        "200": _json("each goods' outcome", "#/components/schemas/GoodsOutcome"),
+                        **WRITE_ERRORS,
+                    },
+                }
+            },
+            "/api/v1/stock": {
+                "get": {
+                    "operationId": "getStock",
+                    "summary": "The last stock WDT reported for the SKUs with this merchant code",
+                    "parameters": stock_query,
+                    "responses": {
+                        "200": _json("the stock", "#/components/schemas/Stock"),
+                        "401": _problem("bad key, timestamp or signature"),
+                        "404": _problem("no stock known for this merchant code"),
+                        "422": _problem("merchant_code missing or not valid"),
+                    },
+                }
+            },
+            "/api/v1/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document",
+                    "security": [],
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3.1",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
         },
     }

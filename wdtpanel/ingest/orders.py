@@ -1,4 +1,5 @@
 """The mall's order snapshots: read, check, and upsert (newest snapshot wins)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -55,10 +56,18 @@ def read_order(data) -> OrderSnapshot:
     order = read_or_refuse(ORDER, data)
     amounts, buyer = order["amounts"], order["buyer"]
     return OrderSnapshot(
-        order_no=order["order_no"], status=order["status"], created_at=order["created_at"],
-        paid_at=order["paid_at"], updated_at=order["updated_at"], buyer_nick=buyer["nick"],
-        buyer_message=buyer["message"], seller_memo=order["seller_memo"], receiver=order["receiver"],
-        post_amount=amounts["post"], discount_amount=amounts["discount"], paid_amount=amounts["paid"],
+        order_no=order["order_no"],
+        status=order["status"],
+        created_at=order["created_at"],
+        paid_at=order["paid_at"],
+        updated_at=order["updated_at"],
+        buyer_nick=buyer["nick"],
+        buyer_message=buyer["message"],
+        seller_memo=order["seller_memo"],
+        receiver=order["receiver"],
+        post_amount=amounts["post"],
+        discount_amount=amounts["discount"],
+        paid_amount=amounts["paid"],
         lines=[LineSnapshot(**{**line, "merchant_code": line["merchant_code"] or None}) for line in order["lines"]],
     )
 
@@ -76,14 +85,27 @@ class UpsertResult:
 
 
 ORDER_COLUMNS = {  # snapshot attribute -> Order column
-    "status": "mall_status", "created_at": "ordered_at", "paid_at": "paid_at", "buyer_nick": "buyer_nick",
-    "buyer_message": "buyer_message", "seller_memo": "seller_memo", "post_amount": "post_amount",
-    "discount_amount": "discount_amount", "paid_amount": "paid_amount",
+    "status": "mall_status",
+    "created_at": "ordered_at",
+    "paid_at": "paid_at",
+    "buyer_nick": "buyer_nick",
+    "buyer_message": "buyer_message",
+    "seller_memo": "seller_memo",
+    "post_amount": "post_amount",
+    "discount_amount": "discount_amount",
+    "paid_amount": "paid_amount",
 }
 LINE_COLUMNS = {
-    "goods_id": "mall_goods_id", "spec_id": "mall_spec_id", "goods_name": "goods_name", "spec_name": "spec_name",
-    "merchant_code": "merchant_code", "quantity": "quantity", "price": "price", "discount": "discount",
-    "refund_status": "refund_status", "refund_kind": "refund_kind",
+    "goods_id": "mall_goods_id",
+    "spec_id": "mall_spec_id",
+    "goods_name": "goods_name",
+    "spec_name": "spec_name",
+    "merchant_code": "merchant_code",
+    "quantity": "quantity",
+    "price": "price",
+    "discount": "discount",
+    "refund_status": "refund_status",
+    "refund_kind": "refund_kind",
 }
 
 
@@ -93,13 +115,18 @@ def upsert_order(merchant_id: int, snapshot: OrderSnapshot) -> UpsertResult:
     created = _insert(merchant_id, snapshot)
     if created is not None:
         return created
-    claimed_id = claim_newer(Order, and_(Order.merchant_id == merchant_id, Order.order_no == snapshot.order_no),
-                             snapshot.updated_at)
+    claimed_id = claim_newer(
+        Order, and_(Order.merchant_id == merchant_id, Order.order_no == snapshot.order_no), snapshot.updated_at
+    )
     if claimed_id is None:
         stored = order_by_no(merchant_id, snapshot.order_no)
         return UpsertResult.of(stored, "stale" if snapshot.updated_at < stored.mall_updated_at else "unchanged")
-    order = db.session.scalars(select(Order).where(Order.id == claimed_id).options(selectinload(Order.lines))
-                               .execution_options(populate_existing=True)).one()
+    order = db.session.scalars(
+        select(Order)
+        .where(Order.id == claimed_id)
+        .options(selectinload(Order.lines))
+        .execution_options(populate_existing=True)
+    ).one()
     _refuse_changed_lines(order, snapshot)
     if not _apply(order, snapshot):
         return UpsertResult.of(order, "unchanged")
@@ -107,9 +134,13 @@ def upsert_order(merchant_id: int, snapshot: OrderSnapshot) -> UpsertResult:
     db.session.flush()
     # Decided in the database, not from the state read above: a worker may have just recorded `pushed`.
     db.session.execute(
-        update(Order).where(Order.id == order.id, Order.sync_state.in_((OrderState.PUSHED, OrderState.ABNORMAL, OrderState.UNCONFIRMED)))
+        update(Order)
+        .where(
+            Order.id == order.id, Order.sync_state.in_((OrderState.PUSHED, OrderState.ABNORMAL, OrderState.UNCONFIRMED))
+        )
         .values(sync_state=OrderState.PENDING, retry_count=0, next_attempt_at=None, enqueued_at=None)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     db.session.refresh(order)
     return UpsertResult.of(order, "updated")
 
@@ -120,19 +151,40 @@ def _insert(merchant_id: int, snapshot: OrderSnapshot) -> UpsertResult | None:
     stored row."""
     values = {column: getattr(snapshot, attr) for attr, column in ORDER_COLUMNS.items()}
     values.update({f"receiver_{key}": value for key, value in snapshot.receiver.items()})
-    inserted = db.session.connection().execute(_new_order_statement(), {
-        **values, "merchant_id": merchant_id, "order_no": snapshot.order_no, "mall_updated_at": snapshot.updated_at,
-        "snapshot_version": 1, "total_amount": _total(snapshot.lines), "switch_merchant": merchant_id,
-        "switch_created_at": snapshot.created_at}).first()
+    inserted = (
+        db.session.connection()
+        .execute(
+            _new_order_statement(),
+            {
+                **values,
+                "merchant_id": merchant_id,
+                "order_no": snapshot.order_no,
+                "mall_updated_at": snapshot.updated_at,
+                "snapshot_version": 1,
+                "total_amount": _total(snapshot.lines),
+                "switch_merchant": merchant_id,
+                "switch_created_at": snapshot.created_at,
+            },
+        )
+        .first()
+    )
     if inserted is None:
         return None
     order_id, state = inserted
     lines = OrderLine.__table__  # RETURNING makes one INSERT … VALUES of all lines: one round trip
-    db.session.connection().execute(insert(lines).returning(lines.c.id), [
-        {column: getattr(line, attr) for attr, column in LINE_COLUMNS.items()}
-        | {"order_id": order_id, "merchant_id": merchant_id, "mall_line_id": line.line_id,
-           "wdt_oid": wdt_oid(snapshot.order_no, line.line_id)}
-        for line in snapshot.lines])
+    db.session.connection().execute(
+        insert(lines).returning(lines.c.id),
+        [
+            {column: getattr(line, attr) for attr, column in LINE_COLUMNS.items()}
+            | {
+                "order_id": order_id,
+                "merchant_id": merchant_id,
+                "mall_line_id": line.line_id,
+                "wdt_oid": wdt_oid(snapshot.order_no, line.line_id),
+            }
+            for line in snapshot.lines
+        ],
+    )
     return UpsertResult(snapshot.order_no, "created", state, 1)
 
 
@@ -146,8 +198,10 @@ def _new_order_statement() -> Insert:
     dialect = db.session.get_bind().dialect.name
     if dialect not in _NEW_ORDER:
         switched_on_before = exists().where(
-            WdtConfig.merchant_id == bindparam("switch_merchant"), WdtConfig.enabled.is_(True),
-            WdtConfig.enabled_at <= bindparam("switch_created_at", type_=UTCDateTime()))
+            WdtConfig.merchant_id == bindparam("switch_merchant"),
+            WdtConfig.enabled.is_(True),
+            WdtConfig.enabled_at <= bindparam("switch_created_at", type_=UTCDateTime()),
+        )
         state = case((switched_on_before, OrderState.PENDING.value), else_=OrderState.HISTORICAL.value)
         table = Order.__table__
         _NEW_ORDER[dialect] = insert_ignoring(table).values(sync_state=state).returning(table.c.id, table.c.sync_state)
@@ -168,10 +222,14 @@ def find_order(merchant_id: int, order_no: str) -> Order | None:
 def order_status(order: Order) -> dict:
     """What the mall may read back about an order's sync with WDT."""
     return {
-        "order_no": order.order_no, "sync_state": order.sync_state, "reason": order.sync_reason,
-        "reason_params": order.sync_params or {}, "push_attempts": order.push_attempts,
+        "order_no": order.order_no,
+        "sync_state": order.sync_state,
+        "reason": order.sync_reason,
+        "reason_params": order.sync_params or {},
+        "push_attempts": order.push_attempts,
         "pushed_at": order.pushed_at.isoformat() if order.pushed_at else None,
-        "snapshot_version": order.snapshot_version, "pushed_version": order.pushed_version,
+        "snapshot_version": order.snapshot_version,
+        "pushed_version": order.pushed_version,
         "shipping_state": order.shipping_state,
     }
 
@@ -185,13 +243,18 @@ def _refuse_changed_lines(order: Order, snapshot: OrderSnapshot) -> None:
     for line in order.lines:
         index, new = incoming.get(line.mall_line_id, (None, None))
         if new is None:
-            errors.setdefault("lines", f"line {line.mall_line_id} was pushed to WDT and cannot be removed "
-                                       f"/ 已推送的商品行 {line.mall_line_id} 不能删除")
+            errors.setdefault(
+                "lines",
+                f"line {line.mall_line_id} was pushed to WDT and cannot be removed "
+                f"/ 已推送的商品行 {line.mall_line_id} 不能删除",
+            )
             continue
         for name, stored in (("quantity", line.quantity), ("price", line.price)):
             if getattr(new, name) != stored:
-                errors[f"lines[{index}].{name}"] = (f"cannot change after the order reached WDT (was {stored}) "
-                                                    f"/ 订单已推送到旺店通，不能再改（原为 {stored}）")
+                errors[f"lines[{index}].{name}"] = (
+                    f"cannot change after the order reached WDT (was {stored}) "
+                    f"/ 订单已推送到旺店通，不能再改（原为 {stored}）"
+                )
     if errors:
         raise InvalidInput(errors)
 
@@ -210,8 +273,9 @@ def _apply(order: Order, snapshot: OrderSnapshot) -> bool:
     for new in snapshot.lines:
         line = lines.get(new.line_id)
         if line is None:
-            line = OrderLine(merchant_id=order.merchant_id, mall_line_id=new.line_id,
-                             wdt_oid=wdt_oid(order.order_no, new.line_id))
+            line = OrderLine(
+                merchant_id=order.merchant_id, mall_line_id=new.line_id, wdt_oid=wdt_oid(order.order_no, new.line_id)
+            )
             order.lines.append(line)
             changed = True
         for attr, column in LINE_COLUMNS.items():

@@ -1,9 +1,10 @@
 """Replay protection for signed writes: a signature the API accepted is refused until its timestamp leaves the
 window. Kept in the database, in the transaction of the write itself, so it holds across processes, needs no
 Redis, and a write that was rolled back (refused, crashed) has not spent its signature."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete
 
@@ -19,12 +20,16 @@ class ReplayedRequest(Exception):
 
 def spend_signature(merchant_id: int, signature: str, timestamp: int) -> None:
     """Record the signature of the write being made; ReplayedRequest if it was accepted before. Does not commit."""
-    expires_at = datetime.fromtimestamp(timestamp, timezone.utc) + timedelta(seconds=REPLAY_WINDOW_SECONDS)
-    if insert_new(SeenSignature, {"merchant_id": merchant_id, "signature": signature, "expires_at": expires_at}) is None:
+    expires_at = datetime.fromtimestamp(timestamp, UTC) + timedelta(seconds=REPLAY_WINDOW_SECONDS)
+    if (
+        insert_new(SeenSignature, {"merchant_id": merchant_id, "signature": signature, "expires_at": expires_at})
+        is None
+    ):
         raise ReplayedRequest(signature)
 
 
 def purge_expired(now: datetime) -> int:
     """Forget signatures whose window is over (the sweeper calls this; a replay of them fails on its timestamp)."""
-    return db.session.execute(delete(SeenSignature).where(SeenSignature.expires_at < now)
-                              .execution_options(synchronize_session=False)).rowcount
+    return db.session.execute(
+        delete(SeenSignature).where(SeenSignature.expires_at < now).execution_options(synchronize_session=False)
+    ).rowcount

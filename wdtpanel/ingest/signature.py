@@ -1,4 +1,5 @@
 """The mall's API credentials: key + HMAC-SHA256 over "timestamp.body", within a replay window."""
+
 from __future__ import annotations
 
 import time
@@ -36,8 +37,9 @@ def _credentials(api_key: str) -> tuple[int, str] | None:
     cached = _keys.get(api_key)
     if cached is not None and now - cached[0] < current_app.config["API_KEY_CACHE_SECONDS"]:
         return cached[1], cached[2]
-    row = db.session.execute(select(Merchant.id, Merchant.api_secret_encrypted)
-                             .where(Merchant.api_key == api_key)).first()
+    row = db.session.execute(
+        select(Merchant.id, Merchant.api_secret_encrypted).where(Merchant.api_key == api_key)
+    ).first()
     if row is None or not row.api_secret_encrypted:
         _keys.pop(api_key, None)
         return None
@@ -47,12 +49,16 @@ def _credentials(api_key: str) -> tuple[int, str] | None:
     return row.id, _keys[api_key][2]
 
 
-def authenticate_request(api_key: str, timestamp: str, signature: str, body: bytes,
-                         now: float | None = None) -> SignedRequest:
+def authenticate_request(
+    api_key: str, timestamp: str, signature: str, body: bytes, now: float | None = None
+) -> SignedRequest:
     if not api_key or not timestamp or not signature:
         raise ApiAuthError("X-Api-Key, X-Timestamp and X-Signature headers are required")
-    if (not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > MAX_TIMESTAMP_DIGITS
-            or abs((now or time.time()) - int(timestamp)) > REPLAY_WINDOW_SECONDS):
+    if (
+        not (timestamp.isascii() and timestamp.isdigit())
+        or len(timestamp) > MAX_TIMESTAMP_DIGITS
+        or abs((now or time.time()) - int(timestamp)) > REPLAY_WINDOW_SECONDS
+    ):
         raise ApiAuthError(f"X-Timestamp must be Unix seconds within {REPLAY_WINDOW_SECONDS}s of the server clock")
     credentials = None
     if len(api_key) <= MAX_API_KEY_LENGTH and api_key.isascii() and api_key.isprintable():  # else no key of ours

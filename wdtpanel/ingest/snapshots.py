@@ -6,6 +6,7 @@ first write (the spent signature, or the claim) takes the database's write lock,
 the driver begins the transaction at that write, so what follows reads the latest data and no other writer
 commits before this one does.
 Everything the snapshot changes is written after the claim, in the same transaction."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -23,8 +24,12 @@ def claim_newer(model, key: ColumnElement[bool], updated_at: datetime) -> int | 
     (no such row, or an equal or newer snapshot is stored)."""
     older = or_(model.mall_updated_at.is_(None), model.mall_updated_at < updated_at)
     return db.session.scalar(
-        update(model).where(key, older).values(mall_updated_at=updated_at).returning(model.id)
-        .execution_options(synchronize_session=False))
+        update(model)
+        .where(key, older)
+        .values(mall_updated_at=updated_at)
+        .returning(model.id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def insert_new(model, values: dict) -> int | None:

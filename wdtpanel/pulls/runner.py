@@ -5,6 +5,7 @@ cannot apply yet is kept whole as a PullIssue and applied again at the start of 
 
 WDT offers a record again until it takes its ack, and some records cannot be acknowledged as failed (an enterprise
 stock change): a round that brings nothing new this run ends the run instead of spinning on them."""
+
 from __future__ import annotations
 
 import logging
@@ -92,8 +93,13 @@ def run_pull(source: PullSource, merchant_id: int) -> PullSummary:
         status.last_pull_at = utcnow()
         _retry_open_issues(source, config, summary)
         db.session.commit()
-        open_keys = set(db.session.scalars(select(PullIssue.record_key).where(
-            PullIssue.merchant_id == merchant_id, PullIssue.kind == source.kind, PullIssue.resolved_at.is_(None))))
+        open_keys = set(
+            db.session.scalars(
+                select(PullIssue.record_key).where(
+                    PullIssue.merchant_id == merchant_id, PullIssue.kind == source.kind, PullIssue.resolved_at.is_(None)
+                )
+            )
+        )
         client = client_for(config)
         seen: set[Hashable] = set()
         try:
@@ -114,7 +120,11 @@ def run_pull(source: PullSource, merchant_id: int) -> PullSummary:
             summary.error = error.code
             status = _status(merchant_id, source.kind)
             status.wdt_reachable = not error.transient
-            status.last_error_reason, status.last_error_params, status.last_error_at = error.code, error.params, utcnow()
+            status.last_error_reason, status.last_error_params, status.last_error_at = (
+                error.code,
+                error.params,
+                utcnow(),
+            )
             db.session.commit()
             count_pull(source.kind, summary.applied, summary.failed)
             return summary
@@ -127,8 +137,11 @@ def run_pull(source: PullSource, merchant_id: int) -> PullSummary:
 
 def retry_issue(source: PullSource, merchant_id: int, issue_id: int) -> PullSummary | None:
     """重新同步 of one kept record, now. None when there is no such open issue of this merchant. Commits."""
-    issue = db.session.scalar(select(PullIssue).where(
-        PullIssue.merchant_id == merchant_id, PullIssue.id == issue_id, PullIssue.kind == source.kind))
+    issue = db.session.scalar(
+        select(PullIssue).where(
+            PullIssue.merchant_id == merchant_id, PullIssue.id == issue_id, PullIssue.kind == source.kind
+        )
+    )
     config = load_config(merchant_id)
     if issue is None or issue.resolved_at is not None or config is None:
         return None
@@ -143,15 +156,29 @@ def retry_issue(source: PullSource, merchant_id: int, issue_id: int) -> PullSumm
 
 
 def open_issues(merchant_id: int, kind: PullKind, limit: int = 20) -> list[PullIssue]:
-    return list(db.session.scalars(select(PullIssue).where(
-        PullIssue.merchant_id == merchant_id, PullIssue.kind == kind, PullIssue.resolved_at.is_(None))
-        .order_by(PullIssue.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(PullIssue)
+            .where(PullIssue.merchant_id == merchant_id, PullIssue.kind == kind, PullIssue.resolved_at.is_(None))
+            .order_by(PullIssue.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def _retry_open_issues(source: PullSource, config: WdtConfig, summary: PullSummary) -> None:
-    issues = list(db.session.scalars(select(PullIssue).where(
-        PullIssue.merchant_id == config.merchant_id, PullIssue.kind == source.kind, PullIssue.resolved_at.is_(None))
-        .order_by(PullIssue.id).limit(RETRIES_PER_RUN)))
+    issues = list(
+        db.session.scalars(
+            select(PullIssue)
+            .where(
+                PullIssue.merchant_id == config.merchant_id,
+                PullIssue.kind == source.kind,
+                PullIssue.resolved_at.is_(None),
+            )
+            .order_by(PullIssue.id)
+            .limit(RETRIES_PER_RUN)
+        )
+    )
     if issues:
         _apply_kept(source, config, issues, summary)
 
@@ -161,7 +188,7 @@ def _apply_kept(source: PullSource, config: WdtConfig, issues: list[PullIssue], 
     results = source.apply(config, [source.rebuild(config, issue.record) for issue in issues], summary)
     summary.retried += len(issues)
     now = utcnow()
-    for issue, result in zip(issues, results):
+    for issue, result in zip(issues, results, strict=True):
         if result.ok:
             summary.applied += 1
             issue.resolved_at = now
@@ -169,13 +196,24 @@ def _apply_kept(source: PullSource, config: WdtConfig, issues: list[PullIssue], 
             issue.reason, issue.params, issue.attempts = result.reason, result.params, issue.attempts + 1
 
 
-def _keep_issues(kind: PullKind, merchant_id: int, results: list[Applied], open_keys: set[str],
-                 summary: PullSummary) -> None:
+def _keep_issues(
+    kind: PullKind, merchant_id: int, results: list[Applied], open_keys: set[str], summary: PullSummary
+) -> None:
     """Refused records are kept whole (one issue per record, however often WDT offers it); a record that now went
     through clears its open issue. Only rows that can matter are read: refused records and open issues."""
     keys = [result.key for result in results if not result.ok or result.key in open_keys]
-    issues = {issue.record_key: issue for issue in db.session.scalars(select(PullIssue).where(
-        PullIssue.merchant_id == merchant_id, PullIssue.kind == kind, PullIssue.record_key.in_(keys)))} if keys else {}
+    issues = (
+        {
+            issue.record_key: issue
+            for issue in db.session.scalars(
+                select(PullIssue).where(
+                    PullIssue.merchant_id == merchant_id, PullIssue.kind == kind, PullIssue.record_key.in_(keys)
+                )
+            )
+        }
+        if keys
+        else {}
+    )
     now = utcnow()
     for result in results:
         issue = issues.get(result.key)
@@ -191,7 +229,12 @@ def _keep_issues(kind: PullKind, merchant_id: int, results: list[Applied], open_
             issue = PullIssue(merchant_id=merchant_id, kind=kind, record_key=result.key, attempts=0)
             db.session.add(issue)
             issues[result.key] = issue
-        issue.subject, issue.reason, issue.params, issue.record = result.subject, result.reason, result.params, result.raw
+        issue.subject, issue.reason, issue.params, issue.record = (
+            result.subject,
+            result.reason,
+            result.params,
+            result.raw,
+        )
         issue.attempts, issue.resolved_at = (issue.attempts or 0) + 1, None
 
 

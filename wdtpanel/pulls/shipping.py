@@ -1,5 +1,6 @@
 """Shipping comes back: WDT's logistics-sync queue becomes shipments, the mall hears of each, WDT gets its ack.
 Runs on the pull skeleton (runner.py); a round's orders, known records and parcels are loaded in one query each."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -31,15 +32,14 @@ class ShippingSource:
     def identity(self, record: LogisticsRecord) -> str:
         return record.rec_id
 
-    def identity(self, record: LogisticsRecord) -> str:
-        return record.rec_id
-
     def rebuild(self, config: WdtConfig, raw: dict) -> LogisticsRecord:
         return (enterprise_record if config.edition == EDITION_ENTERPRISE else ultimate_record)(raw)
 
     def acknowledge(self, client: WdtClient, records: Sequence[LogisticsRecord], results: list[Applied]) -> None:
-        acks = [LogisticsAck(result.key, result.ok, ACK_APPLIED if result.ok else render(result.reason, result.params))
-                for result in results]
+        acks = [
+            LogisticsAck(result.key, result.ok, ACK_APPLIED if result.ok else render(result.reason, result.params))
+            for result in results
+        ]
         client.ack_logistics_sync(acks)  # a refused ack (already synced) needs nothing more from us
 
     def apply(self, config: WdtConfig, records: Sequence[LogisticsRecord], summary: PullSummary) -> list[Applied]:
@@ -50,11 +50,19 @@ class ShippingSource:
         lines: dict[int, dict[str, str]] = defaultdict(dict)  # order id -> wdt oid -> mall line id
         recorded: dict[int, dict[str, Parcel]] = defaultdict(dict)  # order id -> record id -> its parcel
         for order_no, order_id, oid, line_id, rec_id, logistics_no, line_ids in db.session.execute(
-                select(Order.order_no, Order.id, OrderLine.wdt_oid, OrderLine.mall_line_id, Shipment.wdt_rec_id,
-                       Shipment.logistics_no, Shipment.line_ids)
-                .outerjoin(OrderLine, OrderLine.order_id == Order.id)
-                .outerjoin(Shipment, Shipment.order_id == Order.id)
-                .where(Order.merchant_id == merchant_id, Order.order_no.in_({r.tid for r in records}))):
+            select(
+                Order.order_no,
+                Order.id,
+                OrderLine.wdt_oid,
+                OrderLine.mall_line_id,
+                Shipment.wdt_rec_id,
+                Shipment.logistics_no,
+                Shipment.line_ids,
+            )
+            .outerjoin(OrderLine, OrderLine.order_id == Order.id)
+            .outerjoin(Shipment, Shipment.order_id == Order.id)
+            .where(Order.merchant_id == merchant_id, Order.order_no.in_({r.tid for r in records}))
+        ):
             orders[order_no] = order_id  # one row per line and parcel of each order: the round in one query
             if oid is not None:
                 lines[order_id][oid] = line_id
@@ -72,8 +80,7 @@ class ShippingSource:
                 shipment["merchant_id"] = merchant_id
                 shipments.append(shipment)
         if shipments:
-            _record(merchant_id, shipments, lines, parcels, {order_id: no for no, order_id in orders.items()},
-                    summary)
+            _record(merchant_id, shipments, lines, parcels, {order_id: no for no, order_id in orders.items()}, summary)
         return results
 
 
@@ -83,9 +90,14 @@ class Parcel:
     line_ids: list[str]  # sorted; empty: the whole order
 
 
-def _apply_one(record: LogisticsRecord, order_id: int | None, carriers: dict[str, str],
-               lines: dict[int, dict[str, str]], parcels: dict[int, list[Parcel]],
-               known: set[str]) -> tuple[Applied, dict | None]:
+def _apply_one(
+    record: LogisticsRecord,
+    order_id: int | None,
+    carriers: dict[str, str],
+    lines: dict[int, dict[str, str]],
+    parcels: dict[int, list[Parcel]],
+    known: set[str],
+) -> tuple[Applied, dict | None]:
     ok = Applied(record.rec_id, True, subject=record.tid, raw=record.raw)
     if record.rec_id in known:
         return ok, None
@@ -100,18 +112,31 @@ def _apply_one(record: LogisticsRecord, order_id: int | None, carriers: dict[str
         return ok, None  # the same parcel under a new record id
     parcels[order_id].append(Parcel(record.logistics_no, line_ids))
     known.add(record.rec_id)
-    return ok, {"order_id": order_id, "wdt_rec_id": record.rec_id, "logistics_no": record.logistics_no,
-                "wdt_logistics_code": record.logistics_code, "carrier_code": carrier,
-                "shipped_at": record.consign_time or utcnow(), "line_ids": line_ids}
+    return ok, {
+        "order_id": order_id,
+        "wdt_rec_id": record.rec_id,
+        "logistics_no": record.logistics_no,
+        "wdt_logistics_code": record.logistics_code,
+        "carrier_code": carrier,
+        "shipped_at": record.consign_time or utcnow(),
+        "line_ids": line_ids,
+    }
 
 
-def _record(merchant_id: int, shipments: list[dict], lines: dict[int, dict[str, str]],
-            parcels: dict[int, list[Parcel]], order_nos: dict[int, str], summary: PullSummary) -> None:
+def _record(
+    merchant_id: int,
+    shipments: list[dict],
+    lines: dict[int, dict[str, str]],
+    parcels: dict[int, list[Parcel]],
+    order_nos: dict[int, str],
+    summary: PullSummary,
+) -> None:
     """The round's new shipments, the orders' shipping states and the mall's events: one statement each. A record
     id recorded already (under another tid: WDT talking nonsense) is skipped, not allowed to fail the round."""
     table = Shipment.__table__
-    inserted = set(db.session.connection().execute(
-        insert_ignoring(table).returning(table.c.wdt_rec_id), shipments).scalars())
+    inserted = set(
+        db.session.connection().execute(insert_ignoring(table).returning(table.c.wdt_rec_id), shipments).scalars()
+    )
     shipments = [shipment for shipment in shipments if shipment["wdt_rec_id"] in inserted]
     if not shipments:
         return
@@ -119,13 +144,28 @@ def _record(merchant_id: int, shipments: list[dict], lines: dict[int, dict[str, 
     for order_id in {shipment["order_id"] for shipment in shipments}:
         states[shipping_state(set(lines[order_id].values()), parcels[order_id])].append(order_id)
     for state, order_ids in states.items():
-        db.session.execute(update(Order).where(Order.id.in_(order_ids)).values(shipping_state=state)
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            update(Order)
+            .where(Order.id.in_(order_ids))
+            .values(shipping_state=state)
+            .execution_options(synchronize_session=False)
+        )
     state_of = {order_id: state for state, order_ids in states.items() for order_id in order_ids}
-    summary.deliveries += webhooks.queue_events(merchant_id, webhooks.EVENT_SHIPMENT, [
-        (shipment["order_id"], {"order_no": order_nos[shipment["order_id"]],
-                                "shipping_state": state_of[shipment["order_id"]], **shipment_view(shipment)})
-        for shipment in shipments])
+    summary.deliveries += webhooks.queue_events(
+        merchant_id,
+        webhooks.EVENT_SHIPMENT,
+        [
+            (
+                shipment["order_id"],
+                {
+                    "order_no": order_nos[shipment["order_id"]],
+                    "shipping_state": state_of[shipment["order_id"]],
+                    **shipment_view(shipment),
+                },
+            )
+            for shipment in shipments
+        ],
+    )
 
 
 SHIPPING = ShippingSource()
@@ -145,14 +185,23 @@ def shipment_view(shipment: Shipment | dict) -> dict:
     """What the mall reads of a shipment (in the API and in shipment.created events)."""
     get = shipment.get if isinstance(shipment, dict) else lambda name: getattr(shipment, name)
     shipped_at = get("shipped_at")
-    return {"tracking_no": get("logistics_no"), "carrier_code": get("carrier_code"),
-            "wdt_logistics_code": get("wdt_logistics_code"),
-            "shipped_at": shipped_at.isoformat() if shipped_at else None, "line_ids": get("line_ids")}
+    return {
+        "tracking_no": get("logistics_no"),
+        "carrier_code": get("carrier_code"),
+        "wdt_logistics_code": get("wdt_logistics_code"),
+        "shipped_at": shipped_at.isoformat() if shipped_at else None,
+        "line_ids": get("line_ids"),
+    }
 
 
 def shipments_of(order: Order) -> list[Shipment]:
-    return list(db.session.scalars(select(Shipment).where(Shipment.merchant_id == order.merchant_id,
-                                                          Shipment.order_id == order.id).order_by(Shipment.id)))
+    return list(
+        db.session.scalars(
+            select(Shipment)
+            .where(Shipment.merchant_id == order.merchant_id, Shipment.order_id == order.id)
+            .order_by(Shipment.id)
+        )
+    )
 
 
 def enabled_merchant_ids() -> list[int]:

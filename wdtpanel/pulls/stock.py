@@ -4,6 +4,7 @@ changes in one stock.changed event, and WDT gets each ack with the stock the mal
 Runs on the pull skeleton (runner.py). A round's SKUs and stored stock are read in one query each and written in
 one statement each (new rows inserted, known rows updated); the update keeps the stock monotonic per WDT row: a
 change is written only if it is newer than the stored one (a different row, or a higher stock_change_count)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -48,28 +49,45 @@ class StockSource:
         return (enterprise_stock_change if config.edition == EDITION_ENTERPRISE else ultimate_stock_change)(raw)
 
     def acknowledge(self, client: WdtClient, records: Sequence[StockChange], results: list[Applied]) -> None:
-        acks = [StockAck(record.rec_id, record.quantity, record.change_count, result.ok,
-                         "" if result.ok else render(result.reason, result.params))
-                for record, result in zip(records, results)]
+        acks = [
+            StockAck(
+                record.rec_id,
+                record.quantity,
+                record.change_count,
+                result.ok,
+                "" if result.ok else render(result.reason, result.params),
+            )
+            for record, result in zip(records, results, strict=True)
+        ]
         client.ack_stock_changes(acks)  # a refused ack leaves the change waiting in WDT: it comes again
 
     def apply(self, config: WdtConfig, records: Sequence[StockChange], summary: PullSummary) -> list[Applied]:
         merchant_id, now = config.merchant_id, utcnow()
         goods_ids = {record.goods_id for record in records}
         skus = _skus(merchant_id, goods_ids)
-        latest = {(row.mall_goods_id, row.mall_spec_id): (row.wdt_rec_id, row.change_count, row.version)
-                  for row in db.session.execute(
-                      select(STOCK_TABLE.c.mall_goods_id, STOCK_TABLE.c.mall_spec_id, STOCK_TABLE.c.wdt_rec_id,
-                             STOCK_TABLE.c.change_count, STOCK_TABLE.c.version)
-                      .where(STOCK_TABLE.c.merchant_id == merchant_id, STOCK_TABLE.c.mall_goods_id.in_(goods_ids)))}
+        latest = {
+            (row.mall_goods_id, row.mall_spec_id): (row.wdt_rec_id, row.change_count, row.version)
+            for row in db.session.execute(
+                select(
+                    STOCK_TABLE.c.mall_goods_id,
+                    STOCK_TABLE.c.mall_spec_id,
+                    STOCK_TABLE.c.wdt_rec_id,
+                    STOCK_TABLE.c.change_count,
+                    STOCK_TABLE.c.version,
+                ).where(STOCK_TABLE.c.merchant_id == merchant_id, STOCK_TABLE.c.mall_goods_id.in_(goods_ids))
+            )
+        }
         stored = set(latest)
         results: list[Applied] = []
         writes: dict[tuple[str, str], _StockWrite] = {}  # the newest change of each SKU in this round
         for record in records:
             sku = skus.get((record.goods_id, record.spec_id))
             if sku is None:
-                results.append(Applied(record.rec_id, False, "unknown_spec", {"spec_no": record.spec_no},
-                                       record.spec_no, record.raw))
+                results.append(
+                    Applied(
+                        record.rec_id, False, "unknown_spec", {"spec_no": record.spec_no}, record.spec_no, record.raw
+                    )
+                )
                 continue
             results.append(Applied(record.rec_id, True, subject=record.spec_no, raw=record.raw))
             key = (sku.goods_id, sku.spec_id)
@@ -81,29 +99,47 @@ class StockSource:
         changes = list(writes.values())
         self._write(merchant_id, changes, now)
         if changes:
-            delivery = webhooks.queue_event(merchant_id, webhooks.EVENT_STOCK,
-                                            {"changes": [change.event(now) for change in changes]})
+            delivery = webhooks.queue_event(
+                merchant_id, webhooks.EVENT_STOCK, {"changes": [change.event(now) for change in changes]}
+            )
             db.session.flush()
             summary.deliveries.append(delivery.id)
         return results
 
     @staticmethod
     def _write(merchant_id: int, changes: list[_StockWrite], now) -> None:
-        updates = [{f"b_{name}": value for name, value in change.columns().items()} for change in changes
-                   if change.update]
-        inserts = [{**change.columns(), "merchant_id": merchant_id, "updated_at": now} for change in changes
-                   if not change.update]
+        updates = [
+            {f"b_{name}": value for name, value in change.columns().items()} for change in changes if change.update
+        ]
+        inserts = [
+            {**change.columns(), "merchant_id": merchant_id, "updated_at": now}
+            for change in changes
+            if not change.update
+        ]
         if updates:
             table = STOCK_TABLE.c
             db.session.execute(
-                update(STOCK_TABLE).where(
-                    table.merchant_id == merchant_id, table.mall_goods_id == bindparam("b_mall_goods_id"),
+                update(STOCK_TABLE)
+                .where(
+                    table.merchant_id == merchant_id,
+                    table.mall_goods_id == bindparam("b_mall_goods_id"),
                     table.mall_spec_id == bindparam("b_mall_spec_id"),
-                    not_(and_(table.wdt_rec_id == bindparam("b_wdt_rec_id"),
-                              table.change_count >= bindparam("b_change_count"))))
-                .values(quantity=bindparam("b_quantity"), wdt_rec_id=bindparam("b_wdt_rec_id"),
-                        change_count=bindparam("b_change_count"), version=bindparam("b_version"), updated_at=now),
-                updates)
+                    not_(
+                        and_(
+                            table.wdt_rec_id == bindparam("b_wdt_rec_id"),
+                            table.change_count >= bindparam("b_change_count"),
+                        )
+                    ),
+                )
+                .values(
+                    quantity=bindparam("b_quantity"),
+                    wdt_rec_id=bindparam("b_wdt_rec_id"),
+                    change_count=bindparam("b_change_count"),
+                    version=bindparam("b_version"),
+                    updated_at=now,
+                ),
+                updates,
+            )
         if inserts:  # one statement, every row in its VALUES
             db.session.execute(insert(STOCK_TABLE), inserts)
 
@@ -116,21 +152,30 @@ class _StockWrite:
     update: bool  # the SKU has a stored row (else one is inserted)
 
     def columns(self) -> dict:
-        return {"mall_goods_id": self.sku.goods_id, "mall_spec_id": self.sku.spec_id, "quantity": self.record.quantity,
-                "wdt_rec_id": self.record.rec_id, "change_count": self.record.change_count, "version": self.version}
+        return {
+            "mall_goods_id": self.sku.goods_id,
+            "mall_spec_id": self.sku.spec_id,
+            "quantity": self.record.quantity,
+            "wdt_rec_id": self.record.rec_id,
+            "change_count": self.record.change_count,
+            "version": self.version,
+        }
 
     def event(self, now) -> dict:
-        return stock_view(self.sku.goods_id, self.sku.spec_id, self.sku.merchant_code, self.record.quantity,
-                          self.version, now)
+        return stock_view(
+            self.sku.goods_id, self.sku.spec_id, self.sku.merchant_code, self.record.quantity, self.version, now
+        )
 
 
 def _skus(merchant_id: int, goods_ids: set[str]) -> dict[tuple[str, str], Sku]:
     """(WDT's goods_id, spec_id) -> the SKU. A single-spec goods is pushed with its goods id as spec id (as its
     order lines are), and a platform row may also carry an empty spec id: both name the one implicit spec."""
     skus: dict[tuple[str, str], Sku] = {}
-    rows = db.session.execute(select(Goods.mall_goods_id, Spec.mall_spec_id, Spec.merchant_code)
-                              .join(Spec, Spec.goods_id == Goods.id)
-                              .where(Goods.merchant_id == merchant_id, Goods.mall_goods_id.in_(goods_ids)))
+    rows = db.session.execute(
+        select(Goods.mall_goods_id, Spec.mall_spec_id, Spec.merchant_code)
+        .join(Spec, Spec.goods_id == Goods.id)
+        .where(Goods.merchant_id == merchant_id, Goods.mall_goods_id.in_(goods_ids))
+    )
     for goods_id, spec_id, code in sorted(rows, key=lambda row: row.mall_spec_id != ""):  # named specs win
         sku = Sku(goods_id, spec_id, code)
         if spec_id:
@@ -149,20 +194,40 @@ def quantity_text(quantity: Decimal) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def stock_view(goods_id: str, spec_id: str, merchant_code: str | None, quantity: Decimal, version: int,
-               changed_at) -> dict:
-    return {"goods_id": goods_id, "spec_id": spec_id, "merchant_code": merchant_code,
-            "quantity": quantity_text(quantity), "version": version, "changed_at": changed_at.isoformat()}
+def stock_view(
+    goods_id: str, spec_id: str, merchant_code: str | None, quantity: Decimal, version: int, changed_at
+) -> dict:
+    return {
+        "goods_id": goods_id,
+        "spec_id": spec_id,
+        "merchant_code": merchant_code,
+        "quantity": quantity_text(quantity),
+        "version": version,
+        "changed_at": changed_at.isoformat(),
+    }
 
 
 def known_stock(merchant_id: int, merchant_code: str) -> list[dict]:
     """The last stock the panel knows of each SKU whose 商家编码 is `merchant_code` (two specs may share one)."""
     rows = db.session.execute(
-        select(Goods.mall_goods_id, Spec.mall_spec_id, Spec.merchant_code, SpecStock.quantity, SpecStock.version,
-               SpecStock.updated_at)
+        select(
+            Goods.mall_goods_id,
+            Spec.mall_spec_id,
+            Spec.merchant_code,
+            SpecStock.quantity,
+            SpecStock.version,
+            SpecStock.updated_at,
+        )
         .join(Spec, Spec.goods_id == Goods.id)
-        .join(SpecStock, and_(SpecStock.merchant_id == merchant_id, SpecStock.mall_goods_id == Goods.mall_goods_id,
-                              SpecStock.mall_spec_id == Spec.mall_spec_id))
+        .join(
+            SpecStock,
+            and_(
+                SpecStock.merchant_id == merchant_id,
+                SpecStock.mall_goods_id == Goods.mall_goods_id,
+                SpecStock.mall_spec_id == Spec.mall_spec_id,
+            ),
+        )
         .where(Goods.merchant_id == merchant_id, Spec.merchant_id == merchant_id, Spec.merchant_code == merchant_code)
-        .order_by(Goods.mall_goods_id, Spec.mall_spec_id))
+        .order_by(Goods.mall_goods_id, Spec.mall_spec_id)
+    )
     return [stock_view(*row) for row in rows]

@@ -5,6 +5,7 @@ A spec is `pending` when it changed since it was last sent (or someone asked for
 specs in batches of the edition's limit and records each outcome only if the spec was not marked again meanwhile
 (`push_version`), so a change arriving during a push is pushed too. Pending specs whose job was lost (Redis down,
 worker killed) are queued by the sweeper."""
+
 from __future__ import annotations
 
 import hashlib
@@ -44,9 +45,14 @@ def platform_line(goods: Goods, spec: Spec) -> PlatformGoodsLine:
     do, so WDT keeps one platform row for it whether it came from this push or from an order's 递交."""
     code = spec.merchant_code or ""
     return PlatformGoodsLine(
-        goods_id=goods.mall_goods_id, spec_id=spec.mall_spec_id or goods.mall_goods_id,
-        goods_no=goods.merchant_code or code, spec_no=code, goods_name=goods.name, spec_name=spec.name,
-        status=ON_SHELF if goods.on_shelf else OFF_SHELF, price=(spec.price or Decimal("0")).quantize(MONEY_PLACES),
+        goods_id=goods.mall_goods_id,
+        spec_id=spec.mall_spec_id or goods.mall_goods_id,
+        goods_no=goods.merchant_code or code,
+        spec_no=code,
+        goods_name=goods.name,
+        spec_name=spec.name,
+        status=ON_SHELF if goods.on_shelf else OFF_SHELF,
+        price=(spec.price or Decimal("0")).quantize(MONEY_PLACES),
     )
 
 
@@ -59,17 +65,29 @@ def _mark(merchant_id: int, condition, **values) -> int:
     """Specs to push again: pending, with a new version (an outcome of a push already under way is not recorded)
     and no reason (a reason on a pending spec is a try since then that WDT could not take)."""
     return db.session.execute(
-        update(Spec).where(Spec.merchant_id == merchant_id, condition)
-        .values(push_state=GoodsPushState.PENDING, push_version=Spec.push_version + 1, push_reason=None,
-                push_params={}, **values)
-        .execution_options(synchronize_session=False)).rowcount
+        update(Spec)
+        .where(Spec.merchant_id == merchant_id, condition)
+        .values(
+            push_state=GoodsPushState.PENDING,
+            push_version=Spec.push_version + 1,
+            push_reason=None,
+            push_params={},
+            **values,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def mark_changed(merchant_id: int, goods_ids: Iterable[str]) -> int:
     """After the mall's snapshots: the specs of these goods whose line differs from the last one sent become
     pending. Returns how many. Flushes; the caller commits, then queues the push."""
-    rows = db.session.execute(select(Spec, Goods).join(Goods, Goods.id == Spec.goods_id).where(
-        Spec.merchant_id == merchant_id, Goods.merchant_id == merchant_id, Goods.mall_goods_id.in_(list(goods_ids))))
+    rows = db.session.execute(
+        select(Spec, Goods)
+        .join(Goods, Goods.id == Spec.goods_id)
+        .where(
+            Spec.merchant_id == merchant_id, Goods.merchant_id == merchant_id, Goods.mall_goods_id.in_(list(goods_ids))
+        )
+    )
     changed = [spec.id for spec, goods in rows if line_digest(platform_line(goods, spec)) != spec.push_digest]
     return _mark(merchant_id, Spec.id.in_(changed)) if changed else 0
 
@@ -133,16 +151,33 @@ def latest_run_id(merchant_id: int) -> int | None:
 
 def run_progress(merchant_id: int, run_id: int) -> RunProgress | None:
     """Read from the specs of the run (a spec taken into a later run counts there)."""
-    run = db.session.scalar(select(GoodsPushRun).where(GoodsPushRun.merchant_id == merchant_id,
-                                                       GoodsPushRun.id == run_id))
+    run = db.session.scalar(
+        select(GoodsPushRun).where(GoodsPushRun.merchant_id == merchant_id, GoodsPushRun.id == run_id)
+    )
     if run is None:
         return None
-    states = dict(db.session.execute(select(Spec.push_state, func.count()).where(
-        Spec.merchant_id == merchant_id, Spec.push_run_id == run.id).group_by(Spec.push_state)).all())
+    states = dict(
+        db.session.execute(
+            select(Spec.push_state, func.count())
+            .where(Spec.merchant_id == merchant_id, Spec.push_run_id == run.id)
+            .group_by(Spec.push_state)
+        ).all()
+    )
     pushed, failed = states.get(GoodsPushState.PUSHED, 0), states.get(GoodsPushState.FAILED, 0)
-    retrying = db.session.scalar(select(Spec.push_reason).where(
-        Spec.merchant_id == merchant_id, Spec.push_run_id == run.id, Spec.push_state == GoodsPushState.PENDING,
-        Spec.push_reason.is_not(None)).limit(1)) if states.get(GoodsPushState.PENDING) else None
+    retrying = (
+        db.session.scalar(
+            select(Spec.push_reason)
+            .where(
+                Spec.merchant_id == merchant_id,
+                Spec.push_run_id == run.id,
+                Spec.push_state == GoodsPushState.PENDING,
+                Spec.push_reason.is_not(None),
+            )
+            .limit(1)
+        )
+        if states.get(GoodsPushState.PENDING)
+        else None
+    )
     return RunProgress(run.id, pushed + failed + states.get(GoodsPushState.PENDING, 0), pushed, failed, retrying)
 
 
@@ -171,10 +206,13 @@ def push_pending(merchant_id: int) -> GoodsPushSummary:
         for _ in range(MAX_BATCHES):
             # A spec marked again while its batch was out is still pending: the next batch sends it again.
             pending = db.session.execute(
-                select(Spec, Goods).join(Goods, Goods.id == Spec.goods_id)
+                select(Spec, Goods)
+                .join(Goods, Goods.id == Spec.goods_id)
                 .where(Spec.merchant_id == merchant_id, Spec.push_state == GoodsPushState.PENDING)
-                .order_by(Spec.id).limit(BATCH_LIMITS[config.edition].goods)
-                .execution_options(populate_existing=True))
+                .order_by(Spec.id)
+                .limit(BATCH_LIMITS[config.edition].goods)
+                .execution_options(populate_existing=True)
+            )
             batch = [_Item(spec.id, spec.push_version, platform_line(goods, spec)) for spec, goods in pending]
             if not batch:
                 break
@@ -198,8 +236,9 @@ def _push_batch(config: WdtConfig, batch: list[_Item], summary: GoodsPushSummary
     """Send one batch and record each spec's outcome; False after a transient failure (stop: WDT is not there)."""
     now = utcnow()
     sendable = [item for item in batch if item.line.spec_no]
-    outcomes = {item.spec_id: (GoodsPushState.FAILED, "missing_merchant_code", {})
-                for item in batch if not item.line.spec_no}
+    outcomes = {
+        item.spec_id: (GoodsPushState.FAILED, "missing_merchant_code", {}) for item in batch if not item.line.spec_no
+    }
     if sendable:
         failure = GoodsPushState.FAILED
         try:
@@ -212,8 +251,9 @@ def _push_batch(config: WdtConfig, batch: list[_Item], summary: GoodsPushSummary
             results = {(item.line.goods_id, item.line.spec_id): error for item in sendable}
         for item in sendable:
             error = results.get((item.line.goods_id, item.line.spec_id))
-            outcomes[item.spec_id] = ((GoodsPushState.PUSHED, None, {}) if error is None
-                                      else (failure, error.code, error.params))
+            outcomes[item.spec_id] = (
+                (GoodsPushState.PUSHED, None, {}) if error is None else (failure, error.code, error.params)
+            )
     _record(batch, outcomes, now)
     summary.pushed += sum(state == GoodsPushState.PUSHED for state, _, _ in outcomes.values())
     summary.failed += sum(state == GoodsPushState.FAILED for state, _, _ in outcomes.values())
@@ -224,18 +264,37 @@ def _record(batch: list[_Item], outcomes: dict, now) -> None:
     """Each outcome, unless the spec was marked again since it was read (then it stays pending for the next push).
     A transient failure leaves the spec pending, its reason shown. Commits."""
     db.session.execute(
-        update(SPEC_TABLE).where(SPEC_TABLE.c.id == bindparam("b_id"),
-                                 SPEC_TABLE.c.push_version == bindparam("b_version"))
-        .values(push_state=bindparam("b_state"), push_reason=bindparam("b_reason"), push_params=bindparam("b_params"),
-                push_digest=bindparam("b_digest"), pushed_at=now),
-        [{"b_id": item.spec_id, "b_version": item.version, "b_state": outcomes[item.spec_id][0],
-          "b_reason": outcomes[item.spec_id][1], "b_params": outcomes[item.spec_id][2],
-          "b_digest": line_digest(item.line)} for item in batch])
+        update(SPEC_TABLE)
+        .where(SPEC_TABLE.c.id == bindparam("b_id"), SPEC_TABLE.c.push_version == bindparam("b_version"))
+        .values(
+            push_state=bindparam("b_state"),
+            push_reason=bindparam("b_reason"),
+            push_params=bindparam("b_params"),
+            push_digest=bindparam("b_digest"),
+            pushed_at=now,
+        ),
+        [
+            {
+                "b_id": item.spec_id,
+                "b_version": item.version,
+                "b_state": outcomes[item.spec_id][0],
+                "b_reason": outcomes[item.spec_id][1],
+                "b_params": outcomes[item.spec_id][2],
+                "b_digest": line_digest(item.line),
+            }
+            for item in batch
+        ],
+    )
     db.session.commit()
 
 
 def merchants_with_pending_specs() -> list[int]:
     """Merchants (integration on) with specs waiting for a push: the sweeper queues a job for each."""
-    return list(db.session.scalars(select(Spec.merchant_id).join(WdtConfig, WdtConfig.merchant_id == Spec.merchant_id)
-                                   .where(WdtConfig.enabled.is_(True), Spec.push_state == GoodsPushState.PENDING)
-                                   .distinct()))
+    return list(
+        db.session.scalars(
+            select(Spec.merchant_id)
+            .join(WdtConfig, WdtConfig.merchant_id == Spec.merchant_id)
+            .where(WdtConfig.enabled.is_(True), Spec.push_state == GoodsPushState.PENDING)
+            .distinct()
+        )
+    )

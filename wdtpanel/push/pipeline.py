@@ -4,6 +4,7 @@ The database is the source of truth: an order to push is `pending` until a push 
 `unconfirmed`. Workers claim orders with a short lease, renewed before every WDT call while the push runs, so two
 workers never push the same order at once and a dead worker's orders are taken up again within two minutes; the
 sweeper re-schedules pending orders whose job was lost."""
+
 from __future__ import annotations
 
 import json
@@ -78,12 +79,14 @@ def batch_size(config: WdtConfig, override: int | None = None) -> int:
 # --- scheduling --------------------------------------------------------------------------------
 
 
-def due_pending_ids(merchant_id: int, now: datetime, order_ids: list[int] | None = None,
-                    only_lost: bool = False) -> list[int]:
+def due_pending_ids(
+    merchant_id: int, now: datetime, order_ids: list[int] | None = None, only_lost: bool = False
+) -> list[int]:
     """Pending orders no job holds: never queued (or re-pushed since), or — for the sweeper — whose job must be
     lost: queued long ago and never claimed, or claimed by a worker whose lease ran out."""
     query = select(Order.id).where(
-        Order.merchant_id == merchant_id, Order.sync_state == OrderState.PENDING,
+        Order.merchant_id == merchant_id,
+        Order.sync_state == OrderState.PENDING,
         or_(Order.claimed_until.is_(None), Order.claimed_until < now),
         or_(Order.next_attempt_at.is_(None), Order.next_attempt_at <= now),
     )
@@ -91,15 +94,21 @@ def due_pending_ids(merchant_id: int, now: datetime, order_ids: list[int] | None
         query = query.where(Order.id.in_(order_ids))
     if only_lost:
         last_touch = func.coalesce(Order.next_attempt_at, Order.enqueued_at)
-        query = query.where(or_(Order.enqueued_at.is_(None), last_touch < now - LOST_AFTER,
-                                and_(Order.claim_token.is_not(None), Order.claimed_until < now)))
+        query = query.where(
+            or_(
+                Order.enqueued_at.is_(None),
+                last_touch < now - LOST_AFTER,
+                and_(Order.claim_token.is_not(None), Order.claimed_until < now),
+            )
+        )
     else:
         query = query.where(Order.enqueued_at.is_(None))
     return list(db.session.scalars(query.order_by(Order.id)))
 
 
-def plan_batches(merchant_id: int, order_ids: list[int] | None = None, *, only_lost: bool = False,
-                 size: int | None = None) -> list[list[int]]:
+def plan_batches(
+    merchant_id: int, order_ids: list[int] | None = None, *, only_lost: bool = False, size: int | None = None
+) -> list[list[int]]:
     """Mark due pending orders as queued and split them into batches; the caller enqueues after commit."""
     config = load_config(merchant_id)
     if config is None or not config.enabled:
@@ -110,22 +119,30 @@ def plan_batches(merchant_id: int, order_ids: list[int] | None = None, *, only_l
         return []
     db.session.execute(update(Order).where(Order.id.in_(ids)).values(enqueued_at=now))
     step = batch_size(config, size)
-    return [ids[i:i + step] for i in range(0, len(ids), step)]
+    return [ids[i : i + step] for i in range(0, len(ids), step)]
 
 
 def recheck_unconfirmed(now: datetime) -> int:
     """Unconfirmed orders go back to pending after a while: the next push settles whether WDT has them."""
     return db.session.execute(
-        update(Order).where(Order.sync_state == OrderState.UNCONFIRMED, Order.last_attempt_at < now - timedelta(
-            seconds=current_app.config["UNCONFIRMED_RECHECK_SECONDS"]))
+        update(Order)
+        .where(
+            Order.sync_state == OrderState.UNCONFIRMED,
+            Order.last_attempt_at < now - timedelta(seconds=current_app.config["UNCONFIRMED_RECHECK_SECONDS"]),
+        )
         .values(sync_state=OrderState.PENDING, retry_count=0, next_attempt_at=None, enqueued_at=None)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def lost_pending_merchants() -> list[int]:
     """Merchants (integration on) with pending orders that may need a new job."""
-    query = select(Order.merchant_id).join(WdtConfig, WdtConfig.merchant_id == Order.merchant_id).where(
-        WdtConfig.enabled.is_(True), Order.sync_state == OrderState.PENDING).distinct()
+    query = (
+        select(Order.merchant_id)
+        .join(WdtConfig, WdtConfig.merchant_id == Order.merchant_id)
+        .where(WdtConfig.enabled.is_(True), Order.sync_state == OrderState.PENDING)
+        .distinct()
+    )
     return list(db.session.scalars(query))
 
 
@@ -137,8 +154,12 @@ def claim(merchant_id: int, order_ids: list[int]) -> tuple[str, list[Order]]:
     token, now = str(uuid.uuid4()), utcnow()
     db.session.execute(
         update(Order)
-        .where(Order.merchant_id == merchant_id, Order.id.in_(order_ids), Order.sync_state == OrderState.PENDING,
-               or_(Order.claimed_until.is_(None), Order.claimed_until < now))
+        .where(
+            Order.merchant_id == merchant_id,
+            Order.id.in_(order_ids),
+            Order.sync_state == OrderState.PENDING,
+            or_(Order.claimed_until.is_(None), Order.claimed_until < now),
+        )
         .values(claim_token=token, claimed_until=now + LEASE)
         .execution_options(synchronize_session=False)
     )
@@ -161,8 +182,9 @@ class Lease:
         if time.monotonic() - self.renewed < RENEW_AFTER_SECONDS:
             return
         with db.engine.begin() as connection:
-            connection.execute(update(Order).where(Order.claim_token == self.token)
-                               .values(claimed_until=utcnow() + LEASE))
+            connection.execute(
+                update(Order).where(Order.claim_token == self.token).values(claimed_until=utcnow() + LEASE)
+            )
         self.renewed = time.monotonic()
 
 
@@ -173,8 +195,10 @@ def check_order(order: Order, config: WdtConfig) -> Problem | None:
         return Problem("config_incomplete", {"missing": ", ".join(missing)})
     for number, line in enumerate(order.lines, start=1):
         if not line.merchant_code:
-            return Problem("missing_merchant_code", {"line": number, "goods": line.goods_name,
-                                                     "spec": line.spec_name or line.mall_spec_id or "-"})
+            return Problem(
+                "missing_merchant_code",
+                {"line": number, "goods": line.goods_name, "spec": line.spec_name or line.mall_spec_id or "-"},
+            )
     return None
 
 
@@ -225,25 +249,29 @@ class Outcome:
 
 def _prepare(order: Order, config: WdtConfig) -> Claimed:
     """Everything the push needs of the order, read once. Whatever goes wrong here stays with this one order."""
-    item = Claimed(order.id, order.merchant_id, order.order_no, order.snapshot_version, order.retry_count,
-                   order.pushed_version is not None)
+    item = Claimed(
+        order.id,
+        order.merchant_id,
+        order.order_no,
+        order.snapshot_version,
+        order.retry_count,
+        order.pushed_version is not None,
+    )
     try:
         item.problem = check_order(order, config)
         if item.problem is None:
             item.trade = to_raw_trade(order)
             encodable(config.edition, item.trade)
             item.refunds = [(line.id, line.refund_status, refund) for line, refund in refunds_to_push(order, utcnow())]
-    except Exception as error:  # noqa: BLE001 — one order's bad data must not hold back the batch
+    except Exception as error:
         log.exception("order %s could not be prepared for WDT", order.order_no)
         item.trade, item.problem = None, Problem("internal_error", {"detail": type(error).__name__})
     return item
 
 
-def _push_claimed(config: WdtConfig, token: str, claimed: list[Claimed], summary: PushSummary,
-                  last_try: bool) -> None:
+def _push_claimed(config: WdtConfig, token: str, claimed: list[Claimed], summary: PushSummary, last_try: bool) -> None:
     ready = [item for item in claimed if item.problem is None]
-    _record(token, [Outcome(item, AttemptOutcome.ABNORMAL, item.problem) for item in claimed if item.problem],
-            summary)
+    _record(token, [Outcome(item, AttemptOutcome.ABNORMAL, item.problem) for item in claimed if item.problem], summary)
     db.session.commit()  # no write stays open while WDT is called (the lease is renewed on another connection)
     if not ready:
         return
@@ -261,9 +289,16 @@ def _push_claimed(config: WdtConfig, token: str, claimed: list[Claimed], summary
         else:
             _record(token, [Outcome(item, AttemptOutcome.ABNORMAL, problem_from(error)) for item in ready], summary)
         return
-    _record(token, [Outcome(item, AttemptOutcome.ABNORMAL, problem_from(results[item.order_no]))
-                    if results.get(item.order_no) is not None else _accepted(client, config, item)
-                    for item in ready], summary)
+    _record(
+        token,
+        [
+            Outcome(item, AttemptOutcome.ABNORMAL, problem_from(results[item.order_no]))
+            if results.get(item.order_no) is not None
+            else _accepted(client, config, item)
+            for item in ready
+        ],
+        summary,
+    )
 
 
 def _accepted(client: WdtClient, config: WdtConfig, item: Claimed) -> Outcome:
@@ -272,8 +307,7 @@ def _accepted(client: WdtClient, config: WdtConfig, item: Claimed) -> Outcome:
     return Outcome(item, AttemptOutcome.PUSHED if problem is None else AttemptOutcome.ABNORMAL, problem, True)
 
 
-def _settle_lost_answer(client: WdtClient, config: WdtConfig, claimed: list[Claimed],
-                        error: WdtError) -> list[Outcome]:
+def _settle_lost_answer(client: WdtClient, config: WdtConfig, claimed: list[Claimed], error: WdtError) -> list[Outcome]:
     """The push got no answer: ask WDT which trades it holds before calling any order abnormal. A first push that
     WDT holds is pushed; a trade WDT lacks is abnormal; where WDT cannot be asked (no query in the edition, or the
     query fails too), or holds an older version, the order is unconfirmed and the next push settles it."""
@@ -302,11 +336,18 @@ def _push_refunds(client: WdtClient, config: WdtConfig, item: Claimed) -> Proble
         errors = client.push_refunds(config.shop_no, [refund for _, _, refund in item.refunds])
     except WdtError as error:
         return problem_from(error)
-    taken = [{"line_id": line_id, "status": status} for line_id, status, refund in item.refunds
-             if errors.get(refund.refund_no) is None]
+    taken = [
+        {"line_id": line_id, "status": status}
+        for line_id, status, refund in item.refunds
+        if errors.get(refund.refund_no) is None
+    ]
     if taken:
-        db.session.execute(update(OrderLine.__table__).where(OrderLine.__table__.c.id == bindparam("line_id"))
-                           .values(refund_pushed_status=bindparam("status")), taken)
+        db.session.execute(
+            update(OrderLine.__table__)
+            .where(OrderLine.__table__.c.id == bindparam("line_id"))
+            .values(refund_pushed_status=bindparam("status")),
+            taken,
+        )
     failed = "; ".join(f"{no}: {text}" for no, text in errors.items() if text)
     if failed:
         return Problem("refund_rejected", {"detail": failed}, failed)
@@ -315,14 +356,23 @@ def _push_refunds(client: WdtClient, config: WdtConfig, item: Claimed) -> Proble
 
 def _state_values(outcome: AttemptOutcome, problem: Problem | None, retry_count: int, now: datetime) -> dict:
     if outcome == AttemptOutcome.PUSHED:
-        return {"sync_state": OrderState.PUSHED, "pushed_at": now, "sync_reason": None, "sync_params": {},
-                "next_attempt_at": None}
+        return {
+            "sync_state": OrderState.PUSHED,
+            "pushed_at": now,
+            "sync_reason": None,
+            "sync_params": {},
+            "next_attempt_at": None,
+        }
     assert problem is not None
     if outcome == AttemptOutcome.RETRY:
         intervals = current_app.config["PUSH_RETRY_INTERVALS"]
         delay = intervals[min(retry_count, len(intervals) - 1)]
-        return {"retry_count": Order.retry_count + 1, "sync_reason": problem.reason, "sync_params": problem.params,
-                "next_attempt_at": now + timedelta(seconds=delay)}
+        return {
+            "retry_count": Order.retry_count + 1,
+            "sync_reason": problem.reason,
+            "sync_params": problem.params,
+            "next_attempt_at": now + timedelta(seconds=delay),
+        }
     state = OrderState.ABNORMAL if outcome == AttemptOutcome.ABNORMAL else OrderState.UNCONFIRMED
     return {"sync_state": state, "sync_reason": problem.reason, "sync_params": problem.params, "next_attempt_at": None}
 
@@ -333,33 +383,62 @@ def _record(token: str, outcomes: list[Outcome], summary: PushSummary) -> None:
     if not outcomes:
         return
     now = utcnow()
-    db.session.connection().execute(insert(PushAttempt.__table__), [{
-        "merchant_id": o.item.merchant_id, "order_id": o.item.order_id, "at": now, "outcome": o.outcome,
-        "reason": o.problem.reason if o.problem else None, "params": o.problem.params if o.problem else {},
-        "wdt_message": o.problem.wdt_message if o.problem else None, "payload_version": o.item.version,
-        "payload": redacted(o.item.trade) if o.item.trade is not None else {},
-    } for o in outcomes])
+    db.session.connection().execute(
+        insert(PushAttempt.__table__),
+        [
+            {
+                "merchant_id": o.item.merchant_id,
+                "order_id": o.item.order_id,
+                "at": now,
+                "outcome": o.outcome,
+                "reason": o.problem.reason if o.problem else None,
+                "params": o.problem.params if o.problem else {},
+                "wdt_message": o.problem.wdt_message if o.problem else None,
+                "payload_version": o.item.version,
+                "payload": redacted(o.item.trade) if o.item.trade is not None else {},
+            }
+            for o in outcomes
+        ],
+    )
     groups: dict[tuple, list[Outcome]] = defaultdict(list)
     for o in outcomes:
         problem_key = json.dumps([o.problem.reason, o.problem.params], sort_keys=True) if o.problem else ""
         groups[(o.outcome, problem_key, o.trade_accepted, o.item.retry_count)].append(o)
     applied: set[int] = set()
     for (outcome, _, trade_accepted, retry_count), members in groups.items():
-        values = {"push_attempts": Order.push_attempts + 1, "last_attempt_at": now,
-                  **_state_values(outcome, members[0].problem, retry_count, now)}
+        values = {
+            "push_attempts": Order.push_attempts + 1,
+            "last_attempt_at": now,
+            **_state_values(outcome, members[0].problem, retry_count, now),
+        }
         if trade_accepted:
             values["pushed_version"] = Order.snapshot_version  # the version that was claimed, as the WHERE ensures
-        claimed_as_sent = tuple_(Order.id, Order.snapshot_version).in_([(o.item.order_id, o.item.version)
-                                                                         for o in members])
-        applied.update(db.session.scalars(update(Order).where(claimed_as_sent, Order.claim_token == token)
-                                          .values(**values).returning(Order.id)
-                                          .execution_options(synchronize_session=False)))
+        claimed_as_sent = tuple_(Order.id, Order.snapshot_version).in_(
+            [(o.item.order_id, o.item.version) for o in members]
+        )
+        applied.update(
+            db.session.scalars(
+                update(Order)
+                .where(claimed_as_sent, Order.claim_token == token)
+                .values(**values)
+                .returning(Order.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
     changed = [o for o in outcomes if o.item.order_id not in applied]
     for o in changed:  # a newer snapshot arrived meanwhile: it stays pending and is queued again
-        db.session.execute(update(Order).where(Order.id == o.item.order_id, Order.claim_token == token).values(
-            push_attempts=Order.push_attempts + 1, last_attempt_at=now, sync_state=OrderState.PENDING,
-            enqueued_at=None, **({"pushed_version": o.item.version} if o.trade_accepted else {}))
-            .execution_options(synchronize_session=False))
+        db.session.execute(
+            update(Order)
+            .where(Order.id == o.item.order_id, Order.claim_token == token)
+            .values(
+                push_attempts=Order.push_attempts + 1,
+                last_attempt_at=now,
+                sync_state=OrderState.PENDING,
+                enqueued_at=None,
+                **({"pushed_version": o.item.version} if o.trade_accepted else {}),
+            )
+            .execution_options(synchronize_session=False)
+        )
         summary.changed.append(o.item.order_id)
     _tell_the_mall([o for o in outcomes if o.item.order_id in applied], summary)
 
@@ -372,15 +451,29 @@ def _tell_the_mall(outcomes: list[Outcome], summary: PushSummary) -> None:
         getattr(summary, str(o.outcome)).append(o.item.order_id)
         if o.outcome == AttemptOutcome.ABNORMAL:
             assert o.problem is not None
-            deliveries.append(webhooks.queue_event(o.item.merchant_id, webhooks.EVENT_ABNORMAL, {
-                "order_no": o.item.order_no, "reason": o.problem.reason, "reason_params": o.problem.params,
-                "message": render(o.problem.reason, o.problem.params)}, order_id=o.item.order_id))
+            deliveries.append(
+                webhooks.queue_event(
+                    o.item.merchant_id,
+                    webhooks.EVENT_ABNORMAL,
+                    {
+                        "order_no": o.item.order_no,
+                        "reason": o.problem.reason,
+                        "reason_params": o.problem.params,
+                        "message": render(o.problem.reason, o.problem.params),
+                    },
+                    order_id=o.item.order_id,
+                )
+            )
     if deliveries:
         db.session.flush()
         summary.deliveries += [delivery.id for delivery in deliveries]
 
 
 def _release(token: str) -> None:
-    db.session.execute(update(Order).where(Order.claim_token == token).values(claim_token=None, claimed_until=None)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(Order)
+        .where(Order.claim_token == token)
+        .values(claim_token=None, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()

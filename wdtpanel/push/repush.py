@@ -1,4 +1,5 @@
 """订单重推: staff send failed orders back to the push pipeline, one row or many at once."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,7 +34,8 @@ def mark_for_repush(merchant_id: int, order_id: int) -> Order:
     if order.sync_state == OrderState.PUSHED and order.pushed_version == order.snapshot_version:
         raise RepushRefused("already_pushed")
     db.session.execute(
-        update(Order).where(Order.id == order.id, Order.sync_state.in_(REPUSHABLE))
+        update(Order)
+        .where(Order.id == order.id, Order.sync_state.in_(REPUSHABLE))
         .values(sync_state=OrderState.PENDING, retry_count=0, next_attempt_at=None, enqueued_at=None)
         .execution_options(synchronize_session=False)
     )
@@ -80,9 +82,13 @@ def bulk_progress(merchant_id: int, bulk_id: int) -> BulkProgress | None:
     bulk = db.session.scalar(select(BulkRepush).where(BulkRepush.merchant_id == merchant_id, BulkRepush.id == bulk_id))
     if bulk is None:
         return None
-    states = dict(db.session.execute(
-        select(Order.sync_state, func.count()).where(Order.merchant_id == merchant_id, Order.id.in_(bulk.order_ids))
-        .group_by(Order.sync_state)).all())
+    states = dict(
+        db.session.execute(
+            select(Order.sync_state, func.count())
+            .where(Order.merchant_id == merchant_id, Order.id.in_(bulk.order_ids))
+            .group_by(Order.sync_state)
+        ).all()
+    )
     pushed = states.get(OrderState.PUSHED, 0)
     failed = states.get(OrderState.ABNORMAL, 0) + states.get(OrderState.UNCONFIRMED, 0)
     return BulkProgress(len(bulk.order_ids), pushed + failed, pushed, failed, bulk.refused)

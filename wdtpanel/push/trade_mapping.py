@@ -1,4 +1,5 @@
 """Our order as WDT sees it: the raw trade (原始订单) and the after-shipment refunds."""
+
 from __future__ import annotations
 
 import hashlib
@@ -23,7 +24,8 @@ LINE_REFUND = {"none": 0, "cancelled": 1, "applied": 2, "waiting_return": 3, "wa
 # Mall line refund status -> WDT refund status for sales_refund_push (2 applied, 3/4 waiting, 5 refunded, 1 cancelled).
 REFUND_STATUS = {"cancelled": 1, "applied": 2, "waiting_return": 3, "waiting_receipt": 4, "refunded": 5}
 AFTER_SHIPMENT = ("shipped", "received", "completed")
-# WDT wants a line whose goods are on their way back, or refunded, in status 80 (docs/wdt-protocol.md#r-ent-line-refund).
+# WDT wants a line whose goods are on their way back, or refunded, in status 80
+# (docs/wdt-protocol.md#r-ent-line-refund).
 REFUND_UNDER_WAY = ("waiting_return", "waiting_receipt", "refunded")
 # After-sale type in the refund interfaces of both editions: 2 return and refund, 4 refund without return.
 REFUND_TYPE = {RefundKind.RETURN_AND_REFUND: 2, RefundKind.REFUND_ONLY: 4}
@@ -93,24 +95,49 @@ def to_raw_trade(order: Order) -> RawTrade:
     status = trade_status(order)
     lines = [
         RawTradeLine(
-            oid=line.wdt_oid, num=Decimal(line.quantity), price=line.price,
+            oid=line.wdt_oid,
+            num=Decimal(line.quantity),
+            price=line.price,
             status=REFUNDED if line.refund_status in REFUND_UNDER_WAY else status,
-            refund_status=LINE_REFUND[line.refund_status], goods_id=line.mall_goods_id,
-            spec_id=line.mall_spec_id or line.mall_goods_id, goods_no=line.merchant_code or "",
-            spec_no=line.merchant_code or "", goods_name=line.goods_name, spec_name=line.spec_name,
-            adjust_amount=ZERO, discount=line.discount, share_discount=share,
+            refund_status=LINE_REFUND[line.refund_status],
+            goods_id=line.mall_goods_id,
+            spec_id=line.mall_spec_id or line.mall_goods_id,
+            goods_no=line.merchant_code or "",
+            spec_no=line.merchant_code or "",
+            goods_name=line.goods_name,
+            spec_name=line.spec_name,
+            adjust_amount=ZERO,
+            discount=line.discount,
+            share_discount=share,
         )
-        for line, share in zip(order.lines, share_discounts(order))
+        for line, share in zip(order.lines, share_discounts(order), strict=True)
     ]
     return RawTrade(
-        tid=order.order_no, trade_status=status, pay_status=0 if order.paid_at is None else 2, delivery_term=1,
-        trade_time=order.ordered_at, pay_time=order.paid_at, buyer_nick=order.buyer_nick,
-        receiver_name=order.receiver_name, receiver_mobile=order.receiver_mobile, receiver_telno=order.receiver_phone,
-        receiver_province=order.receiver_province, receiver_city=order.receiver_city,
-        receiver_district=order.receiver_district, receiver_address=order.receiver_address,
-        receiver_zip=order.receiver_zip, buyer_message=order.buyer_message, seller_memo=order.seller_memo,
-        post_amount=order.post_amount, cod_amount=ZERO, ext_cod_fee=ZERO, other_amount=ZERO, paid=order.paid_amount,
-        logistics_type=-1, refund_status=trade_refund_status(order), lines=lines,
+        tid=order.order_no,
+        trade_status=status,
+        pay_status=0 if order.paid_at is None else 2,
+        delivery_term=1,
+        trade_time=order.ordered_at,
+        pay_time=order.paid_at,
+        buyer_nick=order.buyer_nick,
+        receiver_name=order.receiver_name,
+        receiver_mobile=order.receiver_mobile,
+        receiver_telno=order.receiver_phone,
+        receiver_province=order.receiver_province,
+        receiver_city=order.receiver_city,
+        receiver_district=order.receiver_district,
+        receiver_address=order.receiver_address,
+        receiver_zip=order.receiver_zip,
+        buyer_message=order.buyer_message,
+        seller_memo=order.seller_memo,
+        post_amount=order.post_amount,
+        cod_amount=ZERO,
+        ext_cod_fee=ZERO,
+        other_amount=ZERO,
+        paid=order.paid_amount,
+        logistics_type=-1,
+        refund_status=trade_refund_status(order),
+        lines=lines,
     )
 
 
@@ -124,14 +151,22 @@ def refunds_to_push(order: Order, now: datetime) -> list[tuple[OrderLine, RawRef
     """After shipment a line's refund goes to WDT's refund interface too, once per new refund status."""
     if order.mall_status not in AFTER_SHIPMENT:
         return []
-    shares = dict(zip((line.mall_line_id for line in order.lines), share_discounts(order)))
+    shares = dict(zip((line.mall_line_id for line in order.lines), share_discounts(order), strict=True))
     return [
-        (line, RawRefund(
-            refund_no=refund_no(line.wdt_oid), tid=order.order_no,
-            type=REFUND_TYPE[RefundKind(line.refund_kind or RefundKind.RETURN_AND_REFUND)],
-            status=REFUND_STATUS[line.refund_status], refund_fee=line_net(line) - shares[line.mall_line_id],
-            buyer_nick=order.buyer_nick, refund_time=now, reason="商城售后", lines=[(line.wdt_oid, line.quantity)],
-        ))
+        (
+            line,
+            RawRefund(
+                refund_no=refund_no(line.wdt_oid),
+                tid=order.order_no,
+                type=REFUND_TYPE[RefundKind(line.refund_kind or RefundKind.RETURN_AND_REFUND)],
+                status=REFUND_STATUS[line.refund_status],
+                refund_fee=line_net(line) - shares[line.mall_line_id],
+                buyer_nick=order.buyer_nick,
+                refund_time=now,
+                reason="商城售后",
+                lines=[(line.wdt_oid, line.quantity)],
+            ),
+        )
         for line in order.lines
         if line.refund_status != "none" and line.refund_status != line.refund_pushed_status
     ]

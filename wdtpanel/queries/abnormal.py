@@ -1,4 +1,5 @@
 """旺店通异常订单: the orders staff look at (failed, unconfirmed, historical), filtered and paged."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -68,24 +69,31 @@ def list_page(merchant_id: int, filters: Filters, zone: ZoneInfo) -> Page:
 def reason_counts(merchant_id: int) -> dict[str, int]:
     """Chip code -> orders, most first; a few seconds old at most (WDTPANEL_COUNTS_CACHE_SECONDS): counting a
     merchant's tens of thousands of listed orders on every page load would cost more than the page itself."""
-    return cached(f"reason_counts:{merchant_id}", current_app.config["COUNTS_CACHE_SECONDS"],
-                  lambda: _count_reasons(merchant_id))
+    return cached(
+        f"reason_counts:{merchant_id}", current_app.config["COUNTS_CACHE_SECONDS"], lambda: _count_reasons(merchant_id)
+    )
 
 
 def _count_reasons(merchant_id: int) -> dict[str, int]:
     """One pass over the index of listed states and reasons."""
     counts: dict[str, int] = defaultdict(int)
     for state, reason, count in db.session.execute(
-            select(Order.sync_state, Order.sync_reason, func.count())
-            .where(Order.merchant_id == merchant_id, Order.sync_state.in_(LISTED_STATES))
-            .group_by(Order.sync_state, Order.sync_reason)):
+        select(Order.sync_state, Order.sync_reason, func.count())
+        .where(Order.merchant_id == merchant_id, Order.sync_state.in_(LISTED_STATES))
+        .group_by(Order.sync_state, Order.sync_reason)
+    ):
         counts[state if state in STATE_CHIPS else (reason or "business")] += count
     return dict(sorted(counts.items(), key=lambda item: -item[1]))
 
 
 def orders_by_id(merchant_id: int, order_ids: list[int]) -> list[Order]:
-    return list(db.session.scalars(select(Order).where(Order.merchant_id == merchant_id, Order.id.in_(order_ids))
-                                   .order_by(Order.ordered_at.desc(), Order.id.desc())))
+    return list(
+        db.session.scalars(
+            select(Order)
+            .where(Order.merchant_id == merchant_id, Order.id.in_(order_ids))
+            .order_by(Order.ordered_at.desc(), Order.id.desc())
+        )
+    )
 
 
 def spec_to_fix(order: Order) -> str | None:

@@ -1,6 +1,7 @@
 """全部订单: any order of the merchant, whatever its state, found by (part of) its order no. or a merchant code,
 with everything that happened to it: push attempts, shipments, webhooks to the mall. Also the search and the
 keyset pages the order lists share."""
+
 from __future__ import annotations
 
 import base64
@@ -32,10 +33,12 @@ def search_condition(merchant_id: int, q: str):
     """Orders whose order no. or one of whose merchant codes contains `q`, in any letter case. One IN over the union
     of both matches, so PostgreSQL finds the few ids through its trigram index on each lower() expression."""
     needle = q.lower()
-    by_number = select(Order.id).where(Order.merchant_id == merchant_id,
-                                       func.lower(Order.order_no).contains(needle, autoescape=True))
-    by_code = select(OrderLine.order_id).where(OrderLine.merchant_id == merchant_id,
-                                               func.lower(OrderLine.merchant_code).contains(needle, autoescape=True))
+    by_number = select(Order.id).where(
+        Order.merchant_id == merchant_id, func.lower(Order.order_no).contains(needle, autoescape=True)
+    )
+    by_code = select(OrderLine.order_id).where(
+        OrderLine.merchant_id == merchant_id, func.lower(OrderLine.merchant_code).contains(needle, autoescape=True)
+    )
     return Order.id.in_(union(by_number, by_code))
 
 
@@ -72,20 +75,21 @@ def keyset_page(query: Select, cursor: str = "", before: str = "", size: int = P
     key = tuple_(Order.ordered_at, Order.id)
     backwards = decode_cursor(before) if before else None
     if backwards:
-        rows = db.session.scalars(query.where(key > tuple_(*backwards))
-                                  .order_by(Order.ordered_at.asc(), Order.id.asc()).limit(size + 1)).all()
+        rows = db.session.scalars(
+            query.where(key > tuple_(*backwards)).order_by(Order.ordered_at.asc(), Order.id.asc()).limit(size + 1)
+        ).all()
         more_before = len(rows) > size
         rows = list(reversed(rows[:size]))
-        return Page(rows, encode_cursor(rows[-1]) if rows else None,
-                    encode_cursor(rows[0]) if rows and more_before else None)
+        return Page(
+            rows, encode_cursor(rows[-1]) if rows else None, encode_cursor(rows[0]) if rows and more_before else None
+        )
     position = decode_cursor(cursor) if cursor else None
     if position:
         query = query.where(key < tuple_(*position))
     rows = db.session.scalars(query.order_by(Order.ordered_at.desc(), Order.id.desc()).limit(size + 1)).all()
     more = len(rows) > size
     rows = list(rows[:size])
-    return Page(rows, encode_cursor(rows[-1]) if more else None,
-                encode_cursor(rows[0]) if position and rows else None)
+    return Page(rows, encode_cursor(rows[-1]) if more else None, encode_cursor(rows[0]) if position and rows else None)
 
 
 # --- 全部订单 --------------------------------------------------------------------------------------------------
@@ -132,16 +136,25 @@ class OrderRecord:
 
 
 def attempts_of(order: Order) -> list[PushAttempt]:
-    return list(db.session.scalars(select(PushAttempt).where(
-        PushAttempt.merchant_id == order.merchant_id, PushAttempt.order_id == order.id).order_by(PushAttempt.id.desc())))
+    return list(
+        db.session.scalars(
+            select(PushAttempt)
+            .where(PushAttempt.merchant_id == order.merchant_id, PushAttempt.order_id == order.id)
+            .order_by(PushAttempt.id.desc())
+        )
+    )
 
 
 def order_record(merchant_id: int, order_id: int) -> OrderRecord | None:
     order = order_by_id(merchant_id, order_id)
     if order is None:
         return None
-    shipments = db.session.scalars(select(Shipment).where(
-        Shipment.merchant_id == merchant_id, Shipment.order_id == order.id).order_by(Shipment.id))
-    webhooks = db.session.scalars(select(WebhookDelivery).where(
-        WebhookDelivery.merchant_id == merchant_id, WebhookDelivery.order_id == order.id).order_by(WebhookDelivery.id))
+    shipments = db.session.scalars(
+        select(Shipment).where(Shipment.merchant_id == merchant_id, Shipment.order_id == order.id).order_by(Shipment.id)
+    )
+    webhooks = db.session.scalars(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.merchant_id == merchant_id, WebhookDelivery.order_id == order.id)
+        .order_by(WebhookDelivery.id)
+    )
     return OrderRecord(order, attempts_of(order), list(shipments), list(webhooks))

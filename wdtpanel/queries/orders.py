@@ -1,4 +1,5 @@
 """Finding one order of a merchant, by the mall's order number or by our id."""
+
 from __future__ import annotations
 
 from sqlalchemy import select

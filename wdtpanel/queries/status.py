@@ -1,5 +1,6 @@
 """The merchant's sync status at a glance: each kind of pull (its status row and the records it could not apply),
 its own work waiting (from the database: the RQ queues are shared by every merchant), webhooks, WDT reachability."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,11 +11,11 @@ from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
+from .. import webhooks
 from ..extensions import db
 from ..models import Merchant, Order, PullIssue, SyncStatus
-from ..states import OrderState, PullKind
-from .. import webhooks
 from ..pulls.runner import open_issues
+from ..states import OrderState, PullKind
 from .goods import pending_count
 from .lookup import state_condition
 
@@ -42,8 +43,12 @@ class SyncOverview:
 
 def waiting_orders(merchant_id: int, now: datetime) -> dict[str, int]:
     """This merchant's orders on their way to WDT, by what they wait for."""
-    return {state: db.session.scalar(select(func.count()).select_from(Order).where(
-        Order.merchant_id == merchant_id, state_condition(state, now))) for state in ("queued", "pushing", "retry")}
+    return {
+        state: db.session.scalar(
+            select(func.count()).select_from(Order).where(Order.merchant_id == merchant_id, state_condition(state, now))
+        )
+        for state in ("queued", "pushing", "retry")
+    }
 
 
 def pull_view(merchant_id: int, kind: PullKind, zone: ZoneInfo, now: datetime) -> PullView:
@@ -59,16 +64,23 @@ def overview(merchant_id: int, redis: Redis, zone: ZoneInfo, now: datetime) -> S
     except RedisError:
         available = False
     merchant = db.session.get(Merchant, merchant_id)
-    abnormal = db.session.scalar(select(func.count()).select_from(Order).where(
-        Order.merchant_id == merchant_id, Order.sync_state == OrderState.ABNORMAL))
+    abnormal = db.session.scalar(
+        select(func.count())
+        .select_from(Order)
+        .where(Order.merchant_id == merchant_id, Order.sync_state == OrderState.ABNORMAL)
+    )
     return SyncOverview(
         pulls=[pull_view(merchant_id, kind, zone, now) for kind in PullKind],
-        pending_webhooks=webhooks.pending_count(merchant_id), webhook_url=merchant.webhook_url,
-        waiting_orders=waiting_orders(merchant_id, now), abnormal_orders=abnormal,
-        waiting_specs=pending_count(merchant_id), queue_available=available,
+        pending_webhooks=webhooks.pending_count(merchant_id),
+        webhook_url=merchant.webhook_url,
+        waiting_orders=waiting_orders(merchant_id, now),
+        abnormal_orders=abnormal,
+        waiting_specs=pending_count(merchant_id),
+        queue_available=available,
     )
 
 
 def pull_issue(merchant_id: int, kind: str, issue_id: int) -> PullIssue | None:
-    return db.session.scalar(select(PullIssue).where(PullIssue.merchant_id == merchant_id, PullIssue.kind == kind,
-                                                     PullIssue.id == issue_id))
+    return db.session.scalar(
+        select(PullIssue).where(PullIssue.merchant_id == merchant_id, PullIssue.kind == kind, PullIssue.id == issue_id)
+    )

@@ -1,4 +1,5 @@
 """The simulator's Flask app."""
+
 from __future__ import annotations
 
 import re
@@ -12,8 +13,12 @@ from .faults import DEFAULT_CALLS_PER_MINUTE, Faults, Quota
 from .state import SimulatorAccount, SimulatorState
 
 
-def create_simulator_app(account: SimulatorAccount | None = None, *, state_file: str | Path | None = None,
-                         calls_per_minute: int | None = DEFAULT_CALLS_PER_MINUTE) -> Flask:
+def create_simulator_app(
+    account: SimulatorAccount | None = None,
+    *,
+    state_file: str | Path | None = None,
+    calls_per_minute: int | None = DEFAULT_CALLS_PER_MINUTE,
+) -> Flask:
     """A fake WDT for `account` (the demo account by default), in memory or kept in `state_file`, refusing calls
     beyond `calls_per_minute` (None: no quota) as WDT does."""
     app = Flask(__name__)

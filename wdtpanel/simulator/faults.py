@@ -1,5 +1,6 @@
 """What the simulator does to calls besides answering them: failures on demand (by rate, seeded so repeatable, or
 exactly the next N calls) and WDT's per-minute call quota (docs/wdt-protocol.md#r-quota)."""
+
 from __future__ import annotations
 
 import random
@@ -57,10 +58,15 @@ class Faults:
         with self.lock:
             if self.queued:
                 return self.queued.pop(0)
-            rates = (self.settings.error_5xx_rate, self.settings.timeout_rate, self.settings.rate_limit_rate,
-                     self.settings.bad_json_rate, self.settings.timeout_after_store_rate,
-                     self.settings.error_5xx_after_store_rate)
-            for kind, rate in zip(KINDS, rates):
+            rates = (
+                self.settings.error_5xx_rate,
+                self.settings.timeout_rate,
+                self.settings.rate_limit_rate,
+                self.settings.bad_json_rate,
+                self.settings.timeout_after_store_rate,
+                self.settings.error_5xx_after_store_rate,
+            )
+            for kind, rate in zip(KINDS, rates, strict=True):
                 if rate and self.random.random() < rate:
                     return kind
             return None
@@ -70,15 +76,17 @@ class Quota:
     """At most `calls_per_minute` calls per account in any 60 seconds (a sliding window: stricter than counting per
     clock minute); None for no quota. Calls refused for the quota do not count."""
 
-    def __init__(self, calls_per_minute: int | None = DEFAULT_CALLS_PER_MINUTE,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, calls_per_minute: int | None = DEFAULT_CALLS_PER_MINUTE, clock: Callable[[], float] = time.monotonic
+    ):
         self.default, self.clock = calls_per_minute, clock
         self.lock = threading.Lock()
         self.configure(calls_per_minute)
 
     def configure(self, calls_per_minute: int | None) -> dict:
-        if calls_per_minute is not None and (isinstance(calls_per_minute, bool) or not isinstance(calls_per_minute, int)
-                                             or calls_per_minute < 1):
+        if calls_per_minute is not None and (
+            isinstance(calls_per_minute, bool) or not isinstance(calls_per_minute, int) or calls_per_minute < 1
+        ):
             raise ValueError("calls_per_minute must be a whole number ≥ 1, or null for no quota")
         with self.lock:
             self.calls_per_minute = calls_per_minute
@@ -105,5 +113,8 @@ class Quota:
             return True
 
     def describe(self) -> dict:
-        return {"calls_per_minute": self.calls_per_minute, "refused": self.refused,
-                "calls_in_window": {account: len(calls) for account, calls in self.calls.items()}}
+        return {
+            "calls_per_minute": self.calls_per_minute,
+            "refused": self.refused,
+            "calls_in_window": {account: len(calls) for account, calls in self.calls.items()},
+        }

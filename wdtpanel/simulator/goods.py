@@ -1,6 +1,7 @@
 """Platform goods (平台货品) in the fake WDT: rows keyed by shop + goods_id + spec_id, matched to the ERP's goods by
 商家编码, and the stock-change queue that follows a matched row (docs/wdt-protocol.md#r-goods-matching,
 #r-stock-queue). Functions of the state's data; the caller holds the state's lock."""
+
 from __future__ import annotations
 
 from copy import deepcopy
@@ -25,8 +26,11 @@ def line_problems(data: dict, shop_no: str, line: dict, batch: list[dict], editi
         return []
     goods_id = str(line.get("goods_id") or "")
     siblings = [other for other in batch if str(other.get("goods_id") or "") == goods_id]
-    stored = [row for row in data["platform_goods"].values()
-              if row["shop_no"] == shop_no and row["goods_id"] == goods_id and row["spec_id"]]
+    stored = [
+        row
+        for row in data["platform_goods"].values()
+        if row["shop_no"] == shop_no and row["goods_id"] == goods_id and row["spec_id"]
+    ]
     if len(siblings) > 1 or stored:
         return [Problem("r-goods-spec-id", "平台货品SPU下多个SKU，规格ID不能为空")]
     return []
@@ -39,16 +43,31 @@ def upsert(data: dict, shop_no: str, line: dict) -> bool:
     created = row is None
     if created:
         row = data["platform_goods"][key] = {
-            "rec_id": data["next_goods_rec_id"], "shop_no": shop_no, "shop_id": data["shops"][shop_no]["shop_id"],
-            "goods_id": str(line.get("goods_id") or ""), "spec_id": str(line.get("spec_id") or ""),
-            "match_code": "", "match_target_type": 0, "stock_change_count": 0, "sync_stock": 0, "waiting": False,
-            "seq": 0, "last_syn_num": -1, "message": ""}
+            "rec_id": data["next_goods_rec_id"],
+            "shop_no": shop_no,
+            "shop_id": data["shops"][shop_no]["shop_id"],
+            "goods_id": str(line.get("goods_id") or ""),
+            "spec_id": str(line.get("spec_id") or ""),
+            "match_code": "",
+            "match_target_type": 0,
+            "stock_change_count": 0,
+            "sync_stock": 0,
+            "waiting": False,
+            "seq": 0,
+            "last_syn_num": -1,
+            "message": "",
+        }
         _rec_ids(data)[str(row["rec_id"])] = key
         data["next_goods_rec_id"] += 1
     status = integer(line.get("status"))
-    row.update(goods_no=str(line.get("goods_no") or ""), spec_no=str(line.get("spec_no") or ""),
-               goods_name=str(line.get("goods_name") or ""), spec_name=str(line.get("spec_name") or ""),
-               status=ON_SHELF if status is None else status, price=str(number(line.get("price")) or 0))
+    row.update(
+        goods_no=str(line.get("goods_no") or ""),
+        spec_no=str(line.get("spec_no") or ""),
+        goods_name=str(line.get("goods_name") or ""),
+        spec_name=str(line.get("spec_name") or ""),
+        status=ON_SHELF if status is None else status,
+        price=str(number(line.get("price")) or 0),
+    )
     _match(data, row)
     return created
 
@@ -79,8 +98,9 @@ def _match(data: dict, row: dict) -> None:
 
 def _queue(data: dict, row: dict, stock: int) -> None:
     data["stock_seq"] += 1
-    row.update(stock_change_count=row["stock_change_count"] + 1, sync_stock=max(stock, 0), waiting=True,
-               seq=data["stock_seq"])
+    row.update(
+        stock_change_count=row["stock_change_count"] + 1, sync_stock=max(stock, 0), waiting=True, seq=data["stock_seq"]
+    )
 
 
 def set_stock(data: dict, spec_no: str, stock: int) -> list[int]:
@@ -103,9 +123,13 @@ def take_out(data: dict, trade: dict) -> None:
 
 def waiting(data: dict, shop_no: str | None = None) -> list[dict]:
     """Rows waiting for a stock sync, in the order they changed."""
-    rows = [row for row in data["platform_goods"].values() if row["waiting"]
-            and (shop_no is None or row["shop_no"] == shop_no)
-            and data["shops"][row["shop_no"]]["platform_id"] == OWN_PLATFORM_ID]
+    rows = [
+        row
+        for row in data["platform_goods"].values()
+        if row["waiting"]
+        and (shop_no is None or row["shop_no"] == shop_no)
+        and data["shops"][row["shop_no"]]["platform_id"] == OWN_PLATFORM_ID
+    ]
     return deepcopy(sorted(rows, key=lambda row: row["seq"]))
 
 
@@ -130,15 +154,37 @@ def calculated(data: dict, rec_id) -> dict:
     if row["match_target_type"] == 0 or row["status"] == DELETED:
         raise Refusal(NOT_SYNCING.format(goods_id=row["goods_id"], spec_id=row["spec_id"]))
     return {
-        "rec_id": row["rec_id"], "shop_id": row["shop_id"], "platform_id": OWN_PLATFORM_ID, "sub_platform_id": 0,
-        "goods_id": row["goods_id"], "spec_id": row["spec_id"], "outer_id": row["goods_no"],
-        "spec_outer_id": row["spec_no"], "match_code": row["match_code"], "match_target_type": row["match_target_type"],
-        "match_target_id": sorted(data["goods"]).index(row["match_code"]) + 1, "status": row["status"],
-        "syn_stock": row["sync_stock"], "stock_num": row["sync_stock"], "stock_change_count": row["stock_change_count"],
-        "last_syn_num": row["last_syn_num"], "last_syn_time": "", "list_time": "", "delist_time": "", "mask": 0,
-        "reserve_s": "", "stock_syn_rule_id": -10000, "stock_syn_rule_no": "", "stock_syn_warehouses": "1",
-        "stock_syn_mask": 0, "stock_syn_percent": 100, "stock_syn_plus": 0, "stock_syn_min": 0, "stock_syn_max": 0,
-        "is_auto_listing": False, "is_auto_delisting": False,
+        "rec_id": row["rec_id"],
+        "shop_id": row["shop_id"],
+        "platform_id": OWN_PLATFORM_ID,
+        "sub_platform_id": 0,
+        "goods_id": row["goods_id"],
+        "spec_id": row["spec_id"],
+        "outer_id": row["goods_no"],
+        "spec_outer_id": row["spec_no"],
+        "match_code": row["match_code"],
+        "match_target_type": row["match_target_type"],
+        "match_target_id": sorted(data["goods"]).index(row["match_code"]) + 1,
+        "status": row["status"],
+        "syn_stock": row["sync_stock"],
+        "stock_num": row["sync_stock"],
+        "stock_change_count": row["stock_change_count"],
+        "last_syn_num": row["last_syn_num"],
+        "last_syn_time": "",
+        "list_time": "",
+        "delist_time": "",
+        "mask": 0,
+        "reserve_s": "",
+        "stock_syn_rule_id": -10000,
+        "stock_syn_rule_no": "",
+        "stock_syn_warehouses": "1",
+        "stock_syn_mask": 0,
+        "stock_syn_percent": 100,
+        "stock_syn_plus": 0,
+        "stock_syn_min": 0,
+        "stock_syn_max": 0,
+        "is_auto_listing": False,
+        "is_auto_delisting": False,
     }
 
 

@@ -1,6 +1,7 @@
 """What a person or a test does to the fake WDT: a page at / to move trades through the warehouse and change stock,
 and JSON hooks under /_sim/ to ship, re-offer records, add goods, change stock, inject failures, set the call quota,
 read (violations included) and reset the state."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -84,8 +85,14 @@ def _input() -> dict:
 
 @bp.get("/")
 def index():
-    return render_template_string(PAGE, account=simulator().account, state=simulator().snapshot(), stages=STAGES,
-                                  part_shipped=PART_SHIPPED, quota=quota().describe())
+    return render_template_string(
+        PAGE,
+        account=simulator().account,
+        state=simulator().snapshot(),
+        stages=STAGES,
+        part_shipped=PART_SHIPPED,
+        quota=quota().describe(),
+    )
 
 
 @bp.get("/_sim/state")

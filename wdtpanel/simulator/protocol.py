@@ -1,6 +1,7 @@
 """WDT's two protocols as the simulator serves them: enterprise scripts under /openapi2/, the ultimate gateway at
 /openapi. Each checks the caller like WDT does, checks what it sent against docs/wdt-protocol.md (rules.py), turns
 the call into the edition-neutral operations of SimulatorState and answers in that edition's envelope."""
+
 from __future__ import annotations
 
 import json
@@ -12,12 +13,27 @@ from datetime import timedelta
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from ..wdt.editions import (
-    BATCH_LIMITS, EDITION_ENTERPRISE, EDITION_ULTIMATE, ENTERPRISE_SAME_BUYER_PER_CALL, RATE_LIMIT_ANSWERS,
+    BATCH_LIMITS,
+    EDITION_ENTERPRISE,
+    EDITION_ULTIMATE,
+    ENTERPRISE_SAME_BUYER_PER_CALL,
+    RATE_LIMIT_ANSWERS,
 )
 from ..wdt.fields import (
-    ENTERPRISE_GOODS, ENTERPRISE_LOGISTICS_ACK, ENTERPRISE_LOGISTICS_QUERY, ENTERPRISE_RAW_TRADE_QUERY,
-    ENTERPRISE_STOCK_ACK, ENTERPRISE_STOCK_QUERY, ENTERPRISE_TRADE_PUSH, ULTIMATE_GOODS, ULTIMATE_LOGISTICS_ACK,
-    ULTIMATE_LOGISTICS_QUERY, ULTIMATE_RAW_TRADE_SEARCH, ULTIMATE_STOCK_SYNC_INFO, ULTIMATE_STOCK_WAIT_LIST, Record,
+    ENTERPRISE_GOODS,
+    ENTERPRISE_LOGISTICS_ACK,
+    ENTERPRISE_LOGISTICS_QUERY,
+    ENTERPRISE_RAW_TRADE_QUERY,
+    ENTERPRISE_STOCK_ACK,
+    ENTERPRISE_STOCK_QUERY,
+    ENTERPRISE_TRADE_PUSH,
+    ULTIMATE_GOODS,
+    ULTIMATE_LOGISTICS_ACK,
+    ULTIMATE_LOGISTICS_QUERY,
+    ULTIMATE_RAW_TRADE_SEARCH,
+    ULTIMATE_STOCK_SYNC_INFO,
+    ULTIMATE_STOCK_WAIT_LIST,
+    Record,
 )
 from ..wdt.payloads import OWN_PLATFORM_ID, decimal_of, money
 from ..wdt.signing import ULTIMATE_EPOCH, enterprise_sign, split_ultimate_secret, ultimate_sign
@@ -130,6 +146,7 @@ def _dicts(items, name: str) -> list[dict]:
 
 # --- enterprise (openapi2) ---
 
+
 def _verify_enterprise() -> dict:
     form = request.form.to_dict()
     account = simulator().account
@@ -162,8 +179,9 @@ def _enterprise_trade_push(form: dict) -> dict:
         simulator().violation("r-same-buyer", SAME_BUYER_ANSWER[1], edition=EDITION_ENTERPRISE)
         raise Refusal(SAME_BUYER_ANSWER[1], SAME_BUYER_ANSWER[0])
     lines = [{**trade, "lines": _dicts(trade.get("order_list") or [], "order_list")} for trade in trades]
-    new, changed, _ = simulator().push_trades(form["shop_no"], lines, EDITION_ENTERPRISE,
-                                              check_codes=form.get("switch") == "1", all_or_nothing=True)
+    new, changed, _ = simulator().push_trades(
+        form["shop_no"], lines, EDITION_ENTERPRISE, check_codes=form.get("switch") == "1", all_or_nothing=True
+    )
     return {"new_count": new, "chg_count": changed}
 
 
@@ -171,19 +189,33 @@ def _enterprise_sync_query(form: dict) -> dict:
     _checked(ENTERPRISE_LOGISTICS_QUERY, form, EDITION_ENTERPRISE)
     limit = min(max(integer(form["limit"]), 1), 100)  # "limit > 100 is taken as 100"
     records = simulator().pending_sync(form.get("shop_no", ""), limit)
-    trades = [{
-        "rec_id": r["rec_id"], "shop_no": r["shop_no"], "tid": r["tid"], "logistics_type": r["logistics_type"],
-        "logistics_no": r["logistics_no"], "delivery_term": r["delivery_term"], "consign_time": r["consign_time"],
-        "oids": r["oids"], "is_part_sync": r["is_part_sync"], "platform_id": OWN_PLATFORM_ID, "trade_id": r["trade_id"],
-        "logistics_code_erp": r["logistics_code"], "logistics_name_erp": r["logistics_name"],
-        "logistics_name": r["logistics_name"],
-    } for r in records]
+    trades = [
+        {
+            "rec_id": r["rec_id"],
+            "shop_no": r["shop_no"],
+            "tid": r["tid"],
+            "logistics_type": r["logistics_type"],
+            "logistics_no": r["logistics_no"],
+            "delivery_term": r["delivery_term"],
+            "consign_time": r["consign_time"],
+            "oids": r["oids"],
+            "is_part_sync": r["is_part_sync"],
+            "platform_id": OWN_PLATFORM_ID,
+            "trade_id": r["trade_id"],
+            "logistics_code_erp": r["logistics_code"],
+            "logistics_name_erp": r["logistics_name"],
+            "logistics_name": r["logistics_name"],
+        }
+        for r in records
+    ]
     return {"total_count": len(trades), "trades": trades}
 
 
 def _enterprise_sync_ack(form: dict) -> dict:
-    items = _dicts(_within(_json_param(form, "logistics_list"), ENTERPRISE.acks, "logistics_list", EDITION_ENTERPRISE),
-                   "logistics_list")
+    items = _dicts(
+        _within(_json_param(form, "logistics_list"), ENTERPRISE.acks, "logistics_list", EDITION_ENTERPRISE),
+        "logistics_list",
+    )
     for item in items:
         _checked(ENTERPRISE_LOGISTICS_ACK, item, EDITION_ENTERPRISE)
     acks = [(str(item.get("rec_id")), str(item.get("status")) == "0", str(item.get("message") or "")) for item in items]
@@ -199,15 +231,21 @@ def _enterprise_goods_push(form: dict) -> dict:
         raise Refusal(PLATFORM_MISMATCH[1], PLATFORM_MISMATCH[0])
     _checked(ENTERPRISE_GOODS, info, EDITION_ENTERPRISE)
     lines = _dicts(_within(info["goods_list"], ENTERPRISE.goods, "goods_list", EDITION_ENTERPRISE), "goods_list")
-    new, changed, errors = simulator().push_platform_goods(str(info["shop_no"]), lines, EDITION_ENTERPRISE,
-                                                           all_or_nothing=False)
-    return {"new_count": new, "chg_count": changed,
-            "errors": [{"goods_id": goods_id, "spec_id": spec_id, "error": error} for goods_id, spec_id, error in errors]}
+    new, changed, errors = simulator().push_platform_goods(
+        str(info["shop_no"]), lines, EDITION_ENTERPRISE, all_or_nothing=False
+    )
+    return {
+        "new_count": new,
+        "chg_count": changed,
+        "errors": [{"goods_id": goods_id, "spec_id": spec_id, "error": error} for goods_id, spec_id, error in errors],
+    }
 
 
 def _enterprise_refund_push(form: dict) -> dict:
-    refunds = _dicts(_within(_json_param(form, "api_refund_list"), ENTERPRISE.refunds, "api_refund_list",
-                             EDITION_ENTERPRISE), "api_refund_list")
+    refunds = _dicts(
+        _within(_json_param(form, "api_refund_list"), ENTERPRISE.refunds, "api_refund_list", EDITION_ENTERPRISE),
+        "api_refund_list",
+    )
     shops = {refund.get("shop_no") for refund in refunds}
     if len(shops) != 1:
         raise Refusal("退款单须属于同一店铺")
@@ -219,10 +257,21 @@ def _enterprise_refund_push(form: dict) -> dict:
 def _enterprise_stock_query(form: dict) -> dict:
     _checked(ENTERPRISE_STOCK_QUERY, form, EDITION_ENTERPRISE)
     rows = simulator().stock_changes(form["shop_no"], integer(form["limit"]))
-    changes = [{"rec_id": str(row["rec_id"]), "shop_id": row["shop_id"], "shop_no": row["shop_no"],
-                "platform_id": OWN_PLATFORM_ID, "goods_id": row["goods_id"], "spec_id": row["spec_id"],
-                "goods_no": row["goods_no"], "spec_no": row["spec_no"], "sync_stock": row["sync_stock"],
-                "stock_change_count": row["stock_change_count"]} for row in rows]
+    changes = [
+        {
+            "rec_id": str(row["rec_id"]),
+            "shop_id": row["shop_id"],
+            "shop_no": row["shop_no"],
+            "platform_id": OWN_PLATFORM_ID,
+            "goods_id": row["goods_id"],
+            "spec_id": row["spec_id"],
+            "goods_no": row["goods_no"],
+            "spec_no": row["spec_no"],
+            "sync_stock": row["sync_stock"],
+            "stock_change_count": row["stock_change_count"],
+        }
+        for row in rows
+    ]
     return {"current_count": len(changes), "stock_change_list": changes}
 
 
@@ -232,8 +281,11 @@ def _enterprise_stock_ack(form: dict) -> dict:
         raise Refusal("stock_sync_list不能为空")
     for row in rows:
         _checked(ENTERPRISE_STOCK_ACK, row, EDITION_ENTERPRISE, key=str(row.get("rec_id")))
-    errors = [(row["rec_id"], error) for row in rows
-              if (error := simulator().stock_synced(row["rec_id"], row["sync_stock"], row["stock_change_count"], True))]
+    errors = [
+        (row["rec_id"], error)
+        for row in rows
+        if (error := simulator().stock_synced(row["rec_id"], row["sync_stock"], row["stock_change_count"], True))
+    ]
     return {"errors": [{"rec_id": rec_id, "error": error} for rec_id, error in errors]}
 
 
@@ -245,10 +297,27 @@ def _enterprise_raw_trades(form: dict) -> dict:
     if not tids:
         _query_window(form, EDITION_ENTERPRISE)
     rows = _modified_within(simulator().raw_trades(form.get("shop_no"), tids or None), form, bool(tids))
-    return {"total_count": len(rows), "trade_list": [{
-        key: row.get(key) for key in ("tid", "shop_no", "platform_id", "trade_status", "process_status",
-                                      "pay_status", "delivery_term", "receiver_name", "bad_reason")
-    } | {"goods_list": row["trade_orders"]} for row in rows]}
+    return {
+        "total_count": len(rows),
+        "trade_list": [
+            {
+                key: row.get(key)
+                for key in (
+                    "tid",
+                    "shop_no",
+                    "platform_id",
+                    "trade_status",
+                    "process_status",
+                    "pay_status",
+                    "delivery_term",
+                    "receiver_name",
+                    "bad_reason",
+                )
+            }
+            | {"goods_list": row["trade_orders"]}
+            for row in rows
+        ],
+    }
 
 
 def _query_window(params: dict, edition: str) -> None:
@@ -276,8 +345,10 @@ ENTERPRISE_SCRIPTS = {
     "api_goods_stock_change_ack": _enterprise_stock_ack,
     "vip_api_trade_query": _enterprise_raw_trades,
     "shop": lambda form: {"total_count": len(shops := simulator().shops(form.get("shop_no"))), "shoplist": shops},
-    "warehouse_query": lambda form: {"total_count": len(houses := simulator().warehouses(form.get("warehouse_no"))),
-                                     "warehouses": houses},
+    "warehouse_query": lambda form: {
+        "total_count": len(houses := simulator().warehouses(form.get("warehouse_no"))),
+        "warehouses": houses,
+    },
     "logistics": lambda form: {"logistics_list": simulator().logistics()},
 }
 
@@ -289,6 +360,7 @@ def enterprise(script: str):
 
 
 # --- ultimate (qjb gateway) ---
+
 
 def _verify_ultimate() -> list:
     query = request.args.to_dict()
@@ -327,7 +399,7 @@ def _pager() -> tuple[int, int]:
 
 def _page(rows: list[dict], key: str = "details") -> dict:
     size, offset = _pager()
-    return {"data": {"total_count": len(rows), key: rows[offset:offset + size]}}
+    return {"data": {"total_count": len(rows), key: rows[offset : offset + size]}}
 
 
 def _param(args: list) -> dict:
@@ -343,22 +415,37 @@ def _ultimate_push_trades(args: list) -> dict:
     for row in _dicts(rows, "rawTradeOrderList"):
         lines[row.get("tid")].append(row)
     trades = [{**head, "lines": lines[head.get("tid")]} for head in heads]
-    new, changed, errors = simulator().push_trades(str(shop_no), trades, EDITION_ULTIMATE, check_codes=True,
-                                                   all_or_nothing=False)
-    return {"data": {"new_count": new, "chg_count": changed,
-                     "error_list": [{"no": tid, "error": error} for tid, error in errors]}}
+    new, changed, errors = simulator().push_trades(
+        str(shop_no), trades, EDITION_ULTIMATE, check_codes=True, all_or_nothing=False
+    )
+    return {
+        "data": {
+            "new_count": new,
+            "chg_count": changed,
+            "error_list": [{"no": tid, "error": error} for tid, error in errors],
+        }
+    }
 
 
 def _ultimate_sync_query(args: list) -> dict:
     params = _checked(ULTIMATE_LOGISTICS_QUERY, _param(args), EDITION_ULTIMATE)
     size, offset = _pager()
     records = simulator().pending_sync(params.get("shop_no", ""), size, offset) if params.get("is_own_platform") else []
-    data = [{
-        "sync_id": int(r["rec_id"]), "tid": r["tid"], "logistics_no": r["logistics_no"],
-        "logistics_code": r["logistics_code"], "logistics_name": r["logistics_name"],
-        "is_part_sync": r["is_part_sync"], "oids": r["oids"], "trade_id": r["trade_id"], "platform_id": OWN_PLATFORM_ID,
-        "created": r["consign_time"],
-    } for r in records]
+    data = [
+        {
+            "sync_id": int(r["rec_id"]),
+            "tid": r["tid"],
+            "logistics_no": r["logistics_no"],
+            "logistics_code": r["logistics_code"],
+            "logistics_name": r["logistics_name"],
+            "is_part_sync": r["is_part_sync"],
+            "oids": r["oids"],
+            "trade_id": r["trade_id"],
+            "platform_id": OWN_PLATFORM_ID,
+            "created": r["consign_time"],
+        }
+        for r in records
+    ]
     return {"total": len(data), "data": data}
 
 
@@ -367,8 +454,10 @@ def _ultimate_sync_update(args: list) -> dict:
     for item in items:
         _checked(ULTIMATE_LOGISTICS_ACK, item, EDITION_ULTIMATE)
     outcome = {0: True, 2: False, -100: None}
-    acks = [(str(item.get("sync_id")), outcome[integer(item.get("status"))], str(item.get("error_msg") or ""))
-            for item in items]
+    acks = [
+        (str(item.get("sync_id")), outcome[integer(item.get("status"))], str(item.get("error_msg") or ""))
+        for item in items
+    ]
     return {"data": [f"物流同步记录 {rec_id} {error}" for rec_id, error in simulator().ack(acks)]}
 
 
@@ -384,9 +473,11 @@ def _ultimate_refund_upload(args: list) -> dict:
     shop_no, rows = args[:2]
     refunds: dict[str, dict] = {}
     for row in _dicts(_within(rows, ULTIMATE_REFUND_ROWS, "order_list", EDITION_ULTIMATE), "order_list"):
-        refund = refunds.setdefault(str(row.get("refund_no")), {
-            key: row.get(key) for key in ("refund_no", "tid", "type", "status", "buyer_nick", "refund_time", "reason")
-        } | {"refund_fee": "0", "lines": [], "rows": []})
+        refund = refunds.setdefault(
+            str(row.get("refund_no")),
+            {key: row.get(key) for key in ("refund_no", "tid", "type", "status", "buyer_nick", "refund_time", "reason")}
+            | {"refund_fee": "0", "lines": [], "rows": []},
+        )
         refund["refund_fee"] = money(decimal_of(refund["refund_fee"]) + decimal_of(row.get("refund_amount")))
         refund["lines"].append({"oid": row.get("oid"), "num": row.get("num")})
         refund["rows"].append(row)
@@ -427,11 +518,13 @@ def _ultimate_batch_calc_stock(args: list) -> dict:
 def _ultimate_sync_result(ok: bool) -> Callable[[list], dict]:
     def handle(args: list) -> dict:
         info = _checked(ULTIMATE_STOCK_SYNC_INFO, args[1], EDITION_ULTIMATE, key=str(args[0]))
-        error = simulator().stock_synced(args[0], info["syn_stock"], info["stock_change_count"], ok,
-                                         str(info.get("syn_result") or ""))
+        error = simulator().stock_synced(
+            args[0], info["syn_stock"], info["stock_change_count"], ok, str(info.get("syn_result") or "")
+        )
         if error:
             raise Refusal(error)
         return {}
+
     return handle
 
 
@@ -454,7 +547,8 @@ ULTIMATE_METHODS = {
     "sales.StockSync.syncFail": Method(_ultimate_sync_result(False), 2),
     "setting.Shop.queryShop": Method(lambda args: _page(simulator().shops(_param(args).get("shop_no"))), paged=True),
     "setting.Warehouse.queryWarehouse": Method(
-        lambda args: _page(simulator().warehouses(_param(args).get("warehouse_no"))), paged=True),
+        lambda args: _page(simulator().warehouses(_param(args).get("warehouse_no"))), paged=True
+    ),
     "setting.Logistics.queryLogistics": Method(lambda args: _page(simulator().logistics()), paged=True),
 }
 
@@ -466,4 +560,3 @@ def _dispatch(args: list) -> dict:
 @bp.post("/openapi")
 def ultimate():
     return _answer(EDITION_ULTIMATE, request.args.get("method", ""), _verify_ultimate, _dispatch)
-

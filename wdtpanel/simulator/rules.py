@@ -1,5 +1,6 @@
 """The checks WDT documents, applied to what a caller sent, with WDT's wording. Each problem names its rule: an anchor
 of docs/wdt-protocol.md (`f-...` for a field row, `r-...` for a rule). Pure functions: no state, no Flask."""
+
 from __future__ import annotations
 
 import re
@@ -9,8 +10,19 @@ from decimal import Decimal, InvalidOperation
 
 from ..wdt.editions import EDITION_ENTERPRISE, EDITION_ULTIMATE
 from ..wdt.fields import (
-    BOOL, DATETIME, DECIMAL, ENTERPRISE_TRADE, ENTERPRISE_TRADE_LINE, INT, LIST, REQUIRED, SENT, STRING,
-    ULTIMATE_TRADE, ULTIMATE_TRADE_LINE, Record,
+    BOOL,
+    DATETIME,
+    DECIMAL,
+    ENTERPRISE_TRADE,
+    ENTERPRISE_TRADE_LINE,
+    INT,
+    LIST,
+    REQUIRED,
+    SENT,
+    STRING,
+    ULTIMATE_TRADE,
+    ULTIMATE_TRADE_LINE,
+    Record,
 )
 from ..wdt.payloads import BEYOND_BMP, FOUR_PLACES, NO_TIME, SHANGHAI, WDT_TIME_FORMAT
 
@@ -23,7 +35,8 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 FREE_TEXT = ("buyer_nick", "receiver_name", "receiver_address", "buyer_message")
 DECIMAL_DIGITS = 15  # decimal(19,4): 15 digits before the point
 REFUNDED_STATUS = 80
-# [?] docs/wdt-protocol.md#r-ent-line-refund: WDT's FAQ example of an inconsistent line: refund_status > 2, status != 80.
+# [?] docs/wdt-protocol.md#r-ent-line-refund: WDT's FAQ example of an inconsistent line:
+# refund_status > 2, status != 80.
 ENTERPRISE_REFUND_STATUS_NEEDING_80 = 2
 MOBILE = re.compile(r"\d{11}")
 
@@ -31,16 +44,28 @@ MOBILE = re.compile(r"\d{11}")
 # the enterprise wording of field refusals is not published, these are ours.
 WORDING = {
     EDITION_ULTIMATE: {
-        "missing": "{name}must not be null", "empty": "{name}不能为空",
-        "long": "Data truncation: Data too long for column '{name}' at row 1", "number": 'For input string: "{value}"',
-        "kind": "argument type mismatch", "time": "Unparseable date: {value}",
-        "above": "{name}must be less than or equal to {limit}", "below": "{name}must be greater than or equal to {limit}",
-        "value": "{name}不在可选值范围内", "range": "Out of range value for column '{name}' at row 1",
+        "missing": "{name}must not be null",
+        "empty": "{name}不能为空",
+        "long": "Data truncation: Data too long for column '{name}' at row 1",
+        "number": 'For input string: "{value}"',
+        "kind": "argument type mismatch",
+        "time": "Unparseable date: {value}",
+        "above": "{name}must be less than or equal to {limit}",
+        "below": "{name}must be greater than or equal to {limit}",
+        "value": "{name}不在可选值范围内",
+        "range": "Out of range value for column '{name}' at row 1",
     },
     EDITION_ENTERPRISE: {
-        "missing": "{name}不能为空", "empty": "{name}不能为空", "long": "{name}长度不能超过{limit}",
-        "number": "{name}不是有效的数字", "kind": "{name}格式错误", "time": "{name}时间格式错误",
-        "above": "{name}取值无效", "below": "{name}取值无效", "value": "{name}取值无效", "range": "{name}超出范围",
+        "missing": "{name}不能为空",
+        "empty": "{name}不能为空",
+        "long": "{name}长度不能超过{limit}",
+        "number": "{name}不是有效的数字",
+        "kind": "{name}格式错误",
+        "time": "{name}时间格式错误",
+        "above": "{name}取值无效",
+        "below": "{name}取值无效",
+        "value": "{name}取值无效",
+        "range": "{name}超出范围",
     },
 }
 
@@ -98,7 +123,9 @@ def check_fields(record: Record, data: dict, edition: str) -> list[Problem]:
     problems = []
     for field in record.fields:
         rule, name, value = record.field_anchor(field.name), field.name, data.get(field.name)
-        if field.required in (REQUIRED, SENT) and (field.name not in data or (value is None and field.required == REQUIRED)):
+        if field.required in (REQUIRED, SENT) and (
+            field.name not in data or (value is None and field.required == REQUIRED)
+        ):
             problems.append(Problem(rule, _words(edition, "missing", name=name)))
             continue
         if field.required == REQUIRED and (blank(value) or value == []):
@@ -115,12 +142,15 @@ def check_fields(record: Record, data: dict, edition: str) -> list[Problem]:
 def _value_problem(field, value, edition: str) -> tuple[str, str] | None:
     """(message, effect) when the value is not what the field takes."""
     name, kind = field.name, field.kind
-    if kind == STRING and (not isinstance(value, (str, int)) or isinstance(value, bool)) \
-            or kind == BOOL and not isinstance(value, bool) or kind == LIST and not isinstance(value, list):
+    if (
+        (kind == STRING and (not isinstance(value, (str, int)) or isinstance(value, bool)))
+        or (kind == BOOL and not isinstance(value, bool))
+        or (kind == LIST and not isinstance(value, list))
+    ):
         return _words(edition, "kind", name=name), REFUSED
     if kind == STRING and field.length and len(str(value)) > field.length:
         return _words(edition, "long", name=name, limit=field.length), REFUSED
-    if kind == DATETIME and (not isinstance(value, str) or value != NO_TIME and parse_time(value) is None):
+    if kind == DATETIME and (not isinstance(value, str) or (value != NO_TIME and parse_time(value) is None)):
         return _words(edition, "time", name=name, value=value), REFUSED
     if kind == DECIMAL:
         parsed = number(value)
@@ -158,21 +188,30 @@ def _code_problem(field, code: int, edition: str) -> tuple[str, str] | None:
 
 # --- a trade: its fields and the rules that need several of them -------------------------------------------
 
+
 def trade_problems(edition: str, trade: dict, lines: list[dict], now: datetime) -> list[Problem]:
     """Everything wrong with one trade that can be told from the trade itself (not from what WDT holds)."""
-    head_record, line_record = ((ENTERPRISE_TRADE, ENTERPRISE_TRADE_LINE) if edition == EDITION_ENTERPRISE
-                                else (ULTIMATE_TRADE, ULTIMATE_TRADE_LINE))
+    head_record, line_record = (
+        (ENTERPRISE_TRADE, ENTERPRISE_TRADE_LINE)
+        if edition == EDITION_ENTERPRISE
+        else (ULTIMATE_TRADE, ULTIMATE_TRADE_LINE)
+    )
     head = {key: value for key, value in trade.items() if key != "order_list"}
-    problems = check_fields(head_record, {**head, "order_list": lines} if edition == EDITION_ENTERPRISE else head,
-                            edition)
+    problems = check_fields(
+        head_record, {**head, "order_list": lines} if edition == EDITION_ENTERPRISE else head, edition
+    )
     for line in lines:
         problems += check_fields(line_record, line, edition)
     problems += _shared_rules(trade, now)
     rules = _enterprise_rules if edition == EDITION_ENTERPRISE else _ultimate_rules
     problems += rules(trade, lines)
     tid = trade.get("tid")
-    return [Problem(p.rule, p.message if tid is None or "原始单号" in p.message else f"{p.message},原始单号为：{tid}",
-                    p.effect) for p in problems]
+    return [
+        Problem(
+            p.rule, p.message if tid is None or "原始单号" in p.message else f"{p.message},原始单号为：{tid}", p.effect
+        )
+        for p in problems
+    ]
 
 
 def _shared_rules(trade: dict, now: datetime) -> list[Problem]:
@@ -200,19 +239,27 @@ def _line_net(line: dict) -> Decimal:
 
 def _enterprise_rules(trade: dict, lines: list[dict]) -> list[Problem]:
     problems = []
-    if any(blank(trade.get(part)) for part in ("receiver_province", "receiver_city", "receiver_district")):
-        if len(str(trade.get("receiver_address") or "").split()) < 4:  # 省 市 区 详细地址, space-separated
-            problems.append(Problem("r-ent-address", "收件人省市区不能为空，且详细地址无法按空格解析出省市区"))
+    no_area = any(blank(trade.get(part)) for part in ("receiver_province", "receiver_city", "receiver_district"))
+    if no_area and len(str(trade.get("receiver_address") or "").split()) < 4:  # 省 市 区 详细地址, space-separated
+        problems.append(Problem("r-ent-address", "收件人省市区不能为空，且详细地址无法按空格解析出省市区"))
     for line in lines:
         if blank(line.get("goods_no")) and blank(line.get("spec_no")):
             problems.append(Problem("r-ent-line-codes", "goods_no和spec_no不能同时为空"))
         refund_status, status = integer(line.get("refund_status")), integer(line.get("status"))
-        if refund_status is not None and refund_status > ENTERPRISE_REFUND_STATUS_NEEDING_80 and status != REFUNDED_STATUS:
+        if (
+            refund_status is not None
+            and refund_status > ENTERPRISE_REFUND_STATUS_NEEDING_80
+            and status != REFUNDED_STATUS
+        ):
             problems.append(Problem("r-ent-line-refund", f"子订单{line.get('oid')}退款状态与子订单状态不一致"))
-    receivable = _sum(lines, lambda line: _line_net(line) - _amount(line, "share_discount")) + _amount(trade, "post_amount")
+    receivable = _sum(lines, lambda line: _line_net(line) - _amount(line, "share_discount")) + _amount(
+        trade, "post_amount"
+    )
     if receivable < 0:
         problems.append(Problem("r-ent-paid", "应收不能小于0"))
-    elif enterprise_paid_checked(trade) and _amount(trade, "paid").quantize(FOUR_PLACES) != receivable.quantize(FOUR_PLACES):
+    elif enterprise_paid_checked(trade) and _amount(trade, "paid").quantize(FOUR_PLACES) != receivable.quantize(
+        FOUR_PLACES
+    ):
         problems.append(Problem("r-ent-paid", "已付金额不正确 paid"))
     if integer(trade.get("delivery_term")) == 2:
         cod = _amount(trade, "cod_amount")
@@ -250,8 +297,9 @@ def _ultimate_rules(trade: dict, lines: list[dict]) -> list[Problem]:
             problems.append(Problem("r-ult-num", "数量不合法"))
         total = number(line.get("total_amount"))
         if total is not None and total != _line_net(line):
-            problems.append(Problem("r-ult-amounts", f"子订单{line.get('oid')} total_amount 应为 {_line_net(line)}",
-                                    STORED_WRONG))
+            problems.append(
+                Problem("r-ult-amounts", f"子订单{line.get('oid')} total_amount 应为 {_line_net(line)}", STORED_WRONG)
+            )
     receivable, discount = number(trade.get("receivable")), number(trade.get("discount"))
     expected_receivable = _sum(lines, lambda line: _amount(line, "total_amount") - _amount(line, "share_discount"))
     if receivable is not None and receivable != expected_receivable:

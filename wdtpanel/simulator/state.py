@@ -2,20 +2,25 @@
 
 Every rule a caller breaks is recorded in `violations` (rule = an anchor of docs/wdt-protocol.md), whether WDT refuses
 the call, fails the trade later at 递交, or silently stores something wrong."""
+
 from __future__ import annotations
 
 import json
 import threading
-from itertools import islice
 from contextlib import contextmanager
 from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 
 from ..wdt.editions import EDITION_ENTERPRISE
 from ..wdt.fields import (
-    ENTERPRISE_GOODS_LINE, ENTERPRISE_REFUND, ENTERPRISE_REFUND_LINE, ULTIMATE_GOODS_LINE, ULTIMATE_REFUND,
+    ENTERPRISE_GOODS_LINE,
+    ENTERPRISE_REFUND,
+    ENTERPRISE_REFUND_LINE,
+    ULTIMATE_GOODS_LINE,
+    ULTIMATE_REFUND,
 )
 from ..wdt.payloads import OWN_PLATFORM_ID, SHANGHAI, wdt_time
 from . import goods
@@ -27,8 +32,16 @@ SHIPPED, PART_SHIPPED = "已发货", "部分发货"
 # raw trade process_status as sales.RawTrade.searchSelfOrder reports it
 PROCESS_STATUS = {STAGES[0]: 10, STAGES[1]: 20, STAGES[2]: 20, STAGES[3]: 20, PART_SHIPPED: 30, SHIPPED: 40}
 # (logistics_no, name, logistics_type per docs/wdt-protocol.md#t-logistics-type)
-DEMO_LOGISTICS = [("ZTO", "中通快递", 5), ("YTO", "圆通速递", 4), ("SF", "顺丰速运", 8), ("YD", "韵达快递", 9),
-                  ("STO", "申通快递", 6), ("EMS", "EMS", 3), ("JD", "京东快递", 110), ("JT", "极兔速递", 108)]
+DEMO_LOGISTICS = [
+    ("ZTO", "中通快递", 5),
+    ("YTO", "圆通速递", 4),
+    ("SF", "顺丰速运", 8),
+    ("YD", "韵达快递", 9),
+    ("STO", "申通快递", 6),
+    ("EMS", "EMS", 3),
+    ("JD", "京东快递", 110),
+    ("JT", "极兔速递", 108),
+]
 DEMO_STOCK = 100
 # [?] docs/wdt-protocol.md#r-unknown-code: whether WDT refuses an unknown 商家编码 at push (strict switch) or only
 # leaves the goods unmatched for 递交 is not documented; the simulator refuses it at push, as the panel expects.
@@ -38,8 +51,10 @@ UNKNOWN_CODE_REFUSED_AT_PUSH = True
 LINE_CHANGED_MESSAGE = "订单货品数量或价格不一致"
 DUPLICATE_OID_MESSAGE = "订单货品数量不一致"  # shown at 递交 (docs/wdt-protocol.md#r-oid-unique)
 REFUND_TRADE_MISSING = {  # docs/wdt-protocol.md#r-refund-trade
-    EDITION_ENTERPRISE: (5040, "推送订单信息错误，错误内容：售后单关联的原始单不存在，要推送售后单，也就是 给到的tid "
-                               "必须在旺店通系统中存在"),
+    EDITION_ENTERPRISE: (
+        5040,
+        "推送订单信息错误，错误内容：售后单关联的原始单不存在，要推送售后单，也就是 给到的tid 必须在旺店通系统中存在",
+    ),
 }
 ULTIMATE_REFUND_TRADE_MISSING = "原始订单 {tid} 不存在,无法创建退款单"  # [?] no ultimate wording is published
 
@@ -64,19 +79,44 @@ class SubmitFailed(ValueError):
 def seed_data(account: SimulatorAccount) -> dict:
     return {
         "shops": {
-            account.shop_no: {"shop_id": 1, "shop_no": account.shop_no, "shop_name": "自营商城",
-                              "platform_id": OWN_PLATFORM_ID, "sub_platform_id": 0, "is_disabled": False},
-            "tmall01": {"shop_id": 2, "shop_no": "tmall01", "shop_name": "天猫旗舰店", "platform_id": 1,
-                        "sub_platform_id": 0, "is_disabled": False},
+            account.shop_no: {
+                "shop_id": 1,
+                "shop_no": account.shop_no,
+                "shop_name": "自营商城",
+                "platform_id": OWN_PLATFORM_ID,
+                "sub_platform_id": 0,
+                "is_disabled": False,
+            },
+            "tmall01": {
+                "shop_id": 2,
+                "shop_no": "tmall01",
+                "shop_name": "天猫旗舰店",
+                "platform_id": 1,
+                "sub_platform_id": 0,
+                "is_disabled": False,
+            },
         },
         "warehouses": {
-            account.warehouse_no: {"warehouse_id": 1, "warehouse_no": account.warehouse_no, "name": "主仓库",
-                                   "type": 1, "is_disabled": False},
+            account.warehouse_no: {
+                "warehouse_id": 1,
+                "warehouse_no": account.warehouse_no,
+                "name": "主仓库",
+                "type": 1,
+                "is_disabled": False,
+            },
             "wh02": {"warehouse_id": 2, "warehouse_no": "wh02", "name": "备用仓库", "type": 1, "is_disabled": False},
         },
-        "logistics": [{"logistics_id": index + 1, "logistics_no": code, "logistics_name": name,
-                       "logistics_type": kind, "is_disabled": False, "is_support_cod": False}
-                      for index, (code, name, kind) in enumerate(DEMO_LOGISTICS)],
+        "logistics": [
+            {
+                "logistics_id": index + 1,
+                "logistics_no": code,
+                "logistics_name": name,
+                "logistics_type": kind,
+                "is_disabled": False,
+                "is_support_cod": False,
+            }
+            for index, (code, name, kind) in enumerate(DEMO_LOGISTICS)
+        ],
         "goods": {f"DEMO-{number:04d}": DEMO_STOCK for number in range(1, 201)},  # ERP 商家编码 -> sellable stock
         "trades": {},  # shop_no -> tid -> trade, its lines under "lines"
         "oids": {},  # oid -> the tid that first used it: oids are unique per sid, for ever
@@ -109,8 +149,11 @@ class SimulatorState:
 
     def _index_pending(self) -> None:
         """rec_ids of the records waiting for an ack, oldest first (a query must not scan every record ever made)."""
-        self.pending = {rec_id: None for rec_id, record in sorted(self.data["sync"].items(), key=lambda i: int(i[0]))
-                        if record["status"] == "pending"}
+        self.pending = {
+            rec_id: None
+            for rec_id, record in sorted(self.data["sync"].items(), key=lambda i: int(i[0]))
+            if record["status"] == "pending"
+        }
 
     @contextmanager
     def changing(self):
@@ -144,9 +187,18 @@ class SimulatorState:
 
     def record(self, problems: list[Problem], *, tid: str = "", key: str = "", edition: str = "") -> None:
         """Keep each broken rule in `violations` (inside `changing`)."""
-        self.data["violations"] += [{"rule": problem.rule, "tid": tid, "key": key or tid, "detail": problem.message,
-                                     "effect": problem.effect, "edition": edition, "at": wdt_time(now())}
-                                    for problem in problems]
+        self.data["violations"] += [
+            {
+                "rule": problem.rule,
+                "tid": tid,
+                "key": key or tid,
+                "detail": problem.message,
+                "effect": problem.effect,
+                "edition": edition,
+                "at": wdt_time(now()),
+            }
+            for problem in problems
+        ]
 
     def violation(self, rule: str, detail: str, **where: str) -> None:
         with self.changing():
@@ -228,9 +280,15 @@ class SimulatorState:
     def _stored_trade(shop_no: str, trade: dict, old: dict | None) -> dict:
         shipped = {line["oid"] for line in (old or {}).get("lines", []) if line["shipped"]}
         lines = [{**line, "shipped": line["oid"] in shipped} for line in trade["lines"]]
-        return {**trade, "shop_no": shop_no, "lines": lines, "push_count": (old or {}).get("push_count", 0) + 1,
-                "stage": (old or {}).get("stage", STAGES[0]), "bad_reason": (old or {}).get("bad_reason", ""),
-                "pushed_at": wdt_time(now())}
+        return {
+            **trade,
+            "shop_no": shop_no,
+            "lines": lines,
+            "push_count": (old or {}).get("push_count", 0) + 1,
+            "stage": (old or {}).get("stage", STAGES[0]),
+            "bad_reason": (old or {}).get("bad_reason", ""),
+            "pushed_at": wdt_time(now()),
+        }
 
     def _find_trade(self, tid: str) -> dict:
         for by_tid in self.data["trades"].values():
@@ -277,12 +335,21 @@ class SimulatorState:
             rec_id = str(data["next_rec_id"])
             data["next_rec_id"] += 1
             record = {
-                "rec_id": rec_id, "shop_no": trade["shop_no"], "tid": tid, "trade_id": 500000 + int(rec_id),
-                "logistics_no": logistics_no, "logistics_code": company["logistics_no"],
-                "logistics_name": company["logistics_name"], "logistics_type": company["logistics_type"],
-                "oids": ",".join(line["oid"] for line in parcel) if partial else "", "is_part_sync": int(partial),
-                "delivery_term": trade.get("delivery_term", 1), "consign_time": wdt_time(now()),
-                "status": "pending", "message": "", "offered": 0,
+                "rec_id": rec_id,
+                "shop_no": trade["shop_no"],
+                "tid": tid,
+                "trade_id": 500000 + int(rec_id),
+                "logistics_no": logistics_no,
+                "logistics_code": company["logistics_no"],
+                "logistics_name": company["logistics_name"],
+                "logistics_type": company["logistics_type"],
+                "oids": ",".join(line["oid"] for line in parcel) if partial else "",
+                "is_part_sync": int(partial),
+                "delivery_term": trade.get("delivery_term", 1),
+                "consign_time": wdt_time(now()),
+                "status": "pending",
+                "message": "",
+                "offered": 0,
             }
             data["sync"][rec_id] = record
             self.pending[rec_id] = None
@@ -291,11 +358,23 @@ class SimulatorState:
     def raw_trades(self, shop_no: str | None, tids: list[str] | None) -> list[dict]:
         """Raw trades as WDT's raw-trade queries show them: pending 递交 (process_status 10) included."""
         with self.lock:
-            rows = [trade for no, by_tid in self.data["trades"].items() if shop_no in (None, "", no)
-                    for tid, trade in by_tid.items() if tids is None or tid in tids]
-            return [{**deepcopy(trade), "process_status": PROCESS_STATUS[trade["stage"]], "platform_id": OWN_PLATFORM_ID,
-                     "shop_id": self.data["shops"][trade["shop_no"]]["shop_id"],
-                     "trade_orders": deepcopy(trade["lines"])} for trade in rows]
+            rows = [
+                trade
+                for no, by_tid in self.data["trades"].items()
+                if shop_no in (None, "", no)
+                for tid, trade in by_tid.items()
+                if tids is None or tid in tids
+            ]
+            return [
+                {
+                    **deepcopy(trade),
+                    "process_status": PROCESS_STATUS[trade["stage"]],
+                    "platform_id": OWN_PLATFORM_ID,
+                    "shop_id": self.data["shops"][trade["shop_no"]]["shop_id"],
+                    "trade_orders": deepcopy(trade["lines"]),
+                }
+                for trade in rows
+            ]
 
     # --- logistics sync ---
 
@@ -362,11 +441,14 @@ class SimulatorState:
             self.own_shop(shop_no)
             checked = []
             for line in lines:
-                problems = check_fields(record, line, edition) + goods.line_problems(data, shop_no, line, lines, edition)
+                problems = check_fields(record, line, edition) + goods.line_problems(
+                    data, shop_no, line, lines, edition
+                )
                 self.record(problems, key=f"{line.get('goods_id')}:{line.get('spec_id')}", edition=edition)
                 checked.append((line, next((problem for problem in problems if problem.effect == REFUSED), None)))
-            errors = [(line.get("goods_id"), line.get("spec_id"), refused.message) for line, refused in checked
-                      if refused]
+            errors = [
+                (line.get("goods_id"), line.get("spec_id"), refused.message) for line, refused in checked if refused
+            ]
             if errors and all_or_nothing:
                 raise Refusal(errors[0][2])
             new = changed = 0
@@ -413,8 +495,9 @@ class SimulatorState:
             refusal = None
             for refund in refunds:
                 problems = self._refund_problems(refund, edition)
-                self.record(problems, tid=str(refund.get("tid") or ""), key=str(refund.get("refund_no") or ""),
-                            edition=edition)
+                self.record(
+                    problems, tid=str(refund.get("tid") or ""), key=str(refund.get("refund_no") or ""), edition=edition
+                )
                 if refusal is None and problems:
                     refusal = Refusal(problems[0].message)
                 if refusal is None and refund.get("tid") not in trades:
@@ -427,8 +510,11 @@ class SimulatorState:
             new = changed = 0
             for refund in refunds:
                 old = data["refunds"].get(refund["refund_no"])
-                data["refunds"][refund["refund_no"]] = {**refund, "shop_no": shop_no,
-                                                        "push_count": (old or {}).get("push_count", 0) + 1}
+                data["refunds"][refund["refund_no"]] = {
+                    **refund,
+                    "shop_no": shop_no,
+                    "push_count": (old or {}).get("push_count", 0) + 1,
+                }
                 new, changed = new + (old is None), changed + (old is not None)
             return new, changed
 
@@ -436,7 +522,7 @@ class SimulatorState:
     def _refund_problems(refund: dict, edition: str) -> list[Problem]:
         if edition == EDITION_ENTERPRISE:
             problems = check_fields(ENTERPRISE_REFUND, {**refund, "order_list": refund["lines"]}, edition)
-            return problems + [problem for line in refund["lines"]
-                               for problem in check_fields(ENTERPRISE_REFUND_LINE, line, edition)]
+            return problems + [
+                problem for line in refund["lines"] for problem in check_fields(ENTERPRISE_REFUND_LINE, line, edition)
+            ]
         return [problem for row in refund["rows"] for problem in check_fields(ULTIMATE_REFUND, row, edition)]
-

@@ -1,4 +1,5 @@
 """WdtClient: what the rest of wdtpanel asks of WDT, in either edition, batched and with errors per item."""
+
 from __future__ import annotations
 
 import re
@@ -13,8 +14,21 @@ from . import editions
 from .editions import BATCH_LIMITS, EDITION_ENTERPRISE, ENTERPRISE_SAME_BUYER_PER_CALL
 from .errors import WdtError, WdtUnsupported, wdt_error
 from .payloads import (
-    OWN_PLATFORM_ID, CheckItem, ConnectionReport, LogisticsAck, LogisticsCompany, LogisticsRecord, PlatformGoodsLine,
-    RawRefund, RawTrade, StockAck, StockChange, flag, id_text, logistics_company, plain_text,
+    OWN_PLATFORM_ID,
+    CheckItem,
+    ConnectionReport,
+    LogisticsAck,
+    LogisticsCompany,
+    LogisticsRecord,
+    PlatformGoodsLine,
+    RawRefund,
+    RawTrade,
+    StockAck,
+    StockChange,
+    flag,
+    id_text,
+    logistics_company,
+    plain_text,
 )
 from .wire import WIRES, ItemErrors, WdtAccount
 
@@ -28,15 +42,24 @@ class WdtClient:
     `before_call(name)` runs before every HTTP request with the WDT script or method name (a rate limiter, a lease
     renewal); an exception from it stops the call. `sleep` waits out WDT's rate-limit refusals."""
 
-    def __init__(self, account: WdtAccount, *, session: requests.Session | None = None, connect_timeout: float = 5.0,
-                 read_timeout: float = 30.0, clock: Callable[[], float] = time.time,
-                 before_call: Callable[[str], None] | None = None, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        account: WdtAccount,
+        *,
+        session: requests.Session | None = None,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+        clock: Callable[[], float] = time.time,
+        before_call: Callable[[str], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.account = account
         self.limits = BATCH_LIMITS[account.edition]
         self.session = session or requests.Session()
         self.owns_session = session is None
-        self.wire = WIRES[account.edition](account, self.session, (connect_timeout, read_timeout), clock,
-                                           before_call, sleep)
+        self.wire = WIRES[account.edition](
+            account, self.session, (connect_timeout, read_timeout), clock, before_call, sleep
+        )
 
     def close(self) -> None:
         if self.owns_session:
@@ -51,9 +74,12 @@ class WdtClient:
     def push_trades(self, shop_no: str, trades: list[RawTrade], *, strict: bool = True) -> dict[str, WdtError | None]:
         """tid -> None (accepted) or why WDT refused that trade. Failures of the call itself are raised."""
         buyers = (lambda trade: plain_text(trade.buyer_nick)) if self.account.edition == EDITION_ENTERPRISE else None
-        return self._in_batches(_batches(trades, self.limits.trades, buyers, ENTERPRISE_SAME_BUYER_PER_CALL),
-                                lambda batch: self.wire.push_trades(shop_no, batch, strict),
-                                lambda trade: trade.tid, lambda trade: [trade.tid, *(line.oid for line in trade.lines)])
+        return self._in_batches(
+            _batches(trades, self.limits.trades, buyers, ENTERPRISE_SAME_BUYER_PER_CALL),
+            lambda batch: self.wire.push_trades(shop_no, batch, strict),
+            lambda trade: trade.tid,
+            lambda trade: [trade.tid, *(line.oid for line in trade.lines)],
+        )
 
     def find_raw_trades(self, shop_no: str, tids: list[str]) -> dict[str, bool]:
         """tid -> does WDT hold this raw trade of `shop_no`? Asked when a push's answer was lost, before the order is
@@ -95,15 +121,21 @@ class WdtClient:
     def push_goods(self, shop_no: str, lines: list[PlatformGoodsLine]) -> dict[tuple[str, str], WdtError | None]:
         """(goods_id, spec_id) -> None or why WDT refused that line. WDT matches pushed lines to its goods by
         商家编码; an unknown code is not refused (the line stays unmatched, docs/wdt-protocol.md#r-goods-matching)."""
-        return self._in_batches(_batches(lines, self.limits.goods),
-                                lambda batch: self.wire.push_goods(shop_no, batch),
-                                lambda line: (line.goods_id, line.spec_id), lambda line: [line.goods_id, line.spec_id])
+        return self._in_batches(
+            _batches(lines, self.limits.goods),
+            lambda batch: self.wire.push_goods(shop_no, batch),
+            lambda line: (line.goods_id, line.spec_id),
+            lambda line: [line.goods_id, line.spec_id],
+        )
 
     def push_refunds(self, shop_no: str, refunds: list[RawRefund]) -> dict[str, str | None]:
         """refund_no -> None or WDT's reason for refusing that refund (its trade must be in WDT already)."""
-        results = self._in_batches(_batches(refunds, self.limits.refunds),
-                                   lambda batch: self.wire.push_refunds(shop_no, batch),
-                                   lambda refund: refund.refund_no, lambda refund: [refund.refund_no, refund.tid])
+        results = self._in_batches(
+            _batches(refunds, self.limits.refunds),
+            lambda batch: self.wire.push_refunds(shop_no, batch),
+            lambda refund: refund.refund_no,
+            lambda refund: [refund.refund_no, refund.tid],
+        )
         return {key: _text(error) for key, error in results.items()}
 
     def get_shop(self, shop_no: str) -> dict | None:
@@ -124,20 +156,33 @@ class WdtClient:
             return ConnectionReport(_failed(error), skipped, skipped, [])
         credentials = CheckItem(True, "credentials_ok")
         shop = _check(lambda: self.get_shop(shop_no), "unknown_shop", {"shop_no": shop_no}, _shop_item)
-        warehouse = _check(lambda: self.get_warehouse(warehouse_no), "unknown_warehouse",
-                           {"warehouse_no": warehouse_no}, _warehouse_item)
+        warehouse = _check(
+            lambda: self.get_warehouse(warehouse_no),
+            "unknown_warehouse",
+            {"warehouse_no": warehouse_no},
+            _warehouse_item,
+        )
         return ConnectionReport(credentials, shop, warehouse, logistics)
 
-    def _in_batches(self, batches: Iterable[Sequence[Item]], send: Callable[[Sequence[Item]], ItemErrors],
-                    key: Callable[[Item], Hashable], names: Callable[[Item], list[str]]) -> dict:
+    def _in_batches(
+        self,
+        batches: Iterable[Sequence[Item]],
+        send: Callable[[Sequence[Item]], ItemErrors],
+        key: Callable[[Item], Hashable],
+        names: Callable[[Item], list[str]],
+    ) -> dict:
         results: dict = {}
         for batch in batches:
             results.update(_narrowed(batch, send, key, names))
         return results
 
 
-def _narrowed(batch: Sequence[Item], send: Callable[[Sequence[Item]], ItemErrors], key: Callable[[Item], Hashable],
-              names: Callable[[Item], list[str]]) -> dict:
+def _narrowed(
+    batch: Sequence[Item],
+    send: Callable[[Sequence[Item]], ItemErrors],
+    key: Callable[[Item], Hashable],
+    names: Callable[[Item], list[str]],
+) -> dict:
     """Send a batch. When WDT refuses the whole call because of some item, find it so the others still get in:
     items the refusal names are set aside and the rest is sent again; a refusal the classifier knows to be about one
     item (but naming none) halves the group; any other refusal is the answer for the whole group. Account-level and
@@ -174,11 +219,12 @@ def _names_any(message: str, names: list[str]) -> bool:
     return any(name and re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", message, re.ASCII) for name in names)
 
 
-def _batches(items: Sequence[Item], size: int, group: Callable[[Item], Hashable] | None = None,
-             per_group: int = 0) -> list[Sequence[Item]]:
+def _batches(
+    items: Sequence[Item], size: int, group: Callable[[Item], Hashable] | None = None, per_group: int = 0
+) -> list[Sequence[Item]]:
     """Consecutive batches of at most `size` items, and at most `per_group` items of one `group` in a batch."""
     if group is None:
-        return [items[start:start + size] for start in range(0, len(items), size)]
+        return [items[start : start + size] for start in range(0, len(items), size)]
     batches: list[list[Item]] = []
     counts: Counter = Counter()
     for item in items:
@@ -198,8 +244,9 @@ def _failed(error: WdtError) -> CheckItem:
     return CheckItem(False, error.code, error.params)
 
 
-def _check(find: Callable[[], dict | None], missing_code: str, context: dict[str, str],
-           describe: Callable[[dict], CheckItem]) -> CheckItem:
+def _check(
+    find: Callable[[], dict | None], missing_code: str, context: dict[str, str], describe: Callable[[dict], CheckItem]
+) -> CheckItem:
     try:
         row = find()
     except WdtError as error:

@@ -1,5 +1,6 @@
 """The two WDT editions: where they live, how much one call may carry, and the doubtful facts each decided in one
 constant (docs/wdt-protocol.md#doubts)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,7 +54,7 @@ ENTERPRISE_STOCK_ACK_SYN_STATUS = False
 
 
 def base_url_for(edition: str, environment: str, custom_url: str | None = None) -> str:
-    """The edition's base URL; for "custom", `custom_url` is a host root (e.g. the simulator's) or already the full URL."""
+    """The edition's base URL; for "custom", `custom_url` is a host root (e.g. the simulator's) or the full URL."""
     if edition not in GATEWAY_PATHS or environment not in ENVIRONMENTS:
         raise ValueError(f"unknown WDT edition or environment: {edition!r}, {environment!r}")
     if environment != "custom":
@@ -81,8 +82,10 @@ class BatchLimits:
 # docs/wdt-protocol.md#batch-limits. [?] ultimate goods (no limit stated: the enterprise 2000), ultimate stock acks
 # (batchCalcStock states no limit: 100), ultimate refunds (upload2 advises 100 rows; a refund may have several).
 BATCH_LIMITS = {
-    EDITION_ENTERPRISE: BatchLimits(trades=50, acks=50, goods=2000, refunds=10, stock_query=(100, 2000),
-                                    stock_acks=100, raw_trade_query=200),
-    EDITION_ULTIMATE: BatchLimits(trades=100, acks=50, goods=2000, refunds=10, stock_query=(10, 5000),
-                                  stock_acks=100, raw_trade_query=1),
+    EDITION_ENTERPRISE: BatchLimits(
+        trades=50, acks=50, goods=2000, refunds=10, stock_query=(100, 2000), stock_acks=100, raw_trade_query=200
+    ),
+    EDITION_ULTIMATE: BatchLimits(
+        trades=100, acks=50, goods=2000, refunds=10, stock_query=(10, 5000), stock_acks=100, raw_trade_query=1
+    ),
 }

@@ -1,11 +1,11 @@
 """What went wrong talking to WDT: one reason code of ours per failure (wdtpanel/reasons.py), transient or permanent."""
+
 from __future__ import annotations
 
 import re
 
 from ..reasons import REASONS, render
 from .editions import EDITION_ULTIMATE, RATE_LIMIT_MARK
-
 
 # WDT's answer -> our reason. First match wins. Columns: edition (None: both), WDT's code/status (None: any),
 # a regular expression searched in WDT's message (None: any). Enterprise codes are not published, so enterprise
@@ -25,9 +25,14 @@ RULES: tuple[tuple[str | None, str | None, str | None, str], ...] = (
     (None, None, "(数量|价格|单价).*不一致", "line_changed"),
     (None, None, "已付金额|应收|COD金额|cod_amount", "amounts_inconsistent"),
     (None, None, "原始单.*不存在|原始订单.*不存在|退换单", "refund_rejected"),
-    (None, None, r"must not be null|must be (less|greater) than|为空|Data too long|Out of range value|长度|可选值|"
-                 r"非法|不合法|Unparseable date|argument type mismatch|For input string|取值无效|参数值无效|格式错误|"
-                 r"不是有效的数字|超出范围|状态.*不一致|不符|手机|电话号码", "field_refused"),
+    (
+        None,
+        None,
+        r"must not be null|must be (less|greater) than|为空|Data too long|Out of range value|长度|可选值|"
+        r"非法|不合法|Unparseable date|argument type mismatch|For input string|取值无效|参数值无效|格式错误|"
+        r"不是有效的数字|超出范围|状态.*不一致|不符|手机|电话号码",
+        "field_refused",
+    ),
     (EDITION_ULTIMATE, "1", "参数|argument", "business"),
     (EDITION_ULTIMATE, "1", None, "auth_failed"),
     (EDITION_ULTIMATE, "3", None, "auth_failed"),

@@ -1,5 +1,6 @@
 """Edition-neutral records of what we send to and get from WDT, and their wire form in each edition
 (docs/wdt-protocol.md, one section per endpoint)."""
+
 from __future__ import annotations
 
 import json
@@ -167,6 +168,7 @@ class ConnectionReport:
 
 # --- values on the wire ---
 
+
 def money(value: Decimal | int) -> str:
     return format(Decimal(value).quantize(FOUR_PLACES, ROUND_HALF_UP), "f")
 
@@ -216,41 +218,65 @@ def compact_json(value) -> str:
 
 # --- trades ---
 
+
 def _line_total(line: RawTradeLine) -> Decimal:
     return line.price * line.num + line.adjust_amount - line.discount
 
 
 def _line_fields(line: RawTradeLine) -> dict:
     return {
-        "oid": line.oid, "num": money(line.num), "price": money(line.price), "status": line.status,
-        "refund_status": line.refund_status, "goods_id": line.goods_id, "spec_id": line.spec_id,
-        "goods_no": line.goods_no, "spec_no": line.spec_no, "goods_name": plain_text(line.goods_name),
-        "spec_name": plain_text(line.spec_name), "adjust_amount": money(line.adjust_amount),
-        "discount": money(line.discount), "share_discount": money(line.share_discount),
+        "oid": line.oid,
+        "num": money(line.num),
+        "price": money(line.price),
+        "status": line.status,
+        "refund_status": line.refund_status,
+        "goods_id": line.goods_id,
+        "spec_id": line.spec_id,
+        "goods_no": line.goods_no,
+        "spec_no": line.spec_no,
+        "goods_name": plain_text(line.goods_name),
+        "spec_name": plain_text(line.spec_name),
+        "adjust_amount": money(line.adjust_amount),
+        "discount": money(line.discount),
+        "share_discount": money(line.share_discount),
         "remark": plain_text(line.remark),
     }
 
 
 def _trade_fields(trade: RawTrade) -> dict:
     return {
-        "tid": trade.tid, "trade_status": trade.trade_status, "pay_status": trade.pay_status,
-        "delivery_term": trade.delivery_term, "trade_time": wdt_time(trade.trade_time),
-        "buyer_nick": plain_text(trade.buyer_nick), "receiver_name": plain_text(trade.receiver_name),
-        "receiver_mobile": trade.receiver_mobile, "receiver_telno": trade.receiver_telno,
-        "receiver_address": plain_text(trade.receiver_address), "receiver_zip": trade.receiver_zip,
-        "buyer_message": plain_text(trade.buyer_message), "post_amount": money(trade.post_amount),
-        "cod_amount": money(trade.cod_amount), "other_amount": money(trade.other_amount), "paid": money(trade.paid),
-        "logistics_type": trade.logistics_type, "refund_status": trade.refund_status,
+        "tid": trade.tid,
+        "trade_status": trade.trade_status,
+        "pay_status": trade.pay_status,
+        "delivery_term": trade.delivery_term,
+        "trade_time": wdt_time(trade.trade_time),
+        "buyer_nick": plain_text(trade.buyer_nick),
+        "receiver_name": plain_text(trade.receiver_name),
+        "receiver_mobile": trade.receiver_mobile,
+        "receiver_telno": trade.receiver_telno,
+        "receiver_address": plain_text(trade.receiver_address),
+        "receiver_zip": trade.receiver_zip,
+        "buyer_message": plain_text(trade.buyer_message),
+        "post_amount": money(trade.post_amount),
+        "cod_amount": money(trade.cod_amount),
+        "other_amount": money(trade.other_amount),
+        "paid": money(trade.paid),
+        "logistics_type": trade.logistics_type,
+        "refund_status": trade.refund_status,
     }
 
 
 def enterprise_trade(trade: RawTrade) -> dict:
     """One element of trade_push's trade_list, lines inside."""
     return {
-        **_trade_fields(trade), "pay_time": wdt_time(trade.pay_time),
-        "receiver_province": trade.receiver_province, "receiver_city": trade.receiver_city,
-        "receiver_district": trade.receiver_district, "seller_memo": plain_text(trade.seller_memo),
-        "ext_cod_fee": money(trade.ext_cod_fee), "order_list": [_line_fields(line) for line in trade.lines],
+        **_trade_fields(trade),
+        "pay_time": wdt_time(trade.pay_time),
+        "receiver_province": trade.receiver_province,
+        "receiver_city": trade.receiver_city,
+        "receiver_district": trade.receiver_district,
+        "seller_memo": plain_text(trade.seller_memo),
+        "ext_cod_fee": money(trade.ext_cod_fee),
+        "order_list": [_line_fields(line) for line in trade.lines],
     }
 
 
@@ -260,18 +286,32 @@ def ultimate_trade(trade: RawTrade) -> tuple[dict, list[dict]]:
     for line in trade.lines:
         total = _line_total(line)
         refunded = total - line.share_discount if line.refund_status == REFUNDED else ZERO
-        lines.append({**_line_fields(line), "tid": trade.tid, "total_amount": money(total),
-                      "refund_amount": money(refunded), "json": ""})
+        lines.append(
+            {
+                **_line_fields(line),
+                "tid": trade.tid,
+                "total_amount": money(total),
+                "refund_amount": money(refunded),
+                "json": "",
+            }
+        )
     # receivable and discount as the doc's own example computes them (docs/wdt-protocol.md#r-ult-amounts)
     receivable = sum((_line_total(line) - line.share_discount for line in trade.lines), ZERO)
     area = " ".join(part for part in (trade.receiver_province, trade.receiver_city, trade.receiver_district) if part)
     head = {
-        **_trade_fields(trade), "pay_time": wdt_time(trade.pay_time) if trade.pay_time else None,
-        "process_status": 10, "order_count": len(trade.lines),
+        **_trade_fields(trade),
+        "pay_time": wdt_time(trade.pay_time) if trade.pay_time else None,
+        "process_status": 10,
+        "order_count": len(trade.lines),
         "goods_count": money(sum((line.num for line in trade.lines), ZERO)),
-        "pay_method": ULTIMATE_PAY_METHOD_ONLINE, "end_time": None, "receiver_area": area, "remark": plain_text(trade.seller_memo),
+        "pay_method": ULTIMATE_PAY_METHOD_ONLINE,
+        "end_time": None,
+        "receiver_area": area,
+        "remark": plain_text(trade.seller_memo),
         "discount": money(sum((line.discount for line in trade.lines), ZERO)),
-        "receivable": money(receivable), "is_auto_wms": False, "warehouse_no": "",
+        "receivable": money(receivable),
+        "is_auto_wms": False,
+        "warehouse_no": "",
     }
     return head, lines
 
@@ -296,17 +336,25 @@ def refund_codes(edition: str, refund: RawRefund) -> tuple[int, int]:
     try:
         return REFUND_TYPES[edition][refund.type], REFUND_STATUSES[edition][refund.status]
     except KeyError:
-        raise ValueError(f"refund {refund.refund_no}: type {refund.type} / status {refund.status} "
-                         f"has no {edition} code") from None
+        raise ValueError(
+            f"refund {refund.refund_no}: type {refund.type} / status {refund.status} has no {edition} code"
+        ) from None
 
 
 def enterprise_refund(shop_no: str, refund: RawRefund) -> dict:
     kind, status = refund_codes(EDITION_ENTERPRISE, refund)
     return {
-        "platform_id": OWN_PLATFORM_ID, "shop_no": shop_no, "tid": refund.tid, "refund_no": refund.refund_no,
-        "type": kind, "status": status, "refund_fee": money(refund.refund_fee),
-        "buyer_nick": plain_text(refund.buyer_nick), "refund_time": wdt_time(refund.refund_time),
-        "reason": plain_text(refund.reason), "order_list": [{"oid": oid, "num": money(num)} for oid, num in refund.lines],
+        "platform_id": OWN_PLATFORM_ID,
+        "shop_no": shop_no,
+        "tid": refund.tid,
+        "refund_no": refund.refund_no,
+        "type": kind,
+        "status": status,
+        "refund_fee": money(refund.refund_fee),
+        "buyer_nick": plain_text(refund.buyer_nick),
+        "refund_time": wdt_time(refund.refund_time),
+        "reason": plain_text(refund.reason),
+        "order_list": [{"oid": oid, "num": money(num)} for oid, num in refund.lines],
     }
 
 
@@ -316,20 +364,36 @@ def ultimate_refund_rows(refund: RawRefund) -> list[dict]:
     rows = []
     for index, (oid, num) in enumerate(refund.lines):
         amount = refund.refund_fee if index == 0 else ZERO
-        rows.append({
-            "refund_no": refund.refund_no, "num": money(num), "tid": refund.tid, "oid": oid, "type": kind,
-            "status": status, "refund_version": "1", "refund_amount": money(amount),
-            "actual_refund_amount": money(amount if refund.status == REFUNDED else ZERO), "title": "",
-            "buyer_nick": plain_text(refund.buyer_nick), "refund_time": wdt_time(refund.refund_time),
-            "is_aftersale": 0 if refund.type == REFUND_BEFORE_SHIPMENT else 1, "reason": plain_text(refund.reason),
-        })
+        rows.append(
+            {
+                "refund_no": refund.refund_no,
+                "num": money(num),
+                "tid": refund.tid,
+                "oid": oid,
+                "type": kind,
+                "status": status,
+                "refund_version": "1",
+                "refund_amount": money(amount),
+                "actual_refund_amount": money(amount if refund.status == REFUNDED else ZERO),
+                "title": "",
+                "buyer_nick": plain_text(refund.buyer_nick),
+                "refund_time": wdt_time(refund.refund_time),
+                "is_aftersale": 0 if refund.type == REFUND_BEFORE_SHIPMENT else 1,
+                "reason": plain_text(refund.reason),
+            }
+        )
     return rows
 
 
 def goods_line(line: PlatformGoodsLine) -> dict:
     return {
-        "goods_id": line.goods_id, "spec_id": line.spec_id, "goods_no": line.goods_no, "spec_no": line.spec_no,
-        "goods_name": plain_text(line.goods_name), "spec_name": plain_text(line.spec_name), "status": line.status,
+        "goods_id": line.goods_id,
+        "spec_id": line.spec_id,
+        "goods_no": line.goods_no,
+        "spec_no": line.spec_no,
+        "goods_name": plain_text(line.goods_name),
+        "spec_name": plain_text(line.spec_name),
+        "status": line.status,
         "price": money(line.price),
     }
 
@@ -344,27 +408,39 @@ def ultimate_ack(ack: LogisticsAck) -> dict:
 
 # --- what WDT sends back ---
 
+
 def _oids(text) -> list[str]:
     return [oid.strip() for oid in str(text or "").split(",") if oid.strip()]
 
 
 def enterprise_record(raw: dict) -> LogisticsRecord:
     return LogisticsRecord(
-        rec_id=id_text(raw.get("rec_id")), tid=id_text(raw.get("tid")), logistics_no=id_text(raw.get("logistics_no")),
+        rec_id=id_text(raw.get("rec_id")),
+        tid=id_text(raw.get("tid")),
+        logistics_no=id_text(raw.get("logistics_no")),
         logistics_code=id_text(raw.get("logistics_code_erp")),
         logistics_name=id_text(raw.get("logistics_name_erp") or raw.get("logistics_name")),
-        logistics_type=id_text(raw.get("logistics_type")), consign_time=parse_wdt_time(raw.get("consign_time")),
-        oids=_oids(raw.get("oids")), is_part_sync=flag(raw.get("is_part_sync")), raw=raw,
+        logistics_type=id_text(raw.get("logistics_type")),
+        consign_time=parse_wdt_time(raw.get("consign_time")),
+        oids=_oids(raw.get("oids")),
+        is_part_sync=flag(raw.get("is_part_sync")),
+        raw=raw,
     )
 
 
 def ultimate_record(raw: dict) -> LogisticsRecord:
     # getSyncListExt carries no consign time; the record is created when the trade is shipped
     return LogisticsRecord(
-        rec_id=id_text(raw.get("sync_id")), tid=id_text(raw.get("tid")), logistics_no=id_text(raw.get("logistics_no")),
-        logistics_code=id_text(raw.get("logistics_code")), logistics_name=id_text(raw.get("logistics_name")),
-        logistics_type=id_text(raw.get("logistics_type")), consign_time=parse_wdt_time(raw.get("created")),
-        oids=_oids(raw.get("oids")), is_part_sync=flag(raw.get("is_part_sync")), raw=raw,
+        rec_id=id_text(raw.get("sync_id")),
+        tid=id_text(raw.get("tid")),
+        logistics_no=id_text(raw.get("logistics_no")),
+        logistics_code=id_text(raw.get("logistics_code")),
+        logistics_name=id_text(raw.get("logistics_name")),
+        logistics_type=id_text(raw.get("logistics_type")),
+        consign_time=parse_wdt_time(raw.get("created")),
+        oids=_oids(raw.get("oids")),
+        is_part_sync=flag(raw.get("is_part_sync")),
+        raw=raw,
     )
 
 
@@ -377,18 +453,26 @@ def int_of(value) -> int:
 
 def enterprise_stock_change(raw: dict) -> StockChange:
     return StockChange(
-        rec_id=id_text(raw.get("rec_id")), goods_id=id_text(raw.get("goods_id")), spec_id=id_text(raw.get("spec_id")),
-        spec_no=id_text(raw.get("spec_no")), quantity=decimal_of(raw.get("sync_stock")),
-        change_count=int_of(raw.get("stock_change_count")), raw=raw,
+        rec_id=id_text(raw.get("rec_id")),
+        goods_id=id_text(raw.get("goods_id")),
+        spec_id=id_text(raw.get("spec_id")),
+        spec_no=id_text(raw.get("spec_no")),
+        quantity=decimal_of(raw.get("sync_stock")),
+        change_count=int_of(raw.get("stock_change_count")),
+        raw=raw,
     )
 
 
 def ultimate_stock_change(raw: dict) -> StockChange:
     """A calcStock / batchCalcStock row: spec_outer_id is the platform spec's merchant code, syn_stock the stock."""
     return StockChange(
-        rec_id=id_text(raw.get("rec_id")), goods_id=id_text(raw.get("goods_id")), spec_id=id_text(raw.get("spec_id")),
-        spec_no=id_text(raw.get("spec_outer_id")), quantity=decimal_of(raw.get("syn_stock")),
-        change_count=int_of(raw.get("stock_change_count")), raw=raw,
+        rec_id=id_text(raw.get("rec_id")),
+        goods_id=id_text(raw.get("goods_id")),
+        spec_id=id_text(raw.get("spec_id")),
+        spec_no=id_text(raw.get("spec_outer_id")),
+        quantity=decimal_of(raw.get("syn_stock")),
+        change_count=int_of(raw.get("stock_change_count")),
+        raw=raw,
     )
 
 
@@ -397,9 +481,18 @@ def enterprise_stock_ack(ack: StockAck) -> dict:
 
 
 # The strategy values syncSuccess / syncFail want back, copied from the calcStock answer (the doc's own example).
-STOCK_RULE_KEYS = ("stock_syn_rule_id", "stock_syn_rule_no", "stock_syn_warehouses", "stock_syn_mask",
-                   "stock_syn_percent", "stock_syn_plus", "stock_syn_min", "stock_syn_max", "is_auto_listing",
-                   "is_auto_delisting")
+STOCK_RULE_KEYS = (
+    "stock_syn_rule_id",
+    "stock_syn_rule_no",
+    "stock_syn_warehouses",
+    "stock_syn_mask",
+    "stock_syn_percent",
+    "stock_syn_plus",
+    "stock_syn_min",
+    "stock_syn_max",
+    "is_auto_listing",
+    "is_auto_delisting",
+)
 
 
 def ultimate_stock_info(ack: StockAck, calculated: dict) -> dict:
@@ -411,5 +504,9 @@ def ultimate_stock_info(ack: StockAck, calculated: dict) -> dict:
 
 
 def logistics_company(raw: dict) -> LogisticsCompany:
-    return LogisticsCompany(code=id_text(raw.get("logistics_no")), name=id_text(raw.get("logistics_name")),
-                            logistics_type=id_text(raw.get("logistics_type")), disabled=flag(raw.get("is_disabled")))
+    return LogisticsCompany(
+        code=id_text(raw.get("logistics_no")),
+        name=id_text(raw.get("logistics_name")),
+        logistics_type=id_text(raw.get("logistics_type")),
+        disabled=flag(raw.get("is_disabled")),
+    )

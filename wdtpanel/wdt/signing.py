@@ -1,4 +1,5 @@
 """Request signatures of both WDT editions (docs/wdt-protocol.md#signing), shared by the client and the simulator."""
+
 from __future__ import annotations
 
 import hashlib

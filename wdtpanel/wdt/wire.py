@@ -1,10 +1,11 @@
 """One WDT call per method, in each edition's own protocol: sign, post, read the envelope, raise WdtError.
 A refusal for calling too often is waited out a few times before it is raised (docs/wdt-protocol.md#pacing)."""
+
 from __future__ import annotations
 
 import json
-import string
 import re
+import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote_plus, urlsplit
@@ -14,10 +15,29 @@ import requests
 from .editions import EDITION_ENTERPRISE, EDITION_ULTIMATE, ENTERPRISE_SWITCH
 from .errors import WdtError, error_from_answer, wdt_error
 from .payloads import (
-    OWN_PLATFORM_ID, LogisticsAck, LogisticsRecord, PlatformGoodsLine, RawRefund, RawTrade, StockAck, StockChange,
-    compact_json, enterprise_ack, enterprise_record, enterprise_refund, enterprise_stock_ack, enterprise_stock_change,
-    enterprise_trade, goods_line, id_text, ultimate_ack, ultimate_record, ultimate_refund_rows, ultimate_stock_change,
-    ultimate_stock_info, ultimate_trade,
+    OWN_PLATFORM_ID,
+    LogisticsAck,
+    LogisticsRecord,
+    PlatformGoodsLine,
+    RawRefund,
+    RawTrade,
+    StockAck,
+    StockChange,
+    compact_json,
+    enterprise_ack,
+    enterprise_record,
+    enterprise_refund,
+    enterprise_stock_ack,
+    enterprise_stock_change,
+    enterprise_trade,
+    goods_line,
+    id_text,
+    ultimate_ack,
+    ultimate_record,
+    ultimate_refund_rows,
+    ultimate_stock_change,
+    ultimate_stock_info,
+    ultimate_trade,
 )
 from .signing import enterprise_sign, split_ultimate_secret, ultimate_sign, ultimate_timestamp
 
@@ -44,8 +64,10 @@ _FORM_ESCAPES = {code: "+" if code == 32 else f"%{code:02X}" for code in range(1
 
 
 def form_body(form: dict[str, str]) -> str:
-    return "&".join(f"{quote_plus(key)}={value.translate(_FORM_ESCAPES) if value.isascii() else quote_plus(value)}"
-                    for key, value in form.items())
+    return "&".join(
+        f"{quote_plus(key)}={value.translate(_FORM_ESCAPES) if value.isascii() else quote_plus(value)}"
+        for key, value in form.items()
+    )
 
 
 class Wire:
@@ -53,9 +75,15 @@ class Wire:
 
     edition: str
 
-    def __init__(self, account: WdtAccount, session: requests.Session, timeouts: tuple[float, float],
-                 clock: Callable[[], float], before_call: Callable[[str], None] | None = None,
-                 sleep: Callable[[float], None] = lambda seconds: None):
+    def __init__(
+        self,
+        account: WdtAccount,
+        session: requests.Session,
+        timeouts: tuple[float, float],
+        clock: Callable[[], float],
+        before_call: Callable[[str], None] | None = None,
+        sleep: Callable[[float], None] = lambda seconds: None,
+    ):
         self.account, self.session, self.timeouts, self.clock = account, session, timeouts, clock
         self.before_call, self.sleep = before_call, sleep
         self.host = urlsplit(account.base_url).netloc or account.base_url
@@ -120,21 +148,32 @@ class EnterpriseWire(Wire):
             if value not in (None, ""):  # empty params are left out: sign exactly what is sent
                 form[key] = value if isinstance(value, str) else compact_json(value)
         form["sign"] = enterprise_sign(form, self.account.appsecret)
-        answer = self.post(f"{self.account.base_url}{script}.php", data=form_body(form),
-                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+        answer = self.post(
+            f"{self.account.base_url}{script}.php",
+            data=form_body(form),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
         self.check(answer.get("code"), answer, context)
         return answer
 
     def push_trades(self, shop_no: str, trades: list[RawTrade], strict: bool) -> ItemErrors:
         # No per-trade errors are documented: the call stands or falls as a whole.
-        self.call("trade_push", {"shop_no": shop_no, "switch": ENTERPRISE_SWITCH[strict],
-                                 "trade_list": [enterprise_trade(trade) for trade in trades]}, shop_no=shop_no)
+        self.call(
+            "trade_push",
+            {
+                "shop_no": shop_no,
+                "switch": ENTERPRISE_SWITCH[strict],
+                "trade_list": [enterprise_trade(trade) for trade in trades],
+            },
+            shop_no=shop_no,
+        )
         return {trade.tid: None for trade in trades}
 
     def logistics_sync(self, shop_no: str, limit: int) -> list[LogisticsRecord]:
         # is_part_sync_able: the panel records split shipments by their oids
-        answer = self.call("logistics_sync_query", {"shop_no": shop_no, "limit": str(limit), "is_part_sync_able": "1"},
-                           shop_no=shop_no)
+        answer = self.call(
+            "logistics_sync_query", {"shop_no": shop_no, "limit": str(limit), "is_part_sync_able": "1"}, shop_no=shop_no
+        )
         return [enterprise_record(raw) for raw in answer.get("trades") or []]
 
     def ack(self, acks: list[LogisticsAck]) -> dict[str, str | None]:
@@ -146,13 +185,16 @@ class EnterpriseWire(Wire):
         info = {"platform_id": OWN_PLATFORM_ID, "shop_no": shop_no, "goods_list": [goods_line(line) for line in lines]}
         answer = self.call("api_goodsspec_push", {"api_goods_info": info}, shop_no=shop_no)
         context = {"shop_no": shop_no}
-        errors = {(id_text(item.get("goods_id")), id_text(item.get("spec_id"))): self.item_error(item.get("error"), context)
-                  for item in answer.get("errors") or []}
+        errors = {
+            (id_text(item.get("goods_id")), id_text(item.get("spec_id"))): self.item_error(item.get("error"), context)
+            for item in answer.get("errors") or []
+        }
         return {(line.goods_id, line.spec_id): errors.get((line.goods_id, line.spec_id)) for line in lines}
 
     def push_refunds(self, shop_no: str, refunds: list[RawRefund]) -> ItemErrors:
-        self.call("sales_refund_push", {"api_refund_list": [enterprise_refund(shop_no, r) for r in refunds]},
-                  shop_no=shop_no)
+        self.call(
+            "sales_refund_push", {"api_refund_list": [enterprise_refund(shop_no, r) for r in refunds]}, shop_no=shop_no
+        )
         return {refund.refund_no: None for refund in refunds}
 
     def shops(self, shop_no: str) -> list[dict]:
@@ -160,18 +202,27 @@ class EnterpriseWire(Wire):
         return answer.get("shoplist") or []
 
     def warehouses(self, warehouse_no: str) -> list[dict]:
-        answer = self.call("warehouse_query", {"warehouse_no": warehouse_no, "page_size": str(PAGE_SIZE),
-                                               "page_no": "0"}, warehouse_no=warehouse_no)
+        answer = self.call(
+            "warehouse_query",
+            {"warehouse_no": warehouse_no, "page_size": str(PAGE_SIZE), "page_no": "0"},
+            warehouse_no=warehouse_no,
+        )
         return answer.get("warehouses") or []
 
     def logistics_companies(self) -> list[dict]:
         return self.call("logistics", {}).get("logistics_list") or []
 
     def raw_trades(self, shop_no: str, tids: list[str]) -> set[str]:
-        answer = self.call("vip_api_trade_query", {"tid": ",".join(tids), "shop_no": shop_no,
-                                                   "page_size": str(PAGE_SIZE), "page_no": "0"}, shop_no=shop_no)
-        return {id_text(row.get("tid")) for row in answer.get("trade_list") or []
-                if id_text(row.get("shop_no")) in ("", shop_no)}
+        answer = self.call(
+            "vip_api_trade_query",
+            {"tid": ",".join(tids), "shop_no": shop_no, "page_size": str(PAGE_SIZE), "page_no": "0"},
+            shop_no=shop_no,
+        )
+        return {
+            id_text(row.get("tid"))
+            for row in answer.get("trade_list") or []
+            if id_text(row.get("shop_no")) in ("", shop_no)
+        }
 
     def stock_changes(self, shop_no: str, limit: int) -> list[StockChange]:
         answer = self.call("api_goods_stock_change_query", {"shop_no": shop_no, "limit": str(limit)}, shop_no=shop_no)
@@ -183,8 +234,9 @@ class EnterpriseWire(Wire):
         applied = [ack for ack in acks if ack.ok]
         if not applied:
             return dict.fromkeys(ack.rec_id for ack in acks)
-        answer = self.call("api_goods_stock_change_ack", {"stock_sync_list": [enterprise_stock_ack(ack)
-                                                                              for ack in applied]})
+        answer = self.call(
+            "api_goods_stock_change_ack", {"stock_sync_list": [enterprise_stock_ack(ack) for ack in applied]}
+        )
         errors = {id_text(item.get("rec_id")): id_text(item.get("error")) for item in answer.get("errors") or []}
         return {ack.rec_id: errors.get(ack.rec_id) for ack in acks}
 
@@ -213,13 +265,20 @@ class UltimateWire(Wire):
     def send(self, method: str, args: list, page_size: int | None = None, page_no: int = 0, **context: str) -> dict:
         secret, salt = split_ultimate_secret(self.account.appsecret)
         body = compact_json(args)
-        query = {"sid": self.account.sid, "key": self.account.appkey, "salt": salt, "method": method, "v": "1.0",
-                 "timestamp": str(ultimate_timestamp(self.clock()))}
+        query = {
+            "sid": self.account.sid,
+            "key": self.account.appkey,
+            "salt": salt,
+            "method": method,
+            "v": "1.0",
+            "timestamp": str(ultimate_timestamp(self.clock())),
+        }
         if page_size is not None:
             query.update(page_size=str(page_size), page_no=str(page_no), calc_total="0")
         query["sign"] = ultimate_sign({**query, "body": body}, secret)
-        answer = self.post(self.account.base_url, params=query, data=body.encode("utf-8"),
-                           headers={"Content-Type": "application/json"})
+        answer = self.post(
+            self.account.base_url, params=query, data=body.encode("utf-8"), headers={"Content-Type": "application/json"}
+        )
         self.check(answer.get("status", 0), answer, context)  # some methods leave `status` out on success
         return answer
 
@@ -231,13 +290,19 @@ class UltimateWire(Wire):
             lines.extend(rows)
         answer = self.call("sales.RawTrade.pushSelf2", [shop_no, heads, lines], shop_no=shop_no)
         context = {"shop_no": shop_no}
-        errors = {id_text(item.get("no")): self.item_error(item.get("error"), context)
-                  for item in _data(answer).get("error_list") or []}
+        errors = {
+            id_text(item.get("no")): self.item_error(item.get("error"), context)
+            for item in _data(answer).get("error_list") or []
+        }
         return {trade.tid: errors.get(trade.tid) for trade in trades}
 
     def logistics_sync(self, shop_no: str, limit: int) -> list[LogisticsRecord]:
-        answer = self.call("sales.LogisticsSync.getSyncListExt", [{"shop_no": shop_no, "is_own_platform": True}],
-                           page_size=limit, shop_no=shop_no)
+        answer = self.call(
+            "sales.LogisticsSync.getSyncListExt",
+            [{"shop_no": shop_no, "is_own_platform": True}],
+            page_size=limit,
+            shop_no=shop_no,
+        )
         return [ultimate_record(raw) for raw in _details(answer)]
 
     def ack(self, acks: list[LogisticsAck]) -> dict[str, str | None]:
@@ -245,8 +310,11 @@ class UltimateWire(Wire):
         return _errors_by_id([ack.rec_id for ack in acks], [id_text(text) for text in answer.get("data") or []])
 
     def push_goods(self, shop_no: str, lines: list[PlatformGoodsLine]) -> ItemErrors:
-        self.call("goods.ApiGoods.upload", [{"shop_no": shop_no, "goods_list": [goods_line(line) for line in lines]}],
-                  shop_no=shop_no)
+        self.call(
+            "goods.ApiGoods.upload",
+            [{"shop_no": shop_no, "goods_list": [goods_line(line) for line in lines]}],
+            shop_no=shop_no,
+        )
         return {(line.goods_id, line.spec_id): None for line in lines}
 
     def push_refunds(self, shop_no: str, refunds: list[RawRefund]) -> ItemErrors:
@@ -255,12 +323,19 @@ class UltimateWire(Wire):
         return {refund.refund_no: None for refund in refunds}
 
     def shops(self, shop_no: str) -> list[dict]:
-        return _details(self.call("setting.Shop.queryShop", [{"shop_no": shop_no}], page_size=PAGE_SIZE,
-                                  shop_no=shop_no))
+        return _details(
+            self.call("setting.Shop.queryShop", [{"shop_no": shop_no}], page_size=PAGE_SIZE, shop_no=shop_no)
+        )
 
     def warehouses(self, warehouse_no: str) -> list[dict]:
-        return _details(self.call("setting.Warehouse.queryWarehouse", [{"warehouse_no": warehouse_no}],
-                                  page_size=PAGE_SIZE, warehouse_no=warehouse_no))
+        return _details(
+            self.call(
+                "setting.Warehouse.queryWarehouse",
+                [{"warehouse_no": warehouse_no}],
+                page_size=PAGE_SIZE,
+                warehouse_no=warehouse_no,
+            )
+        )
 
     def logistics_companies(self) -> list[dict]:
         companies: list[dict] = []
@@ -274,10 +349,17 @@ class UltimateWire(Wire):
     def raw_trades(self, shop_no: str, tids: list[str]) -> set[str]:
         found = set()
         for tid in tids:  # searchSelfOrder takes one tid
-            answer = self.call("sales.RawTrade.searchSelfOrder", [{"tid": tid, "shop_no": shop_no}],
-                               page_size=PAGE_SIZE, shop_no=shop_no)
-            found |= {tid for row in _details(answer, "order")
-                      if id_text(row.get("tid")) == tid and id_text(row.get("shop_no")) in ("", shop_no)}
+            answer = self.call(
+                "sales.RawTrade.searchSelfOrder",
+                [{"tid": tid, "shop_no": shop_no}],
+                page_size=PAGE_SIZE,
+                shop_no=shop_no,
+            )
+            found |= {
+                tid
+                for row in _details(answer, "order")
+                if id_text(row.get("tid")) == tid and id_text(row.get("shop_no")) in ("", shop_no)
+            }
         return found
 
     def stock_changes(self, shop_no: str, limit: int) -> list[StockChange]:
@@ -286,15 +368,23 @@ class UltimateWire(Wire):
         if not ids:
             return []
         shop_id = self.shop_id(shop_no)
-        return [ultimate_stock_change(row) for row in self.calculated_stock(ids).values()
-                if id_text(row.get("shop_id")) == shop_id]
+        return [
+            ultimate_stock_change(row)
+            for row in self.calculated_stock(ids).values()
+            if id_text(row.get("shop_id")) == shop_id
+        ]
 
     def calculated_stock(self, rec_ids: list) -> dict[str, dict]:
         """rec_id -> batchCalcStock's row; rows WDT could not calculate (error_date) are left out."""
-        answer = self.call("sales.StockSync.batchCalcStock",
-                           [[{"api_goods_id": int(rec_id), "force_sync": False} for rec_id in rec_ids]])
-        return {id_text(row.get("rec_id")): row for row in _data(answer).get("success_date") or []
-                if row.get("rec_id") is not None}
+        answer = self.call(
+            "sales.StockSync.batchCalcStock",
+            [[{"api_goods_id": int(rec_id), "force_sync": False} for rec_id in rec_ids]],
+        )
+        return {
+            id_text(row.get("rec_id")): row
+            for row in _data(answer).get("success_date") or []
+            if row.get("rec_id") is not None
+        }
 
     def stock_ack(self, acks: list[StockAck]) -> dict[str, str | None]:
         """syncSuccess / syncFail per row, with the strategy values calcStock gives for it now."""

@@ -1,4 +1,5 @@
 """Blueprints, the session, template helpers and error answers."""
+
 from __future__ import annotations
 
 import json
@@ -67,6 +68,7 @@ def register_filters(app: Flask) -> None:
     @app.template_filter("sent_payload")
     def sent_payload(payload: dict) -> Markup:
         """A sent trade as WDT read it: characters as they are, times in Beijing time."""
+
         def as_sent(value):
             if isinstance(value, str) and STORED_UTC_TIME.fullmatch(value):
                 try:

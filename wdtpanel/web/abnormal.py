@@ -1,4 +1,5 @@
 """设置 → 第三方管理 → 旺店通异常订单: failed orders, their reasons, and 订单重推 in place."""
+
 from __future__ import annotations
 
 import re
@@ -35,10 +36,21 @@ def row_state_filter(order) -> str:
 bp.add_app_template_filter(abnormal.chip_of, "chip")
 
 
-ROW_TEXT = {"pick": _l("选择"), "order_no": _l("订单号"), "ordered_at": _l("下单时间"), "amount": _l("金额"),
-            "buyer": _l("买家"), "reason": _l("原因"), "attempts": _l("推送次数"), "last_attempt": _l("最后推送"),
-            "pushed": _l("已推送到旺店通"), "queued": _l("排队中…"), "pushing": _l("推送中…"),
-            "repush": _l("订单重推"), "historical": _l("历史订单不能重推")}
+ROW_TEXT = {
+    "pick": _l("选择"),
+    "order_no": _l("订单号"),
+    "ordered_at": _l("下单时间"),
+    "amount": _l("金额"),
+    "buyer": _l("买家"),
+    "reason": _l("原因"),
+    "attempts": _l("推送次数"),
+    "last_attempt": _l("最后推送"),
+    "pushed": _l("已推送到旺店通"),
+    "queued": _l("排队中…"),
+    "pushing": _l("推送中…"),
+    "repush": _l("订单重推"),
+    "historical": _l("历史订单不能重推"),
+}
 
 
 def row_text() -> dict[str, str]:
@@ -57,8 +69,7 @@ def row_url(order_id: int, action: str = "") -> str:
 
 @bp.app_context_processor
 def labels():
-    return {"attempt_labels": ATTEMPT_LABELS, "repush_refusals": REFUSALS, "row_text": row_text,
-            "row_url": row_url}
+    return {"attempt_labels": ATTEMPT_LABELS, "repush_refusals": REFUSALS, "row_text": row_text, "row_url": row_url}
 
 
 def _zone() -> ZoneInfo:
@@ -72,8 +83,11 @@ def _filters(values) -> tuple[AbnormalFilterForm, abnormal.Filters]:
     usable = lambda field: None if field.errors else field.data  # noqa: E731  (a bad field is left out, and said)
     filters = abnormal.Filters(
         reason=form.reason.data if form.reason.data in REASONS else "",
-        date_from=usable(form.date_from), date_to=usable(form.date_to), q=(form.q.data or "").strip(),
-        cursor=usable(form.cursor) or "", before=usable(form.before) or "",
+        date_from=usable(form.date_from),
+        date_to=usable(form.date_to),
+        q=(form.q.data or "").strip(),
+        cursor=usable(form.cursor) or "",
+        before=usable(form.before) or "",
     )
     return form, filters
 
@@ -84,8 +98,14 @@ def _queue(order_ids: list[int]) -> bool:
 
 
 def _row(order, status: int = 200, **extra):
-    return render_template("abnormal/_row.html", order=order, action_form=EmptyForm(), polls=True,
-                           leaves_after=PUSHED_ROW_LEAVES_MS, **extra), status
+    return render_template(
+        "abnormal/_row.html",
+        order=order,
+        action_form=EmptyForm(),
+        polls=True,
+        leaves_after=PUSHED_ROW_LEAVES_MS,
+        **extra,
+    ), status
 
 
 def _ids(values) -> list[int]:
@@ -99,9 +119,16 @@ def index():
     form, filters = _filters(request.args)
     merchant_id = g.user.merchant_id
     counts, page = abnormal.reason_counts(merchant_id), abnormal.list_page(merchant_id, filters, _zone())
-    context = {"form": form, "filters": filters, "page": page, "action_form": EmptyForm(), "counts": counts,
-               "bulk_count": abnormal.matching_count(merchant_id, filters, _zone(), counts, page),
-               "leaves_after": PUSHED_ROW_LEAVES_MS, "polls": True}
+    context = {
+        "form": form,
+        "filters": filters,
+        "page": page,
+        "action_form": EmptyForm(),
+        "counts": counts,
+        "bulk_count": abnormal.matching_count(merchant_id, filters, _zone(), counts, page),
+        "leaves_after": PUSHED_ROW_LEAVES_MS,
+        "polls": True,
+    }
     if wants_fragment() and request.htmx.target == "abnormal-results":
         return render_template("abnormal/_results.html", **context)
     return render_template("abnormal/index.html", **context)
@@ -113,8 +140,12 @@ def row(order_id: int):
     """One row (a tbody), optionally with its push history; polled while the order is queued or being pushed."""
     order = order_by_id(g.user.merchant_id, order_id) or abort(404)
     expanded = request.args.get("expand") == "1"
-    return _row(order, expanded=expanded, attempts=attempts_of(order) if expanded else [],
-                spec_to_fix=abnormal.spec_to_fix(order))
+    return _row(
+        order,
+        expanded=expanded,
+        attempts=attempts_of(order) if expanded else [],
+        spec_to_fix=abnormal.spec_to_fix(order),
+    )
 
 
 @bp.post("/orders/<int:order_id>/repush")
@@ -162,7 +193,9 @@ def bulk_status(bulk_id: int):
     """The progress bar; it polls itself until every order has an outcome, bringing the rows that changed."""
     waiting = abnormal.orders_by_id(g.user.merchant_id, _ids(request.args.getlist("waiting")))
     now = utcnow()
-    return _bulk_progress(bulk_id, [order for order in waiting if abnormal.row_state(order, now) not in ("queued", "pushing")])
+    return _bulk_progress(
+        bulk_id, [order for order in waiting if abnormal.row_state(order, now) not in ("queued", "pushing")]
+    )
 
 
 def _bulk_progress(bulk_id: int, rows):
@@ -170,6 +203,12 @@ def _bulk_progress(bulk_id: int, rows):
     if not 0 < bulk_id <= MAX_ROW_ID:
         abort(404)
     progress = repushing.bulk_progress(g.user.merchant_id, bulk_id) or abort(404)
-    return render_template("abnormal/_bulk_progress.html", progress=progress, rows=rows, action_form=EmptyForm(),
-                           poll_url=url_for("abnormal.bulk_status", bulk_id=bulk_id), polls=False,
-                           leaves_after=PUSHED_ROW_LEAVES_MS)
+    return render_template(
+        "abnormal/_bulk_progress.html",
+        progress=progress,
+        rows=rows,
+        action_form=EmptyForm(),
+        poll_url=url_for("abnormal.bulk_status", bulk_id=bulk_id),
+        polls=False,
+        leaves_after=PUSHED_ROW_LEAVES_MS,
+    )

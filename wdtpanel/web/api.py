@@ -1,5 +1,6 @@
 """The mall's ingest API (/api/v1): JSON in and out, signed per merchant. Every answer under /api/v1 is JSON,
 errors included."""
+
 from __future__ import annotations
 
 from functools import wraps
@@ -9,7 +10,8 @@ from flask_babel import gettext
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, default_exceptions
 
 from ..extensions import csrf, db
-from ..ingest import goods as goods_ingest, orders as order_ingest
+from ..ingest import goods as goods_ingest
+from ..ingest import orders as order_ingest
 from ..ingest.fields import InvalidInput, read_or_refuse
 from ..ingest.json_body import BadJson, parse_object
 from ..ingest.openapi import openapi_document
@@ -49,8 +51,11 @@ def unrouted_api_request_as_json():
     """A path under /api/v1 that matches no route (404) or not with this method (405) answers JSON too: those
     errors are raised before a blueprint is chosen, so the handlers above never see them."""
     error = request.routing_exception
-    if isinstance(error, HTTPException) and error.code in (404, 405) and (
-            request.path == PREFIX or request.path.startswith(PREFIX + "/")):
+    if (
+        isinstance(error, HTTPException)
+        and error.code in (404, 405)
+        and (request.path == PREFIX or request.path.startswith(PREFIX + "/"))
+    ):
         return http_problem(error)
     return None
 
@@ -63,9 +68,12 @@ def signed(view):
         except RequestEntityTooLarge:
             return problem(413, "too_large", f"body exceeds {current_app.config['MAX_CONTENT_LENGTH']} bytes")
         try:
-            g.signed = authenticate_request(request.headers.get("X-Api-Key", ""),
-                                            request.headers.get("X-Timestamp", ""),
-                                            request.headers.get("X-Signature", ""), body)
+            g.signed = authenticate_request(
+                request.headers.get("X-Api-Key", ""),
+                request.headers.get("X-Timestamp", ""),
+                request.headers.get("X-Signature", ""),
+                body,
+            )
         except ApiAuthError as exc:
             return problem(401, "unauthorized", str(exc))
         g.merchant_id = g.signed.merchant_id
@@ -77,8 +85,11 @@ def signed(view):
 def json_body() -> dict:
     """The request's JSON object: 415 unless sent as application/json (UTF-8), 400 unless a JSON object."""
     if request.mimetype != "application/json" or request.mimetype_params.get("charset", "utf-8").lower() != "utf-8":
-        abort(make_response(problem(415, "unsupported_media_type",
-                                    "send the body as Content-Type: application/json (UTF-8)")))
+        abort(
+            make_response(
+                problem(415, "unsupported_media_type", "send the body as Content-Type: application/json (UTF-8)")
+            )
+        )
     try:
         return parse_object(request.get_data(cache=True), MAX_JSON_DEPTH)
     except BadJson as exc:
@@ -99,8 +110,12 @@ def invalid_input(exc: InvalidInput):
 @bp.errorhandler(ReplayedRequest)
 def replayed(_exc: ReplayedRequest):
     db.session.rollback()
-    return problem(409, "replayed", "this signed request was already accepted; nothing changed. To send the body "
-                                    "again, sign it with a new X-Timestamp")
+    return problem(
+        409,
+        "replayed",
+        "this signed request was already accepted; nothing changed. To send the body "
+        "again, sign it with a new X-Timestamp",
+    )
 
 
 @bp.post("/orders")
@@ -114,8 +129,12 @@ def upsert_order():
     if result.outcome in ("created", "updated") and result.sync_state == OrderState.PENDING:
         # Redis down loses nothing: the order is pending in the database and the sweeper queues it
         leave_to_sweeper_if_down(lambda: request_dispatch(merchant_id), f"order {result.order_no}")
-    body = {"order_no": result.order_no, "outcome": result.outcome, "sync_state": result.sync_state,
-            "snapshot_version": result.snapshot_version}
+    body = {
+        "order_no": result.order_no,
+        "outcome": result.outcome,
+        "sync_state": result.sync_state,
+        "snapshot_version": result.snapshot_version,
+    }
     return jsonify(body), 201 if result.outcome == "created" else 200
 
 
@@ -126,8 +145,9 @@ def upsert_goods():
     snapshots = goods_ingest.read_goods(json_body())
     accept_once()
     outcomes = goods_ingest.upsert_goods(g.merchant_id, snapshots)
-    changed = goods_push.mark_changed(g.merchant_id, [goods_id for goods_id, outcome in outcomes.items()
-                                                      if outcome != "stale"])
+    changed = goods_push.mark_changed(
+        g.merchant_id, [goods_id for goods_id, outcome in outcomes.items() if outcome != "stale"]
+    )
     db.session.commit()
     if changed:
         merchant_id = g.merchant_id
@@ -144,8 +164,9 @@ def get_order(order_no: str):
         return problem(404, "not_found", f"no order {order_no}")
     status = order_ingest.order_status(order)
     message = render(order.sync_reason, order.sync_params, gettext) if order.sync_reason else None
-    return jsonify({**status, "message": message,
-                    "shipments": [shipping.shipment_view(s) for s in shipping.shipments_of(order)]})
+    return jsonify(
+        {**status, "message": message, "shipments": [shipping.shipment_view(s) for s in shipping.shipments_of(order)]}
+    )
 
 
 @bp.get("/stock")
@@ -155,8 +176,11 @@ def get_stock():
     code = read_or_refuse(STOCK_QUERY, request.args.to_dict())["merchant_code"]
     levels = stock.known_stock(g.merchant_id, code)
     if not levels:
-        return problem(404, "not_found", f"no stock known for merchant_code {code}: WDT has not reported it yet, "
-                                         "or no spec has this code")
+        return problem(
+            404,
+            "not_found",
+            f"no stock known for merchant_code {code}: WDT has not reported it yet, or no spec has this code",
+        )
     return jsonify({"merchant_code": code, "stock": levels})
 
 

@@ -1,4 +1,5 @@
 """Sign-in: the password login and the mall's one-time embed link; who is signed in; sign-out everywhere."""
+
 from __future__ import annotations
 
 from functools import wraps
@@ -6,6 +7,7 @@ from functools import wraps
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 from htmx_flask import make_response as htmx_response
 from wtforms import PasswordField, StringField
@@ -16,7 +18,6 @@ from ..extensions import db
 from ..models import User
 from ..security import EmbedTokenError, read_embed_token
 from .errors import error_response, local_path, session_gone
-from flask_wtf import FlaskForm
 
 bp = Blueprint("auth", __name__)
 
@@ -129,8 +130,9 @@ def _spent_link(exc: EmbedTokenError, target: str | None):
         return redirect(target or home_of(g.user))
     if request.htmx:  # the frame's own try with its stored session did not match
         return error_response(403, _("无法登录"), refusal)
-    return render_template("auth/frame.html", next=request.full_path, frame_token=None, fallback=None,
-                           refusal=refusal), 403
+    return render_template(
+        "auth/frame.html", next=request.full_path, frame_token=None, fallback=None, refusal=refusal
+    ), 403
 
 
 @bp.post("/logout")

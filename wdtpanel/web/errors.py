@@ -2,6 +2,7 @@
 
 htmx's responseHandling (templates/base.html) swaps 4xx/5xx fragments into the page's #banner, except 409 and 422,
 which are the target's own partial with the problem marked in it."""
+
 from __future__ import annotations
 
 import re
@@ -60,8 +61,12 @@ def session_gone():
         login = url_for("auth.login", next=_return_path(), expired=1)
         return error_response(401, *SESSION_GONE, headers={"HX-Redirect": login})
     if request.headers.get("Sec-Fetch-Dest") == "iframe":  # a reload inside the frame: resume with its stored session
-        return render_template("auth/frame.html", next=_return_path(), frame_token=None,
-                               fallback=url_for("auth.login", next=_return_path())), 200
+        return render_template(
+            "auth/frame.html",
+            next=_return_path(),
+            frame_token=None,
+            fallback=url_for("auth.login", next=_return_path()),
+        ), 200
     return redirect(url_for("auth.login", next=_return_path()))
 
 
@@ -80,6 +85,7 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError):
-        current_app.logger.error("unhandled error on %s %s", request.method, request.path,
-                                 exc_info=error.original_exception)
+        current_app.logger.error(
+            "unhandled error on %s %s", request.method, request.path, exc_info=error.original_exception
+        )
         return error_response(500, *ERRORS[500])

@@ -1,4 +1,5 @@
 """Flask-WTF forms. Labels are the manual's Chinese words; English comes through Flask-Babel."""
+
 from __future__ import annotations
 
 import re
@@ -6,7 +7,17 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, FieldList, Form, FormField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 CODE_CHARS = Regexp(r"^[A-Za-z0-9_.\-]*$", message=_l("只能包含字母、数字、下划线、点和横线。"))
@@ -40,16 +51,26 @@ class LogisticsRowForm(Form):
 
 
 class WdtConfigForm(FlaskForm):
-    edition = SelectField(_l("旺店通版本"), choices=[("enterprise", _l("企业版")), ("ultimate", _l("旗舰版"))],
-                          validators=[DataRequired()])
-    environment = SelectField(_l("接口环境"), choices=[("production", _l("正式环境")), ("sandbox", _l("测试环境")),
-                                                      ("custom", _l("自定义地址"))], validators=[DataRequired()])
+    edition = SelectField(
+        _l("旺店通版本"),
+        choices=[("enterprise", _l("企业版")), ("ultimate", _l("旗舰版"))],
+        validators=[DataRequired()],
+    )
+    environment = SelectField(
+        _l("接口环境"),
+        choices=[("production", _l("正式环境")), ("sandbox", _l("测试环境")), ("custom", _l("自定义地址"))],
+        validators=[DataRequired()],
+    )
     custom_base_url = StringField(_l("接口地址"), validators=[Length(max=256)])
     sid = StringField("sid", validators=[DataRequired(message=_l("请填写 sid。")), Length(max=64), CODE_CHARS])
     appkey = StringField("appkey", validators=[DataRequired(message=_l("请填写 appkey。")), Length(max=64), CODE_CHARS])
     appsecret = PasswordField("appsecret", validators=[Length(max=128), NO_SPACES])
-    shop_no = StringField(_l("店铺编号"), validators=[DataRequired(message=_l("请填写店铺编号。")), Length(max=20), NO_SPACES])
-    warehouse_no = StringField(_l("仓库编号"), validators=[DataRequired(message=_l("请填写仓库编号。")), Length(max=40), NO_SPACES])
+    shop_no = StringField(
+        _l("店铺编号"), validators=[DataRequired(message=_l("请填写店铺编号。")), Length(max=20), NO_SPACES]
+    )
+    warehouse_no = StringField(
+        _l("仓库编号"), validators=[DataRequired(message=_l("请填写仓库编号。")), Length(max=40), NO_SPACES]
+    )
     webhook_url = StringField(_l("商城回调地址"), validators=[Length(max=512)])
     goods_editor_url = StringField(_l("商城商品编辑地址"), validators=[Length(max=512)])
     enabled = BooleanField(_l("开启旺店通对接"))

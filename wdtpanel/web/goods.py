@@ -1,5 +1,6 @@
 """商品: every SKU with its 商家编码 and its push to WDT; the problems to fix before orders fail, 推送到旺店通 per row
 and for all (with progress), and 重推受影响订单 once the mall has corrected a code."""
+
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -11,9 +12,10 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..jobs import enqueue_pushes, leave_to_sweeper_if_down, request_goods_push
 from ..merchant_config import load_config
-from ..push import code_fix, goods as goods_push
-from ..push import repush as repushing
 from ..pulls.stock import quantity_text
+from ..push import code_fix
+from ..push import goods as goods_push
+from ..push import repush as repushing
 from ..queries import goods as goods_queries
 from ..queries.goods import PROBLEMS, GoodsFilters
 from ..queries.orders import MAX_ROW_ID
@@ -22,11 +24,18 @@ from .forms import EmptyForm, GoodsFilterForm
 from .fragments import wants_fragment
 
 bp = Blueprint("goods", __name__, url_prefix="/goods")
-PROBLEM_LABELS = {"": _l("全部"), "missing": _l("缺少商家编码"), "unknown": _l("编码在旺店通不存在"),
-                  "duplicate": _l("编码重复"), "failed": _l("推送失败")}
-REFUSALS = {"integration_off": _l("旺店通对接未开启：请先在 旺店通配置 中开启。"),
-            "missing_code": _l("缺少商家编码，不能推送：请先在商城中填写。"),
-            "nothing_to_push": _l("还没有商品：商城通过接口发来商品后才能推送。")}
+PROBLEM_LABELS = {
+    "": _l("全部"),
+    "missing": _l("缺少商家编码"),
+    "unknown": _l("编码在旺店通不存在"),
+    "duplicate": _l("编码重复"),
+    "failed": _l("推送失败"),
+}
+REFUSALS = {
+    "integration_off": _l("旺店通对接未开启：请先在 旺店通配置 中开启。"),
+    "missing_code": _l("缺少商家编码，不能推送：请先在商城中填写。"),
+    "nothing_to_push": _l("还没有商品：商城通过接口发来商品后才能推送。"),
+}
 EDITOR_FIELDS = ("goods_id", "spec_id", "merchant_code")
 # HX-Trigger: the lists refresh themselves when the SKUs' push states change, and after a re-push
 PUSH_CHANGED_EVENT, REPUSHED_EVENT = "goods-push-changed", "orders-repushed"
@@ -35,10 +44,13 @@ PUSH_CHANGED_EVENT, REPUSHED_EVENT = "goods-push-changed", "orders-repushed"
 @bp.app_template_global()
 def goods_editor_link(template: str, row) -> str:
     """The mall's goods editor for this SKU: the configured link with its placeholders filled in."""
-    values = {"goods_id": row.goods.mall_goods_id, "spec_id": row.spec.mall_spec_id,
-              "merchant_code": row.spec.merchant_code or ""}
+    values = {
+        "goods_id": row.goods.mall_goods_id,
+        "spec_id": row.spec.mall_spec_id,
+        "merchant_code": row.spec.merchant_code or "",
+    }
     for name in EDITOR_FIELDS:
-        template = template.replace("{%s}" % name, quote(values[name], safe=""))
+        template = template.replace(f"{{{name}}}", quote(values[name], safe=""))
     return template
 
 
@@ -56,8 +68,7 @@ def _filters(values) -> tuple[GoodsFilterForm, GoodsFilters]:
     form.validate()
     usable = lambda field: "" if field.errors else (field.data or "").strip()  # noqa: E731
     problem = form.problem.data if form.problem.data in PROBLEMS else ""
-    return form, GoodsFilters(problem=problem, q=usable(form.q), cursor=usable(form.cursor),
-                              before=usable(form.before))
+    return form, GoodsFilters(problem=problem, q=usable(form.q), cursor=usable(form.cursor), before=usable(form.before))
 
 
 def _enabled() -> bool:
@@ -66,8 +77,14 @@ def _enabled() -> bool:
 
 
 def _row(row, status: int = 200, **extra):
-    return render_template("goods/_row.html", row=row, action_form=EmptyForm(), enabled=_enabled(),
-                           editor_url=g.user.merchant.goods_editor_url, **extra), status
+    return render_template(
+        "goods/_row.html",
+        row=row,
+        action_form=EmptyForm(),
+        enabled=_enabled(),
+        editor_url=g.user.merchant.goods_editor_url,
+        **extra,
+    ), status
 
 
 @bp.get("/")
@@ -77,15 +94,25 @@ def index():
     form, filters = _filters(request.args)
     merchant_id = g.user.merchant_id
     unknown = goods_queries.unknown_codes(merchant_id)
-    context = {"form": form, "filters": filters, "page": goods_queries.sku_page(merchant_id, filters, unknown),
-               "counts": goods_queries.problem_counts(merchant_id, unknown), "action_form": EmptyForm(),
-               "enabled": _enabled(), "editor_url": g.user.merchant.goods_editor_url}
+    context = {
+        "form": form,
+        "filters": filters,
+        "page": goods_queries.sku_page(merchant_id, filters, unknown),
+        "counts": goods_queries.problem_counts(merchant_id, unknown),
+        "action_form": EmptyForm(),
+        "enabled": _enabled(),
+        "editor_url": g.user.merchant.goods_editor_url,
+    }
     if wants_fragment() and request.htmx.target == "goods-results":
         return render_template("goods/_results.html", **context)
     run_id = goods_push.latest_run_id(merchant_id)
     progress = goods_push.run_progress(merchant_id, run_id) if run_id else None
-    return render_template("goods/index.html", **context, fixable=goods_queries.fixable_orders(merchant_id, unknown),
-                           progress=progress if progress and not progress.finished else None)
+    return render_template(
+        "goods/index.html",
+        **context,
+        fixable=goods_queries.fixable_orders(merchant_id, unknown),
+        progress=progress if progress and not progress.finished else None,
+    )
 
 
 @bp.get("/specs/<int:spec_id>")
@@ -142,8 +169,9 @@ def _push_progress(run_id: int, started: bool = False):
     if not 0 < run_id <= MAX_ROW_ID:
         abort(404)
     progress = goods_push.run_progress(g.user.merchant_id, run_id) or abort(404)
-    response = make_response(render_template("goods/_push_progress.html", progress=progress, message=None,
-                                             enabled=_enabled()))
+    response = make_response(
+        render_template("goods/_push_progress.html", progress=progress, message=None, enabled=_enabled())
+    )
     if started or progress.finished:
         response.headers["HX-Trigger"] = PUSH_CHANGED_EVENT
     return response
@@ -166,8 +194,7 @@ def repush_fixed():
         abort(400)
     started = code_fix.repush_fixed_orders(g.user.merchant_id, g.user)
     if started is None:
-        return render_template("goods/_repush_progress.html", progress=None,
-                               message=_("没有可以重推的订单。")), 422
+        return render_template("goods/_repush_progress.html", progress=None, message=_("没有可以重推的订单。")), 422
     bulk, queued = started
     db.session.commit()
     if queued:
@@ -185,8 +212,14 @@ def _repush_progress(bulk_id: int):
     if not 0 < bulk_id <= MAX_ROW_ID:
         abort(404)
     progress = repushing.bulk_progress(g.user.merchant_id, bulk_id) or abort(404)
-    response = make_response(render_template("goods/_repush_progress.html", progress=progress, message=None,
-                                             poll_url=url_for("goods.repush_fixed_progress", bulk_id=bulk_id)))
+    response = make_response(
+        render_template(
+            "goods/_repush_progress.html",
+            progress=progress,
+            message=None,
+            poll_url=url_for("goods.repush_fixed_progress", bulk_id=bulk_id),
+        )
+    )
     if progress.finished:
         response.headers["HX-Trigger"] = REPUSHED_EVENT
     return response

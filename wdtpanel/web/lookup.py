@@ -1,4 +1,5 @@
 """设置 → 第三方管理 → 全部订单: any order, whatever its state, and everything that happened to it."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, g, render_template, request
@@ -12,8 +13,14 @@ from .fragments import page_or_fragment, wants_fragment
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 STATE_LABELS = {
-    "queued": _l("排队中"), "pushing": _l("推送中"), "retry": _l("等待重试"), "pushed": _l("已推送"),
-    "unconfirmed": _l("旺店通未确认"), "abnormal": _l("推送失败"), "historical": _l("历史订单"), "shipped": _l("已发货"),
+    "queued": _l("排队中"),
+    "pushing": _l("推送中"),
+    "retry": _l("等待重试"),
+    "pushed": _l("已推送"),
+    "unconfirmed": _l("旺店通未确认"),
+    "abnormal": _l("推送失败"),
+    "historical": _l("历史订单"),
+    "shipped": _l("已发货"),
 }
 SHIPPING_LABELS = {"none": _l("未发货"), "partial": _l("部分发货"), "shipped": _l("已发货")}
 WEBHOOK_LABELS = {"pending": _l("待发送"), "delivered": _l("已送达")}
@@ -29,11 +36,14 @@ def labels():
 def index():
     """Search by (part of) the order no. or a merchant code, in any letter case; filter by state."""
     form = OrderLookupForm(request.args)
-    form.state.choices = [("", _l("全部状态"))] + list(STATE_LABELS.items())
+    form.state.choices = [("", _l("全部状态")), *list(STATE_LABELS.items())]
     form.validate()
-    filters = lookup.LookupFilters(q=(form.q.data or "").strip() if not form.q.errors else "",
-                                   state=form.state.data if form.state.data in STATE_LABELS else "",
-                                   cursor=request.args.get("cursor", "")[:200], before=request.args.get("before", "")[:200])
+    filters = lookup.LookupFilters(
+        q=(form.q.data or "").strip() if not form.q.errors else "",
+        state=form.state.data if form.state.data in STATE_LABELS else "",
+        cursor=request.args.get("cursor", "")[:200],
+        before=request.args.get("before", "")[:200],
+    )
     context = {"form": form, "filters": filters, "page": lookup.find_orders(g.user.merchant_id, filters, utcnow())}
     if wants_fragment() and request.htmx.target == "lookup-results":
         return render_template("orders/_results.html", **context)
@@ -46,5 +56,10 @@ def detail(order_id: int):
     """One order's row; expanded, with its push attempts, shipments and webhooks."""
     record = lookup.order_record(g.user.merchant_id, order_id) or abort(404)
     expanded = request.args.get("expand", "1") == "1"
-    return page_or_fragment("orders/detail.html", "orders/_row.html", order=record.order,
-                            record=record if expanded else None, expanded=expanded)
+    return page_or_fragment(
+        "orders/detail.html",
+        "orders/_row.html",
+        order=record.order,
+        record=record if expanded else None,
+        expanded=expanded,
+    )

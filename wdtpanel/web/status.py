@@ -1,5 +1,6 @@
 """同步状态: per kind of pull (shipping, stock) the last pull, records today, the last error and the records it
 could not apply (重新同步 each); this merchant's waiting work and webhooks; 立即同步."""
+
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
@@ -12,8 +13,8 @@ from redis.exceptions import RedisError
 from ..columns import utcnow
 from ..extensions import redis_connection
 from ..jobs import PULL_SOURCES, enqueue_pulls, retry_pull_issue
-from ..queries.status import overview, pull_issue
 from ..queries.orders import MAX_ROW_ID
+from ..queries.status import overview, pull_issue
 from .auth import login_required
 from .errors import error_response
 from .forms import EmptyForm
@@ -74,5 +75,4 @@ def retry_issue(kind: str, issue_id: int):
     status, outcome = 200, "applied" if issue.resolved_at else "failed"
     if summary is not None and summary.skipped:
         status, outcome = 409, "busy"
-    return render_template("status/_issue.html", issue=issue, kind=kind, outcome=outcome,
-                           form=EmptyForm()), status
+    return render_template("status/_issue.html", issue=issue, kind=kind, outcome=outcome, form=EmptyForm()), status

@@ -1,4 +1,5 @@
 """设置 → 系统配置 → 旺店通配置: the merchant's WDT configuration page."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, g, render_template, request, url_for
@@ -7,7 +8,13 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..jobs import leave_to_sweeper_if_down, request_goods_push
 from ..merchant_config import (
-    ConfigError, ConfigInput, LogisticsChoice, check_connection, load_config, masked_appsecret, save_config,
+    ConfigError,
+    ConfigInput,
+    LogisticsChoice,
+    check_connection,
+    load_config,
+    masked_appsecret,
+    save_config,
 )
 from ..push import goods as goods_push
 from .auth import admin_required
@@ -35,29 +42,53 @@ def _fill_logistics_rows(form: WdtConfigForm, known: dict[str, str], chosen: dic
     while len(form.logistics):
         form.logistics.pop_entry()
     for code, name in sorted(rows.items()):
-        form.logistics.append_entry({"wdt_code": code, "wdt_name": name, "selected": code in chosen,
-                                     "mall_code": chosen[code][1] if code in chosen else ""})
+        form.logistics.append_entry(
+            {
+                "wdt_code": code,
+                "wdt_name": name,
+                "selected": code in chosen,
+                "mall_code": chosen[code][1] if code in chosen else "",
+            }
+        )
 
 
 def _render(form: WdtConfigForm, config, message=None, status=200, connection=None, secret_kept=True):
     """The form; `secret_kept`: the appsecret the user typed stays in the page across the swap (it is never sent
     back), except after a save, when it is stored and the field empties."""
-    context = {"form": form, "masked_secret": masked_appsecret(config), "config": config, "message": message,
-               "inline_url": _inline_url(), "connection": connection, "secret_kept": secret_kept}
+    context = {
+        "form": form,
+        "masked_secret": masked_appsecret(config),
+        "config": config,
+        "message": message,
+        "inline_url": _inline_url(),
+        "connection": connection,
+        "secret_kept": secret_kept,
+    }
     return page_or_fragment("wdt_config/wdt_config.html", "wdt_config/_wdt_config_form.html", **context), status
 
 
 def _input_from(form: WdtConfigForm) -> ConfigInput:
     return ConfigInput(
-        edition=form.edition.data, environment=form.environment.data,
+        edition=form.edition.data,
+        environment=form.environment.data,
         custom_base_url=(form.custom_base_url.data or "").strip() or None,
-        sid=form.sid.data.strip(), appkey=form.appkey.data.strip(), appsecret=form.appsecret.data or None,
-        shop_no=form.shop_no.data.strip(), warehouse_no=form.warehouse_no.data.strip(), enabled=form.enabled.data,
+        sid=form.sid.data.strip(),
+        appkey=form.appkey.data.strip(),
+        appsecret=form.appsecret.data or None,
+        shop_no=form.shop_no.data.strip(),
+        warehouse_no=form.warehouse_no.data.strip(),
+        enabled=form.enabled.data,
         webhook_url=(form.webhook_url.data or "").strip() or None,
         goods_editor_url=(form.goods_editor_url.data or "").strip() or None,
-        logistics=list({row.wdt_code.data: LogisticsChoice(row.wdt_code.data, row.wdt_name.data or "",
-                                                           (row.mall_code.data or "").strip())
-                        for row in form.logistics if row.selected.data}.values()),  # one row per WDT code
+        logistics=list(
+            {
+                row.wdt_code.data: LogisticsChoice(
+                    row.wdt_code.data, row.wdt_name.data or "", (row.mall_code.data or "").strip()
+                )
+                for row in form.logistics
+                if row.selected.data
+            }.values()
+        ),  # one row per WDT code
         known_logistics=[{"code": row.wdt_code.data, "name": row.wdt_name.data or ""} for row in form.logistics],
     )
 
@@ -101,8 +132,16 @@ def _push_catalogue() -> str:
     return _("正在把全部 %(n)s 个商品规格推送到旺店通，进度见 商品 页。", n=run.total)
 
 
-CONNECTION_FIELDS = ("edition", "environment", "custom_base_url", "sid", "appkey", "appsecret", "shop_no",
-                     "warehouse_no")
+CONNECTION_FIELDS = (
+    "edition",
+    "environment",
+    "custom_base_url",
+    "sid",
+    "appkey",
+    "appsecret",
+    "shop_no",
+    "warehouse_no",
+)
 
 
 @bp.post("/wdt/test")
@@ -132,8 +171,13 @@ def validate_field(field_name: str):
     if field is None or field_name in ("csrf_token", "logistics"):
         abort(404)
     valid = validate_fields(form, [field_name])
-    return render_template("wdt_config/_field.html", field=field, masked_secret=masked_appsecret(config),
-                           inline_url=_inline_url(), secret_kept=True), 200 if valid else 422
+    return render_template(
+        "wdt_config/_field.html",
+        field=field,
+        masked_secret=masked_appsecret(config),
+        inline_url=_inline_url(),
+        secret_kept=True,
+    ), 200 if valid else 422
 
 
 def _inline_url() -> str:
