@@ -31,13 +31,14 @@ assets: $(HTMX) $(CATALOGS)
 run: install
 	$(BIN)/python -m wdtpanel.devserver
 
-# The whole suite on SQLite (browser tests included), then everything but the browser on PostgreSQL, then the
-# fault suite (the system as real processes, one set per test, in parallel).
+# Static checks, then the whole suite: SQLite (browser tests included), PostgreSQL (all but the browser) and the
+# fault suite (the system as real processes) beside them; see tests/run_suite.sh.
 test: install
 	bash tests/services.sh install
-	$(BIN)/python -m pytest -m "not faults" $(PYTEST_ARGS)
-	WDTPANEL_TEST_DATABASE_URL=$$(bash tests/services.sh postgres) $(BIN)/python -m pytest -q -m "not browser and not faults" $(PYTEST_ARGS)
-	$(BIN)/python -m pytest -q tests/faults -n 6 $(PYTEST_ARGS)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	bash tests/run_suite.sh $(PYTEST_ARGS)
 
 # After changing UI text: refresh the English catalogue from the sources (then translate the new empty entries).
 catalog: $(INSTALLED)

@@ -12,6 +12,7 @@ import threading
 import pytest
 from cryptography.fernet import Fernet
 from redis import Redis
+from sqlalchemy import create_engine, make_url
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
@@ -40,9 +41,25 @@ def redis_url(tmp_path_factory):
     process.wait(5)
 
 
+def _database_of_this_worker(url: str) -> str:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own, next to the one configured."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or not url.startswith("postgresql"):
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     url = os.environ.get("WDTPANEL_TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    url = _database_of_this_worker(url)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         import flask_migrate
@@ -67,6 +84,7 @@ def _test_config(database_url: str, redis_url: str) -> dict:
         "PUSH_RETRY_INTERVALS": [0, 0, 0],  # retried at once within a burst worker
         "WDT_CALLS_PER_MINUTE": 60_000,  # pacing is tested on its own
         "COUNTS_CACHE_SECONDS": 0,  # the cache is tested on its own
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast; the default scrypt costs ~0.1 s per user
         "WEBHOOK_RETRY_INTERVALS": [0, 0],
         "WDT_READ_TIMEOUT": 3.0,
     }

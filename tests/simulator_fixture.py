@@ -86,6 +86,8 @@ def wdt_simulator_server():
 
 @pytest.fixture
 def wdt_simulator(wdt_simulator_server):
-    """The simulator with its demo data and no faults."""
+    """The simulator with its demo data and no faults; an injected "timeout" (a 504 after a while, well within the
+    client's read timeout) comes after 0.2 s. Tests of the client's own read timeout set a longer one."""
     wdt_simulator_server.reset()
+    wdt_simulator_server.set_faults(timeout_sleep_s=0.2)
     return wdt_simulator_server

@@ -7,6 +7,7 @@ import hashlib
 import logging
 from functools import cache
 
+from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -30,16 +31,21 @@ def find_user(merchant_id: int, username: str) -> User | None:
     return db.session.scalar(select(User).where(User.merchant_id == merchant_id, User.username == username))
 
 
+def _hash(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
 @cache
-def _decoy_hash() -> str:
-    return generate_password_hash("no such user")
+def _decoy_hash(method: str) -> str:
+    return generate_password_hash("no such user", method=method)
 
 
 def authenticate(merchant_code: str, username: str, password: str) -> User | None:
     """The user, if the password is right. Takes as long for an unknown user as for a wrong password."""
     merchant = find_merchant(merchant_code)
     user = find_user(merchant.id, username) if merchant else None
-    stored = user.password_hash if user is not None and user.password_hash else _decoy_hash()
+    decoy = _decoy_hash(current_app.config["PASSWORD_HASH_METHOD"])
+    stored = user.password_hash if user is not None and user.password_hash else decoy
     if not check_password_hash(stored, password) or user is None or not user.password_hash:
         return None
     return user
@@ -95,7 +101,7 @@ def create_user(merchant: Merchant, username: str, password: str | None, role: s
         raise ValueError(f"role must be one of {ROLES}")
     user = find_user(merchant.id, username) or User(merchant_id=merchant.id, username=username)
     user.role = role
-    user.password_hash = generate_password_hash(password) if password else None
+    user.password_hash = _hash(password) if password else None
     db.session.add(user)
     db.session.commit()
     return user

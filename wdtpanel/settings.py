@@ -109,6 +109,8 @@ class Settings:
         self.COUNTS_CACHE_SECONDS = int(env.get("WDTPANEL_COUNTS_CACHE_SECONDS", "10"))
         # How long a web process reuses an API key's merchant and secret (seconds; a rotated key works this long).
         self.API_KEY_CACHE_SECONDS = int(env.get("WDTPANEL_API_KEY_CACHE_SECONDS", "30"))
+        # werkzeug's password hashing method (its default, scrypt, unless you have a reason).
+        self.PASSWORD_HASH_METHOD = env.get("WDTPANEL_PASSWORD_HASH_METHOD", "scrypt")
         # Bearer token for /metrics (Prometheus); unset: /metrics answers 404.
         self.METRICS_TOKEN = env.get("WDTPANEL_METRICS_TOKEN", "")
         # Base URL the demo merchant and the simulator use in development.
