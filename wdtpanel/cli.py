@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import shlex
 from datetime import timedelta
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -33,7 +34,7 @@ DEMO_WDT = {
 DEMO_CARRIERS = [("ZTO", "中通快递", "zhongtong"), ("SF", "顺丰速运", "shunfeng")]
 # The demo's goods: the simulator knows DEMO-0001 … DEMO-0200. One spec lacks its code, one code is unknown to WDT
 # and two goods share a code, so the goods page and 异常订单 have something to show.
-DEMO_GOODS = [
+DEMO_GOODS: list[dict[str, Any]] = [
     {
         "goods_id": "G1",
         "name": "保温杯",
@@ -72,6 +73,8 @@ def ensure_merchant(code: str, name: str) -> tuple[Merchant, str | None]:
 
 def credentials_lines(merchant: Merchant) -> str:
     """The merchant's ingest API key and secret as shell assignments (`eval "$(…)"` sets them)."""
+    if merchant.api_key is None or merchant.api_secret_encrypted is None:
+        raise click.ClickException(f"merchant {merchant.code!r} has no ingest API credentials")
     secret = decrypt_secret(merchant.api_secret_encrypted)
     return f"export API_KEY={shlex.quote(merchant.api_key)}\nexport API_SECRET={shlex.quote(secret)}"
 

@@ -127,6 +127,8 @@ class Supervisor:
         threading.Thread(target=self._copy_output, args=(child, child.process), daemon=True).start()
 
     def _copy_output(self, child: Supervised, process: subprocess.Popen) -> None:
+        if process.stdout is None:
+            raise RuntimeError(f"{child.name} was started without a pipe for its output")
         with process.stdout:
             for line in process.stdout:
                 self.say(child.name, line)

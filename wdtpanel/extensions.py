@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from typing import TYPE_CHECKING, ClassVar
 
 from flask import current_app, g, session
 from flask_babel import Babel
@@ -30,6 +31,21 @@ NAMING = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
+
+if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as FlaskModel
+    from sqlalchemy import Table
+    from sqlalchemy.orm import DeclarativeBase
+
+    class Model(FlaskModel, DeclarativeBase):
+        """db.Model as mypy sees it (it cannot take a base class from an attribute): a declarative base with
+        Flask-SQLAlchemy's Model mixed in, which is what db.Model is at runtime. Every model maps a table."""
+
+        __table__: ClassVar[Table]
+
+else:
+    Model = db.Model
+
 SQLITE_BUSY_TIMEOUT_MS = 20_000
 
 
@@ -82,7 +98,7 @@ htmx = Htmx()
 
 def select_locale() -> str:
     """Chinese first (the merchants' language, whatever the browser says); English when the user picks it."""
-    chosen = session.get("lang")
+    chosen = session.get("lang", "")
     return chosen if chosen in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
@@ -96,11 +112,10 @@ def connect_redis(url: str) -> Redis:
 
 def redis_connection() -> Redis:
     """One Redis client per app (connection pool inside)."""
-    app = current_app._get_current_object()
-    conn = app.extensions.get("wdtpanel_redis")
+    conn = current_app.extensions.get("wdtpanel_redis")
     if conn is None:
-        conn = connect_redis(app.config["REDIS_URL"])
-        app.extensions["wdtpanel_redis"] = conn
+        conn = connect_redis(current_app.config["REDIS_URL"])
+        current_app.extensions["wdtpanel_redis"] = conn
     return conn
 
 

@@ -16,13 +16,13 @@ from .columns import utcnow
 from .extensions import db, job_queue, redis_connection
 from .ingest.replay import purge_expired
 from .pulls import shipping, stock
-from .pulls.runner import retry_issue, run_pull
+from .pulls.runner import PullSource, retry_issue, run_pull
 from .push import goods as goods_push
 from .push import pipeline
 from .states import PullKind
 
 log = logging.getLogger(__name__)
-PULL_SOURCES = {PullKind.SHIPPING: shipping.SHIPPING, PullKind.STOCK: stock.STOCK}
+PULL_SOURCES: dict[PullKind, PullSource] = {PullKind.SHIPPING: shipping.SHIPPING, PullKind.STOCK: stock.STOCK}
 DISPATCH_FLAG_SECONDS = 60  # a lost dispatcher blocks new ones at most this long (the sweeper covers the gap)
 _worker_app = None
 

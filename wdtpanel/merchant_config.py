@@ -83,7 +83,7 @@ def save_config(merchant_id: int, user: User | None, data: ConfigInput) -> WdtCo
     if not data.appsecret and not config.appsecret_encrypted:
         raise ConfigError("appsecret", "appsecret_required")
     _check_addresses(data)
-    changes: dict[str, list] = {}
+    changes: dict[str, list | str] = {}  # [old, new], or SECRET_CHANGED
     for name in PLAIN_FIELDS:
         old, new = getattr(config, name), getattr(data, name)
         if old != new:

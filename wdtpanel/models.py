@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .columns import Money, UTCDateTime, utcnow
-from .extensions import db
+from .extensions import Model
 from .states import GoodsPushState, OrderState, ShippingState, WebhookState
 
 EDITIONS = ("enterprise", "ultimate")
@@ -17,7 +17,7 @@ ENVIRONMENTS = ("production", "sandbox", "custom")
 ROLES = ("admin", "staff")
 
 
-class Merchant(db.Model):
+class Merchant(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(128))
@@ -29,7 +29,7 @@ class Merchant(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class User(db.Model):
+class User(Model):
     __table_args__ = (UniqueConstraint("merchant_id", "username"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), index=True)
@@ -42,14 +42,14 @@ class User(db.Model):
     merchant: Mapped[Merchant] = relationship()
 
 
-class EmbedTokenUse(db.Model):
+class EmbedTokenUse(Model):
     """An embed link's id once used; the primary key makes a second use fail."""
 
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
     used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class SeenSignature(db.Model):
+class SeenSignature(Model):
     """The signature of a write the ingest API accepted; the same signature is refused until it expires (the end
     of its timestamp's replay window). Written in the transaction of the write; expired rows are purged."""
 
@@ -63,7 +63,7 @@ class SeenSignature(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class WdtConfig(db.Model):
+class WdtConfig(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), unique=True)
     edition: Mapped[str] = mapped_column(String(16), default="enterprise")
@@ -84,7 +84,7 @@ class WdtConfig(db.Model):
     )
 
 
-class LogisticsMapping(db.Model):
+class LogisticsMapping(Model):
     """A logistics company the merchant ships with: WDT's code and the mall's carrier code."""
 
     __table_args__ = (UniqueConstraint("config_id", "wdt_code"),)
@@ -96,7 +96,7 @@ class LogisticsMapping(db.Model):
     mall_code: Mapped[str] = mapped_column(String(40))
 
 
-class Goods(db.Model):
+class Goods(Model):
     __table_args__ = (UniqueConstraint("merchant_id", "mall_goods_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), index=True)
@@ -108,7 +108,7 @@ class Goods(db.Model):
     specs: Mapped[list[Spec]] = relationship(back_populates="goods", cascade="all, delete-orphan")
 
 
-class Spec(db.Model):
+class Spec(Model):
     """A sellable SKU: a spec (规格) of a multi-spec goods, or the one implicit spec (mall_spec_id "") of a
     single-spec goods. Either way the 商家编码 WDT matches is here, and so is its push to WDT's platform goods."""
 
@@ -137,7 +137,7 @@ class Spec(db.Model):
     goods: Mapped[Goods] = relationship(back_populates="specs")
 
 
-class GoodsPushRun(db.Model):
+class GoodsPushRun(Model):
     """推送全部商品: the whole catalogue marked for a push; its progress is read from the specs' states."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -147,7 +147,7 @@ class GoodsPushRun(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class SpecStock(db.Model):
+class SpecStock(Model):
     """The last stock WDT reported for a SKU, as the mall was told it. Keyed by the mall's ids (a single-spec goods
     has spec id ""); `version` grows with every change, so the mall can drop an older event arriving late."""
 
@@ -166,7 +166,7 @@ class SpecStock(db.Model):
 LISTED_SQL = "sync_state IN ('abnormal', 'unconfirmed', 'historical')"
 
 
-class Order(db.Model):
+class Order(Model):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("merchant_id", "order_no"),
@@ -230,7 +230,7 @@ class Order(db.Model):
     )
 
 
-class OrderLine(db.Model):
+class OrderLine(Model):
     __table_args__ = (UniqueConstraint("order_id", "mall_line_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
@@ -252,7 +252,7 @@ class OrderLine(db.Model):
     order: Mapped[Order] = relationship(back_populates="lines")
 
 
-class PushAttempt(db.Model):
+class PushAttempt(Model):
     """One try to push an order to WDT: when, how it ended, WDT's words, and what was sent (redacted)."""
 
     __table_args__ = (Index("ix_push_attempt_order_id", "order_id", "id"),)
@@ -268,7 +268,7 @@ class PushAttempt(db.Model):
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
-class BulkRepush(db.Model):
+class BulkRepush(Model):
     """A bulk 订单重推 a staff member started; its progress is read from the orders' states."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -279,7 +279,7 @@ class BulkRepush(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Shipment(db.Model):
+class Shipment(Model):
     __table_args__ = (UniqueConstraint("merchant_id", "wdt_rec_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), index=True)
@@ -293,7 +293,7 @@ class Shipment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class PullIssue(db.Model):
+class PullIssue(Model):
     """A record a pull brought back that the panel could not apply yet (unknown order, unmapped carrier, ...).
     The record is kept whole and applied once its cause is fixed; then the issue is resolved."""
 
@@ -315,7 +315,7 @@ class PullIssue(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class SyncStatus(db.Model):
+class SyncStatus(Model):
     """A merchant's last pull of one kind: when it ran, when it last worked, and the last error."""
 
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), primary_key=True)
@@ -330,7 +330,7 @@ class SyncStatus(db.Model):
     records_day: Mapped[date | None] = mapped_column(Date)  # in the panel's time zone
 
 
-class WebhookDelivery(db.Model):
+class WebhookDelivery(Model):
     """Outbox of events for the mall, written in the same transaction as the change they report."""
 
     __table_args__ = (
@@ -350,7 +350,7 @@ class WebhookDelivery(db.Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     __table_args__ = (Index("ix_audit_merchant_id_desc", "merchant_id", "id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"))

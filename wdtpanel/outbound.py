@@ -29,6 +29,8 @@ def check_public_url(url: str, allow_private: bool) -> None:
     except (OSError, UnicodeError):
         raise UnsafeUrl(host) from None
     for address in addresses:
+        if not isinstance(address, str):  # an IPv6 address of a Python built without IPv6: (family, raw bytes)
+            raise UnsafeUrl(host)
         ip = ipaddress.ip_address(address.split("%")[0])
         if not ip.is_global or ip.is_multicast:
             raise UnsafeUrl(host)

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import uuid
 from dataclasses import dataclass
+from typing import cast
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import Flask, Request, Response, current_app
@@ -72,7 +73,8 @@ def read_embed_token(token: str) -> EmbedClaims:
     try:
         return _claims(serializer.loads(token, max_age=current_app.config["EMBED_TOKEN_MAX_AGE"]))
     except SignatureExpired as exc:
-        raise EmbedTokenError("expired", _claims(serializer.load_payload(exc.payload))) from exc
+        claims = None if exc.payload is None else _claims(serializer.load_payload(exc.payload))
+        raise EmbedTokenError("expired", claims) from exc
     except BadSignature as exc:
         raise EmbedTokenError("invalid") from exc
 
@@ -106,13 +108,11 @@ class PanelSessionInterface(SecureCookieSessionInterface):
     def open_session(self, app: Flask, request: Request) -> PanelSession | None:
         token = request.headers.get(FRAME_HEADER)
         if token is None:
-            return super().open_session(app, request)
+            return cast("PanelSession | None", super().open_session(app, request))  # made of our session_class
         session = self.session_class()
         with contextlib.suppress(BadSignature):
             session = self.session_class(
-                self.get_signing_serializer(app).loads(
-                    token, max_age=int(app.permanent_session_lifetime.total_seconds())
-                )
+                self._serializer(app).loads(token, max_age=int(app.permanent_session_lifetime.total_seconds()))
             )
         session.in_frame = True
         return session
@@ -126,7 +126,13 @@ class PanelSessionInterface(SecureCookieSessionInterface):
 
     def frame_token(self, app: Flask, session: SessionMixin) -> str:
         """The session as the frame keeps it (the same signed value the cookie would hold)."""
-        return self.get_signing_serializer(app).dumps(dict(session))
+        return self._serializer(app).dumps(dict(session))
+
+    def _serializer(self, app: Flask) -> URLSafeTimedSerializer:
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:  # Flask's answer without a secret key; settings always set one
+            raise RuntimeError("SECRET_KEY is not set")
+        return serializer
 
     def get_cookie_partitioned(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_PARTITIONED"]) or app.config["SESSION_COOKIE_SAMESITE"] == "None"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from cryptography.fernet import Fernet
 
@@ -60,7 +61,8 @@ class Settings:
         if database_url.startswith("postgresql://"):
             database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
         self.SQLALCHEMY_DATABASE_URI = database_url
-        self.SQLALCHEMY_ENGINE_OPTIONS = {}  # connections idle for a while are pinged first: extensions.py
+        # Connections idle for a while are pinged first: extensions.py
+        self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
         self.REDIS_URL = env.get("REDIS_URL") or _redis_started_by_make_run() or "redis://127.0.0.1:6379/0"
         self.RQ_QUEUE = env.get("WDTPANEL_RQ_QUEUE", "wdt")
 

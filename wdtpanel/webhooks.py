@@ -6,10 +6,12 @@ import json
 import logging
 import time
 from datetime import timedelta
+from typing import cast
 
 import requests
 from flask import current_app
 from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.engine import CursorResult
 
 from .columns import utcnow
 from .extensions import db
@@ -71,6 +73,8 @@ def signed_request(merchant: Merchant, delivery: WebhookDelivery) -> tuple[bytes
         ensure_ascii=False,
         separators=(",", ":"),
     ).encode()
+    if merchant.api_secret_encrypted is None:
+        raise ValueError(f"merchant {merchant.code!r} has no API secret to sign webhooks with")
     timestamp = str(int(time.time()))
     secret = decrypt_secret(merchant.api_secret_encrypted)
     return body, {
@@ -85,7 +89,7 @@ def signed_request(merchant: Merchant, delivery: WebhookDelivery) -> tuple[bytes
 def deliver(delivery_id: int) -> bool:
     """POST one event to the merchant's callback URL. True when delivered (or already was)."""
     now = utcnow()
-    claimed = db.session.execute(  # one sender at a time: a second job for the same event finds it held
+    result = db.session.execute(  # one sender at a time: a second job for the same event finds it held
         update(WebhookDelivery)
         .where(
             WebhookDelivery.id == delivery_id,
@@ -94,12 +98,13 @@ def deliver(delivery_id: int) -> bool:
         )
         .values(next_attempt_at=now + SEND_LEASE)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    claimed = cast(CursorResult, result).rowcount
     db.session.commit()
     if not claimed:
         return True  # delivered already, or another job is sending it / will retry it
-    delivery = db.session.get(WebhookDelivery, delivery_id)
-    merchant = db.session.get(Merchant, delivery.merchant_id)
+    delivery = db.session.get_one(WebhookDelivery, delivery_id)
+    merchant = db.session.get_one(Merchant, delivery.merchant_id)
     error = None
     if not merchant.webhook_url:
         error = "no callback URL configured"
@@ -154,8 +159,8 @@ def due_delivery_ids(limit: int = 1000) -> list[int]:
 
 
 def pending_count(merchant_id: int) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count())
         .select_from(WebhookDelivery)
         .where(WebhookDelivery.merchant_id == merchant_id, WebhookDelivery.state == WebhookState.PENDING)
-    )
+    ).scalar_one()

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -277,13 +277,16 @@ class Flag(Field):
         return {"type": ["boolean", "null"], "default": self.default}
 
 
+Checked = TypeVar("Checked")
+
+
 @dataclass
-class Rule:
-    """A check JSON Schema cannot express. `check` gets the object as read and yields (path relative to the
-    object, message) for each problem; `text` documents the rule in the OpenAPI document."""
+class Rule(Generic[Checked]):
+    """A check JSON Schema cannot express. `check` gets the object (or list) as read and yields (path relative to
+    it, message) for each problem; `text` documents the rule in the OpenAPI document."""
 
     text: str
-    check: Callable[[dict], Iterable[tuple[str, str]]]
+    check: Callable[[Checked], Iterable[tuple[str, str]]]
 
 
 @dataclass
@@ -304,7 +307,7 @@ class Obj(Field):
     fields: Mapping[str, Field]
     name: str | None = None
     required_when: tuple[RequiredWhen, ...] = ()
-    rules: tuple[Rule, ...] = ()
+    rules: tuple[Rule[dict], ...] = ()
     description: str = ""
 
     def read(self, value, path, errors) -> dict:
@@ -359,7 +362,7 @@ class Items(Field):
     required: bool = True
     unique_by: str | None = None
     description: str = ""
-    rules: tuple[Rule, ...] = field(default=(), init=False)
+    rules: tuple[Rule[list], ...] = field(default=(), init=False)
 
     def __post_init__(self) -> None:
         if self.unique_by:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import selectinload
@@ -63,7 +64,7 @@ def upsert_goods(merchant_id: int, snapshots: list[GoodsSnapshot]) -> dict[str, 
     outcomes = {}
     for snapshot in sorted(snapshots, key=lambda item: item.goods_id):
         key = and_(Goods.merchant_id == merchant_id, Goods.mall_goods_id == snapshot.goods_id)
-        taken = take_row(Goods, key, snapshot.updated_at, lambda snapshot=snapshot: _new_goods(merchant_id, snapshot))
+        taken = take_row(Goods, key, snapshot.updated_at, partial(_new_goods, merchant_id, snapshot))
         if taken.created is not None:
             outcomes[snapshot.goods_id] = "created"
         elif taken.claimed_id is None:

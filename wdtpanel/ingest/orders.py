@@ -119,7 +119,9 @@ def upsert_order(merchant_id: int, snapshot: OrderSnapshot) -> UpsertResult:
         Order, and_(Order.merchant_id == merchant_id, Order.order_no == snapshot.order_no), snapshot.updated_at
     )
     if claimed_id is None:
-        stored = order_by_no(merchant_id, snapshot.order_no)
+        stored = db.session.scalars(  # the row the insert ran into: orders are never deleted
+            select(Order).where(Order.merchant_id == merchant_id, Order.order_no == snapshot.order_no)
+        ).one()
         return UpsertResult.of(stored, "stale" if snapshot.updated_at < stored.mall_updated_at else "unchanged")
     order = db.session.scalars(
         select(Order)
@@ -239,7 +241,7 @@ def _refuse_changed_lines(order: Order, snapshot: OrderSnapshot) -> None:
     if order.pushed_version is None:
         return
     incoming = {line.line_id: (index, line) for index, line in enumerate(snapshot.lines)}
-    errors = {}
+    errors: dict[str, str] = {}
     for line in order.lines:
         index, new = incoming.get(line.mall_line_id, (None, None))
         if new is None:

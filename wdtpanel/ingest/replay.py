@@ -5,8 +5,10 @@ Redis, and a write that was rolled back (refused, crashed) has not spent its sig
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from sqlalchemy import delete
+from sqlalchemy.engine import CursorResult
 
 from ..extensions import db
 from ..models import SeenSignature
@@ -30,6 +32,7 @@ def spend_signature(merchant_id: int, signature: str, timestamp: int) -> None:
 
 def purge_expired(now: datetime) -> int:
     """Forget signatures whose window is over (the sweeper calls this; a replay of them fails on its timestamp)."""
-    return db.session.execute(
+    result = db.session.execute(
         delete(SeenSignature).where(SeenSignature.expires_at < now).execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    return cast(CursorResult, result).rowcount

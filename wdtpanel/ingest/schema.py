@@ -20,9 +20,17 @@ TRADE_LINES = (wdt.ENTERPRISE_TRADE_LINE, wdt.ULTIMATE_TRADE_LINE)
 GOODS_LINES = (wdt.ENTERPRISE_GOODS_LINE, wdt.ULTIMATE_GOODS_LINE)
 
 
+def length(record: wdt.Record, name: str) -> int:
+    """The characters a WDT field takes; every field limited here has a documented length."""
+    chars = record[name].length
+    if chars is None:
+        raise ValueError(f"{record.anchor}.{name} has no length in WDT's field tables")
+    return chars
+
+
 def fits(*places: tuple[wdt.Record, str], column=None) -> int:
     """The most characters every one of these WDT fields takes (and `column` holds)."""
-    return min([record[name].length for record, name in places] + ([column.type.length] if column else []))
+    return min([length(record, name) for record, name in places] + ([column.type.length] if column else []))
 
 
 def each(records: tuple[wdt.Record, ...], name: str) -> list[tuple[wdt.Record, str]]:
@@ -40,7 +48,7 @@ PRICE_DIGITS, LINE_DIGITS, ORDER_DIGITS = 7, 12, 15
 # Province, city and district each fit WDT's enterprise fields; joined with two spaces they fit the ultimate
 # edition's receiver_area ("省 市 区"). Real names are at most 8 / 11 / 15 characters.
 PROVINCE_CHARS, CITY_CHARS = 10, 12
-DISTRICT_CHARS = wdt.ULTIMATE_TRADE["receiver_area"].length - PROVINCE_CHARS - CITY_CHARS - 2
+DISTRICT_CHARS = length(wdt.ULTIMATE_TRADE, "receiver_area") - PROVINCE_CHARS - CITY_CHARS - 2
 MOBILE = r"^1[0-9]{10}$"
 PHONE = r"^[0-9()+#转 -]*$"
 MAX_JSON_DEPTH = 32

@@ -193,7 +193,7 @@ def _apply_kept(source: PullSource, config: WdtConfig, issues: list[PullIssue], 
             summary.applied += 1
             issue.resolved_at = now
         else:
-            issue.reason, issue.params, issue.attempts = result.reason, result.params, issue.attempts + 1
+            issue.reason, issue.params, issue.attempts = _reason(result), result.params, issue.attempts + 1
 
 
 def _keep_issues(
@@ -231,11 +231,17 @@ def _keep_issues(
             issues[result.key] = issue
         issue.subject, issue.reason, issue.params, issue.record = (
             result.subject,
-            result.reason,
+            _reason(result),
             result.params,
             result.raw,
         )
         issue.attempts, issue.resolved_at = (issue.attempts or 0) + 1, None
+
+
+def _reason(result: Applied) -> str:
+    if result.reason is None:  # every source names why it refused a record
+        raise ValueError(f"record {result.key} was refused without a reason")
+    return result.reason
 
 
 def _status(merchant_id: int, kind: PullKind) -> SyncStatus:

@@ -13,8 +13,10 @@ import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
+from typing import cast
 
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.engine import CursorResult
 
 from .. import audit
 from ..columns import MONEY_PLACES, utcnow
@@ -64,7 +66,7 @@ def line_digest(line: PlatformGoodsLine) -> str:
 def _mark(merchant_id: int, condition, **values) -> int:
     """Specs to push again: pending, with a new version (an outcome of a push already under way is not recorded)
     and no reason (a reason on a pending spec is a try since then that WDT could not take)."""
-    return db.session.execute(
+    result = db.session.execute(
         update(Spec)
         .where(Spec.merchant_id == merchant_id, condition)
         .values(
@@ -75,7 +77,8 @@ def _mark(merchant_id: int, condition, **values) -> int:
             **values,
         )
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    return cast(CursorResult, result).rowcount
 
 
 def mark_changed(merchant_id: int, goods_ids: Iterable[str]) -> int:
@@ -236,7 +239,7 @@ def _push_batch(config: WdtConfig, batch: list[_Item], summary: GoodsPushSummary
     """Send one batch and record each spec's outcome; False after a transient failure (stop: WDT is not there)."""
     now = utcnow()
     sendable = [item for item in batch if item.line.spec_no]
-    outcomes = {
+    outcomes: dict[int, tuple[GoodsPushState, str | None, dict]] = {
         item.spec_id: (GoodsPushState.FAILED, "missing_merchant_code", {}) for item in batch if not item.line.spec_no
     }
     if sendable:
@@ -250,9 +253,9 @@ def _push_batch(config: WdtConfig, batch: list[_Item], summary: GoodsPushSummary
                 failure, summary.error = GoodsPushState.PENDING, error.code
             results = {(item.line.goods_id, item.line.spec_id): error for item in sendable}
         for item in sendable:
-            error = results.get((item.line.goods_id, item.line.spec_id))
+            refusal = results.get((item.line.goods_id, item.line.spec_id))
             outcomes[item.spec_id] = (
-                (GoodsPushState.PUSHED, None, {}) if error is None else (failure, error.code, error.params)
+                (GoodsPushState.PUSHED, None, {}) if refusal is None else (failure, refusal.code, refusal.params)
             )
     _record(batch, outcomes, now)
     summary.pushed += sum(state == GoodsPushState.PUSHED for state, _, _ in outcomes.values())

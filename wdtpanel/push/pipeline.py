@@ -14,9 +14,11 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import selectinload
 
 from .. import webhooks
@@ -124,7 +126,7 @@ def plan_batches(
 
 def recheck_unconfirmed(now: datetime) -> int:
     """Unconfirmed orders go back to pending after a while: the next push settles whether WDT has them."""
-    return db.session.execute(
+    result = db.session.execute(
         update(Order)
         .where(
             Order.sync_state == OrderState.UNCONFIRMED,
@@ -132,7 +134,8 @@ def recheck_unconfirmed(now: datetime) -> int:
         )
         .values(sync_state=OrderState.PENDING, retry_count=0, next_attempt_at=None, enqueued_at=None)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    return cast(CursorResult, result).rowcount
 
 
 def lost_pending_merchants() -> list[int]:
@@ -277,7 +280,7 @@ def _push_claimed(config: WdtConfig, token: str, claimed: list[Claimed], summary
         return
     client = client_for(config)
     try:
-        results = client.push_trades(config.shop_no, [item.trade for item in ready], strict=True)
+        results = client.push_trades(config.shop_no, [_trade(item) for item in ready], strict=True)
     except WdtError as error:
         if error.code == "rate_limited":
             pacer_for(config).back_off(RATE_LIMIT_BACK_OFF)
@@ -292,13 +295,19 @@ def _push_claimed(config: WdtConfig, token: str, claimed: list[Claimed], summary
     _record(
         token,
         [
-            Outcome(item, AttemptOutcome.ABNORMAL, problem_from(results[item.order_no]))
-            if results.get(item.order_no) is not None
+            Outcome(item, AttemptOutcome.ABNORMAL, problem_from(refusal))
+            if (refusal := results.get(item.order_no)) is not None
             else _accepted(client, config, item)
             for item in ready
         ],
         summary,
     )
+
+
+def _trade(item: Claimed) -> RawTrade:
+    if item.trade is None:  # _prepare leaves a trade or a problem
+        raise ValueError(f"order {item.order_no} was prepared without a trade or a problem")
+    return item.trade
 
 
 def _accepted(client: WdtClient, config: WdtConfig, item: Claimed) -> Outcome:

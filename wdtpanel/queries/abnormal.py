@@ -113,7 +113,7 @@ def matching_count(merchant_id: int, filters: Filters, zone: ZoneInfo, counts: d
         chips = [filters.reason] if filters.reason else list(counts)
         return min(BULK_LIMIT, sum(counts.get(chip, 0) for chip in chips if chip != "historical"))
     query = _filtered(merchant_id, filters, zone).where(Order.sync_state.in_(REPUSHABLE)).with_only_columns(Order.id)
-    return db.session.scalar(select(func.count()).select_from(query.limit(BULK_LIMIT).subquery()))
+    return db.session.execute(select(func.count()).select_from(query.limit(BULK_LIMIT).subquery())).scalar_one()
 
 
 def matching_ids(merchant_id: int, filters: Filters, zone: ZoneInfo, limit: int = BULK_LIMIT) -> list[int]:

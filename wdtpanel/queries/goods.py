@@ -185,18 +185,18 @@ def sku_row(merchant_id: int, spec_id: int) -> SkuRow | None:
 def problem_counts(merchant_id: int, unknown: set[str]) -> dict[str, int]:
     """ "" (every SKU) and each problem -> how many SKUs."""
     base = select(func.count()).select_from(Spec).where(Spec.merchant_id == merchant_id)
-    counts = {"": db.session.scalar(base)}
+    counts = {"": db.session.execute(base).scalar_one()}
     for problem in PROBLEMS:
-        counts[problem] = db.session.scalar(base.where(problem_condition(merchant_id, problem, unknown)))
+        counts[problem] = db.session.execute(base.where(problem_condition(merchant_id, problem, unknown))).scalar_one()
     return counts
 
 
 def pending_count(merchant_id: int) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count())
         .select_from(Spec)
         .where(Spec.merchant_id == merchant_id, Spec.push_state == GoodsPushState.PENDING)
-    )
+    ).scalar_one()
 
 
 # --- fix once: the abnormal orders a corrected code fixes ------------------------------------------------------

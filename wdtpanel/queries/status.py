@@ -44,9 +44,9 @@ class SyncOverview:
 def waiting_orders(merchant_id: int, now: datetime) -> dict[str, int]:
     """This merchant's orders on their way to WDT, by what they wait for."""
     return {
-        state: db.session.scalar(
+        state: db.session.execute(
             select(func.count()).select_from(Order).where(Order.merchant_id == merchant_id, state_condition(state, now))
-        )
+        ).scalar_one()
         for state in ("queued", "pushing", "retry")
     }
 
@@ -63,12 +63,12 @@ def overview(merchant_id: int, redis: Redis, zone: ZoneInfo, now: datetime) -> S
         available = bool(redis.ping())
     except RedisError:
         available = False
-    merchant = db.session.get(Merchant, merchant_id)
-    abnormal = db.session.scalar(
+    merchant = db.session.get_one(Merchant, merchant_id)
+    abnormal = db.session.execute(
         select(func.count())
         .select_from(Order)
         .where(Order.merchant_id == merchant_id, Order.sync_state == OrderState.ABNORMAL)
-    )
+    ).scalar_one()
     return SyncOverview(
         pulls=[pull_view(merchant_id, kind, zone, now) for kind in PullKind],
         pending_webhooks=webhooks.pending_count(merchant_id),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import cast
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.serving import WSGIRequestHandler
 
 from . import hooks, protocol
@@ -22,7 +24,7 @@ def create_simulator_app(
     """A fake WDT for `account` (the demo account by default), in memory or kept in `state_file`, refusing calls
     beyond `calls_per_minute` (None: no quota) as WDT does."""
     app = Flask(__name__)
-    app.json.ensure_ascii = False
+    cast(DefaultJSONProvider, app.json).ensure_ascii = False  # the provider Flask starts with
     app.extensions["wdt_simulator"] = SimulatorState(account or SimulatorAccount(), state_file)
     app.extensions["wdt_simulator_faults"] = Faults()
     app.extensions["wdt_simulator_quota"] = Quota(calls_per_minute)

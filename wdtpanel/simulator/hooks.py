@@ -158,4 +158,4 @@ def set_faults():
 @bp.post("/_sim/faults/next")
 def fail_next():
     data = _input()
-    return _done(lambda: {"queued": faults().fail_next(data.get("kind"), int(data.get("count", 1)))})
+    return _done(lambda: {"queued": faults().fail_next(data.get("kind", ""), int(data.get("count", 1)))})

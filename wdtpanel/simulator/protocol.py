@@ -9,6 +9,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
@@ -42,6 +43,7 @@ from .rules import REFUSED, Problem, Refusal, blank, check_fields, integer, pars
 from .state import SimulatorState
 
 bp = Blueprint("wdt_protocol", __name__)
+Verified = TypeVar("Verified")
 
 ENTERPRISE_CLOCK_WINDOW = 300  # seconds, docs/wdt-protocol.md#signing
 ULTIMATE_CLOCK_WINDOW = 120
@@ -74,8 +76,8 @@ def _refused(edition: str, refusal: Refusal) -> Response:
     return jsonify({_envelope_key(edition): refusal.code, "message": refusal.message})
 
 
-def _fault_answer(edition: str, kind: str | None) -> Response | None:
-    """The failure this call was picked for, if any."""
+def _fault_answer(edition: str, kind: str) -> Response:
+    """The failure this call was picked for (one of faults.KINDS)."""
     settings = faults().settings
     if kind in ("timeout", "timeout_after_store"):  # the answer comes too late
         time.sleep(settings.timeout_sleep_s)
@@ -86,10 +88,10 @@ def _fault_answer(edition: str, kind: str | None) -> Response | None:
         return _refused(edition, Refusal(RATE_LIMIT_ANSWERS[edition][1], RATE_LIMIT_ANSWERS[edition][0]))
     if kind == "bad_json":
         return Response("<html><body>系统维护中</body></html>", 200, mimetype="text/html")
-    return None
+    raise ValueError(f"unknown fault {kind!r}")
 
 
-def _answer(edition: str, name: str, verify: Callable[[], object], handle: Callable[[object], dict]) -> Response:
+def _answer(edition: str, name: str, verify: Callable[[], Verified], handle: Callable[[Verified], dict]) -> Response:
     """Latency, an injected failure before the call, the caller's checks, the quota, the call, and an injected
     failure that loses the answer of a call carried out."""
     if faults().settings.latency_ms:
@@ -128,6 +130,14 @@ def _refuse(problems: list[Problem], edition: str, **where: str) -> None:
 def _checked(record: Record, data, edition: str, **where: str):
     _refuse(check_fields(record, data, edition), edition, **where)
     return data
+
+
+def _int(value) -> int:
+    """An integer field _checked let through (it refuses one missing or not a whole number)."""
+    parsed = integer(value)
+    if parsed is None:
+        raise ValueError(f"unchecked integer field: {value!r}")
+    return parsed
 
 
 def _within(items, limit: int, name: str, edition: str) -> list:
@@ -187,7 +197,7 @@ def _enterprise_trade_push(form: dict) -> dict:
 
 def _enterprise_sync_query(form: dict) -> dict:
     _checked(ENTERPRISE_LOGISTICS_QUERY, form, EDITION_ENTERPRISE)
-    limit = min(max(integer(form["limit"]), 1), 100)  # "limit > 100 is taken as 100"
+    limit = min(max(_int(form["limit"]), 1), 100)  # "limit > 100 is taken as 100"
     records = simulator().pending_sync(form.get("shop_no", ""), limit)
     trades = [
         {
@@ -256,7 +266,7 @@ def _enterprise_refund_push(form: dict) -> dict:
 
 def _enterprise_stock_query(form: dict) -> dict:
     _checked(ENTERPRISE_STOCK_QUERY, form, EDITION_ENTERPRISE)
-    rows = simulator().stock_changes(form["shop_no"], integer(form["limit"]))
+    rows = simulator().stock_changes(form["shop_no"], _int(form["limit"]))
     changes = [
         {
             "rec_id": str(row["rec_id"]),
@@ -325,7 +335,7 @@ def _query_window(params: dict, edition: str) -> None:
     start, end = parse_time(params.get("start_time")), parse_time(params.get("end_time"))
     if start is None or end is None:
         _refuse([Problem("r-query-window", "参数中必须包含起止时间")], edition)
-    if end - start > QUERY_WINDOW:
+    elif end - start > QUERY_WINDOW:
         _refuse([Problem("r-query-window", "您的查询时间过宽,查询时间不能大于30天")], edition)
 
 
@@ -455,7 +465,7 @@ def _ultimate_sync_update(args: list) -> dict:
         _checked(ULTIMATE_LOGISTICS_ACK, item, EDITION_ULTIMATE)
     outcome = {0: True, 2: False, -100: None}
     acks = [
-        (str(item.get("sync_id")), outcome[integer(item.get("status"))], str(item.get("error_msg") or ""))
+        (str(item.get("sync_id")), outcome[_int(item.get("status"))], str(item.get("error_msg") or ""))
         for item in items
     ]
     return {"data": [f"物流同步记录 {rec_id} {error}" for rec_id, error in simulator().ack(acks)]}
@@ -496,7 +506,7 @@ def _ultimate_raw_search(args: list) -> dict:
 
 def _ultimate_wait_list(args: list) -> dict:
     params = _checked(ULTIMATE_STOCK_WAIT_LIST, {"count": args[0], "position": args[1]}, EDITION_ULTIMATE)
-    ids, position = simulator().wait_list(integer(params["count"]), integer(params["position"]))
+    ids, position = simulator().wait_list(_int(params["count"]), _int(params["position"]))
     return {"data": {"id_list": ids, "position": position}}
 
 

@@ -161,10 +161,10 @@ def _value_problem(field, value, edition: str) -> tuple[str, str] | None:
         if parsed != parsed.quantize(FOUR_PLACES):
             return f"{name} 小数超过4位，按4位保存", STORED_WRONG
     if kind == INT:
-        parsed = integer(value)
-        if parsed is None:
+        code = integer(value)
+        if code is None:
             return _words(edition, "number", name=name, value=value), REFUSED
-        return _code_problem(field, parsed, edition)
+        return _code_problem(field, code, edition)
     return None
 
 

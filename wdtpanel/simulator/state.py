@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterable
 from contextlib import contextmanager
 from copy import deepcopy
 from dataclasses import dataclass, field
@@ -388,7 +389,7 @@ class SimulatorState:
                 record["offered"] += 1
             return deepcopy(page)
 
-    def ack(self, acks: list[tuple[str, bool | None, str]]) -> list[tuple[str, str]]:
+    def ack(self, acks: Iterable[tuple[str, bool | None, str]]) -> list[tuple[str, str]]:
         """(rec_id, ok — None to keep it pending —, message) -> [(rec_id, error)] for the acks not taken."""
         errors = []
         with self.changing() as data:

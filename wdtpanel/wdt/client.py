@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable
 from typing import TypeVar
 
 import requests
@@ -166,8 +166,8 @@ class WdtClient:
 
     def _in_batches(
         self,
-        batches: Iterable[Sequence[Item]],
-        send: Callable[[Sequence[Item]], ItemErrors],
+        batches: Iterable[list[Item]],
+        send: Callable[[list[Item]], ItemErrors],
         key: Callable[[Item], Hashable],
         names: Callable[[Item], list[str]],
     ) -> dict:
@@ -178,8 +178,8 @@ class WdtClient:
 
 
 def _narrowed(
-    batch: Sequence[Item],
-    send: Callable[[Sequence[Item]], ItemErrors],
+    batch: list[Item],
+    send: Callable[[list[Item]], ItemErrors],
     key: Callable[[Item], Hashable],
     names: Callable[[Item], list[str]],
 ) -> dict:
@@ -220,8 +220,8 @@ def _names_any(message: str, names: list[str]) -> bool:
 
 
 def _batches(
-    items: Sequence[Item], size: int, group: Callable[[Item], Hashable] | None = None, per_group: int = 0
-) -> list[Sequence[Item]]:
+    items: list[Item], size: int, group: Callable[[Item], Hashable] | None = None, per_group: int = 0
+) -> list[list[Item]]:
     """Consecutive batches of at most `size` items, and at most `per_group` items of one `group` in a batch."""
     if group is None:
         return [items[start : start + size] for start in range(0, len(items), size)]

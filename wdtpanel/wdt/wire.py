@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import re
 import string
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote_plus, urlsplit
 
 import requests
@@ -70,8 +72,9 @@ def form_body(form: dict[str, str]) -> str:
     )
 
 
-class Wire:
-    """What both editions share: the HTTP post and the failures below WDT's envelope."""
+class Wire(ABC):
+    """What both editions share: the HTTP post and the failures below WDT's envelope. Each edition implements
+    `send` (one request in its protocol) and the calls declared below (WDT's methods and shapes of that edition)."""
 
     edition: str
 
@@ -103,6 +106,43 @@ class Wire:
         if self.before_call is not None:
             self.before_call(name)
         return self.send(name, *args, **kwargs)  # each edition's own request
+
+    @abstractmethod
+    def send(self, *args: Any, **kwargs: Any) -> dict:
+        """One signed request for a script or method, with the edition's own arguments; the checked answer."""
+
+    @abstractmethod
+    def push_trades(self, shop_no: str, trades: list[RawTrade], strict: bool) -> ItemErrors: ...
+
+    @abstractmethod
+    def logistics_sync(self, shop_no: str, limit: int) -> list[LogisticsRecord]: ...
+
+    @abstractmethod
+    def ack(self, acks: list[LogisticsAck]) -> dict[str, str | None]: ...
+
+    @abstractmethod
+    def push_goods(self, shop_no: str, lines: list[PlatformGoodsLine]) -> ItemErrors: ...
+
+    @abstractmethod
+    def push_refunds(self, shop_no: str, refunds: list[RawRefund]) -> ItemErrors: ...
+
+    @abstractmethod
+    def shops(self, shop_no: str) -> list[dict]: ...
+
+    @abstractmethod
+    def warehouses(self, warehouse_no: str) -> list[dict]: ...
+
+    @abstractmethod
+    def logistics_companies(self) -> list[dict]: ...
+
+    @abstractmethod
+    def raw_trades(self, shop_no: str, tids: list[str]) -> set[str]: ...
+
+    @abstractmethod
+    def stock_changes(self, shop_no: str, limit: int) -> list[StockChange]: ...
+
+    @abstractmethod
+    def stock_ack(self, acks: list[StockAck]) -> dict[str, str | None]: ...
 
     def post(self, url: str, **request) -> dict:
         # Failures keep no link to the requests exception: its text holds the URL, and with it the signed query.
@@ -250,7 +290,8 @@ def _details(answer: dict, key: str = "details") -> list[dict]:
 
 
 def _data(answer: dict) -> dict:
-    return answer.get("data") if isinstance(answer.get("data"), dict) else {}
+    data = answer.get("data")
+    return data if isinstance(data, dict) else {}
 
 
 class UltimateWire(Wire):
@@ -426,4 +467,4 @@ def _errors_by_id(ids: list[str], texts: list[str]) -> dict[str, str | None]:
     return errors
 
 
-WIRES = {EDITION_ENTERPRISE: EnterpriseWire, EDITION_ULTIMATE: UltimateWire}
+WIRES: dict[str, type[Wire]] = {EDITION_ENTERPRISE: EnterpriseWire, EDITION_ULTIMATE: UltimateWire}

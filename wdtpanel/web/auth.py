@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import wraps
+from typing import cast
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -16,8 +17,9 @@ from wtforms.validators import DataRequired, Length
 from .. import accounts
 from ..extensions import db
 from ..models import User
-from ..security import EmbedTokenError, read_embed_token
+from ..security import EmbedTokenError, PanelSessionInterface, read_embed_token
 from .errors import error_response, local_path, session_gone
+from .fragments import htmx_request
 
 bp = Blueprint("auth", __name__)
 
@@ -117,7 +119,8 @@ def embed():
     except EmbedTokenError as exc:
         return _spent_link(exc, target)
     _start_session(user)
-    token = current_app.session_interface.frame_token(current_app, session)
+    interface = cast(PanelSessionInterface, current_app.session_interface)  # installed by register_web
+    token = interface.frame_token(current_app, session)
     return render_template("auth/frame.html", next=target or home_of(user), frame_token=token, fallback=None)
 
 
@@ -128,7 +131,7 @@ def _spent_link(exc: EmbedTokenError, target: str | None):
         return error_response(403, _("无法登录"), refusal)
     if accounts.is_user_of(g.user, exc.claims):
         return redirect(target or home_of(g.user))
-    if request.htmx:  # the frame's own try with its stored session did not match
+    if htmx_request():  # the frame's own try with its stored session did not match
         return error_response(403, _("无法登录"), refusal)
     return render_template(
         "auth/frame.html", next=request.full_path, frame_token=None, fallback=None, refusal=refusal
@@ -153,7 +156,7 @@ def set_language(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
     target = local_path(request.args.get("next")) or url_for("auth.index")
-    if request.htmx:  # inside the frame: the changed session travels back in a header, then HTMX opens the page
+    if htmx_request():  # inside the frame: the changed session travels back in a header, then HTMX opens the page
         return htmx_response("", location={"path": target, "target": "body"})
     return redirect(target)
 

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from .fragments import wants_fragment
+from .fragments import htmx_request, wants_fragment
 
 ERRORS = {
     400: (_l("请求无效"), _l("请求的内容无效，请检查后重试。")),
@@ -49,7 +49,7 @@ def _return_path() -> str | None:
     """Where to come back to after signing in again: the page the user was on."""
     if request.method == "GET" and not wants_fragment():
         return local_path(request.full_path.rstrip("?"))
-    current = urlsplit(request.htmx.current_url or "")
+    current = urlsplit(htmx_request().current_url or "")
     return local_path(current.path + (f"?{current.query}" if current.query else "")) if current.path else None
 
 
@@ -57,7 +57,7 @@ def session_gone():
     """No valid session: sign in again. Inside the mall's frame only the mall can sign the user in again."""
     if getattr(session, "in_frame", False):
         return error_response(401, *FRAME_SESSION_GONE)
-    if request.htmx:
+    if htmx_request():
         login = url_for("auth.login", next=_return_path(), expired=1)
         return error_response(401, *SESSION_GONE, headers={"HX-Redirect": login})
     if request.headers.get("Sec-Fetch-Dest") == "iframe":  # a reload inside the frame: resume with its stored session

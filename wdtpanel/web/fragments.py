@@ -1,14 +1,22 @@
 """One URL serves a page and its fragment: an HTMX swap gets the partial; a browser, a boosted link, a history
 restore or a request aimed at the whole body (id "wdtpanel": the frame's first page, HX-Location) gets the page.
-`request.htmx` (htmx-flask) is the one way to ask what HTMX sent."""
+`htmx_request()` is the one way to ask what HTMX sent."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import render_template, request
+from htmx_flask.requests import HtmxAwareRequest, HtmxHeaders
+
+
+def htmx_request() -> HtmxHeaders:
+    """What HTMX sent with this request (htmx-flask's `request.htmx`); false for a request HTMX did not make."""
+    return cast(HtmxAwareRequest, request).htmx  # Htmx.init_app makes every request an HtmxAwareRequest
 
 
 def wants_fragment() -> bool:
-    htmx = request.htmx
+    htmx = htmx_request()
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request and htmx.target != "wdtpanel"
 
 

@@ -9,7 +9,7 @@ from ..columns import utcnow
 from ..queries import lookup
 from .auth import login_required
 from .forms import OrderLookupForm
-from .fragments import page_or_fragment, wants_fragment
+from .fragments import htmx_request, page_or_fragment, wants_fragment
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 STATE_LABELS = {
@@ -45,7 +45,7 @@ def index():
         before=request.args.get("before", "")[:200],
     )
     context = {"form": form, "filters": filters, "page": lookup.find_orders(g.user.merchant_id, filters, utcnow())}
-    if wants_fragment() and request.htmx.target == "lookup-results":
+    if wants_fragment() and htmx_request().target == "lookup-results":
         return render_template("orders/_results.html", **context)
     return render_template("orders/index.html", **context)
 
