@@ -3,6 +3,7 @@ WDT simulator, each restarted when it dies (as a production process manager woul
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -161,13 +162,18 @@ class Supervisor:
         self.stopping = True
         running = [c.process for c in self.children if c.process is not None and c.process.poll() is None]
         for process in running:
-            os.killpg(process.pid, signal.SIGTERM)
+            _signal_group(process, signal.SIGTERM)
         deadline = time.monotonic() + 10
         for process in running:
             try:
                 process.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+                _signal_group(process, signal.SIGKILL)
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # it ended meanwhile (or another stop() got there first)
+        os.killpg(process.pid, signum)
 
 
 def main() -> None:
