@@ -117,6 +117,7 @@ def main() -> None:
     with app.app_context():
         merchant, _ = ensure_merchant("bench", "bench")
         user = create_user(merchant, "staff", None, "staff")
+        db.session.commit()
         merchant_id, user_id = merchant.id, user.id
     started = time.perf_counter()
     seed(app, merchant_id, args.orders, args.abnormal)

@@ -116,6 +116,7 @@ def make_merchant(app):
     def make(code: str = "shop-a", role: str = "admin"):
         merchant, _ = ensure_merchant(code, f"商户 {code}")
         user = create_user(merchant, f"{code}-{role}", "pass-1234", role)
+        db.session.commit()
         return merchant, user
 
     return make

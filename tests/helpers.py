@@ -7,6 +7,7 @@ import re
 import time
 from datetime import UTC, datetime, timedelta
 
+from wdtpanel.extensions import db
 from wdtpanel.security import decrypt_secret, hmac_signature
 
 
@@ -131,7 +132,9 @@ def connect_to_simulator(merchant, simulator, edition: str = "enterprise", enabl
         logistics=[LogisticsChoice("ZTO", "中通快递", "zhongtong"), LogisticsChoice("SF", "顺丰速运", "shunfeng")],
     )
     values.update(overrides)
-    return save_config(merchant.id, None, ConfigInput(**values))
+    config = save_config(merchant.id, None, ConfigInput(**values))
+    db.session.commit()
+    return config
 
 
 # The mall's goods as the goods and stock tests post them: a multi-spec goods, a single-spec one, a spec without a

@@ -103,7 +103,7 @@ def create_user(merchant: Merchant, username: str, password: str | None, role: s
     user.role = role
     user.password_hash = _hash(password) if password else None
     db.session.add(user)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -125,7 +125,7 @@ def end_sessions(user: User) -> None:
 
 def sign_in_from_embed(claims: EmbedClaims) -> User:
     """Consume the link's id (once only) and return the mall user, created on first visit. The link sets the role
-    of users made by links; a user with a password keeps the role given to it here."""
+    of users made by links; a user with a password keeps the role given to it here. Flushes."""
     if claims.role not in ROLES:
         raise EmbedTokenError("bad_role")
     merchant = find_merchant(claims.merchant_code)
@@ -143,7 +143,7 @@ def sign_in_from_embed(claims: EmbedClaims) -> User:
         db.session.add(user)
     if not user.password_hash:
         user.role = claims.role
-    db.session.commit()
+    db.session.flush()
     return user
 
 

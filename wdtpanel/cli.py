@@ -138,6 +138,7 @@ def register_cli(app: Flask) -> None:
     def create_user_command(merchant_code: str, username: str, role: str, password: str) -> None:
         """Create (or reset) a password login for a merchant."""
         create_user(merchant_named(merchant_code), username, password, role)
+        db.session.commit()
         click.echo(f"user {username} ({role}) of {merchant_code} ready")
 
     @app.cli.command("api-credentials")

@@ -78,7 +78,7 @@ def appsecret_of(config: WdtConfig) -> str:
 
 
 def save_config(merchant_id: int, user: User | None, data: ConfigInput) -> WdtConfig:
-    """Apply the form to the merchant's config; one audit entry lists what changed (never the secret)."""
+    """Apply the form to the merchant's config; one audit entry lists what changed (never the secret). Flushes."""
     config = load_config(merchant_id) or WdtConfig(merchant_id=merchant_id, known_logistics=[])
     if not data.appsecret and not config.appsecret_encrypted:
         raise ConfigError("appsecret", "appsecret_required")
@@ -106,7 +106,7 @@ def save_config(merchant_id: int, user: User | None, data: ConfigInput) -> WdtCo
     db.session.add(config)
     if changes:
         audit.record(merchant_id, user, "wdt_config.update", "旺店通配置", changes)
-    db.session.commit()
+    db.session.flush()
     return config
 
 

@@ -100,7 +100,7 @@ def deliver(delivery_id: int) -> bool:
         .execution_options(synchronize_session=False)
     )
     claimed = cast(CursorResult, result).rowcount
-    db.session.commit()
+    db.session.commit()  # protocol: the claim is visible before the mall is called
     if not claimed:
         return True  # delivered already, or another job is sending it / will retry it
     delivery = db.session.get_one(WebhookDelivery, delivery_id)
@@ -133,7 +133,7 @@ def deliver(delivery_id: int) -> bool:
         delivery.next_attempt_at = utcnow() + timedelta(
             seconds=intervals[min(delivery.attempts - 1, len(intervals) - 1)]
         )
-    db.session.commit()
+    db.session.commit()  # protocol: the attempt is kept whatever RQ does next
     if error:
         raise WebhookFailed(error)
     return True

@@ -192,6 +192,7 @@ def test_every_page_fits_a_phone(browser, live_server, make_merchant, shot, lang
 def test_english_pages_show_no_chinese_but_data(page, live_server, app, shot):
     merchant, _ = ensure_merchant("shop-en", "Shop EN")
     create_user(merchant, "alice", "pass-1234", "admin")
+    db.session.commit()
     orders = orders_in_every_state(merchant, buyer="buyer", goods="Cup")
     page.goto(f"{live_server}/lang/en?next=/login")
     page.get_by_label("Merchant code").fill("shop-en")

@@ -91,6 +91,7 @@ def english(app):
     """An admin of an ASCII-named merchant, reading English, with one order in every state and every reason."""
     merchant, _ = ensure_merchant("shop-en", "Shop EN")
     user = create_user(merchant, "alice", "pass-1234", "admin")
+    db.session.commit()
     params = {
         "detail": "code 1",
         "host": "wdt.example",
@@ -238,6 +239,7 @@ def test_refusals_and_sign_in_pages_in_english(app, english):
         assert chinese_in(anonymous.get(path).get_data(as_text=True)) == [], path
     staff, _ = ensure_merchant("shop-en", "Shop EN"), None
     clerk = create_user(staff[0], "clerk", None, "staff")
+    db.session.commit()
     client = app.test_client()
     sign_in(client, clerk)
     client.get("/lang/en")

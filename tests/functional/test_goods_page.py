@@ -55,6 +55,7 @@ def switch_on(merchant, on: bool = True) -> None:
             enabled=on,
         ),
     )
+    db.session.commit()
 
 
 def unknown_order(merchant, code: str) -> None:

@@ -92,7 +92,7 @@ def run_pull(source: PullSource, merchant_id: int) -> PullSummary:
         status = _status(merchant_id, source.kind)
         status.last_pull_at = utcnow()
         _retry_open_issues(source, config, summary)
-        db.session.commit()
+        db.session.commit()  # protocol: a pull round commits its own steps
         open_keys = set(
             db.session.scalars(
                 select(PullIssue.record_key).where(
@@ -125,12 +125,12 @@ def run_pull(source: PullSource, merchant_id: int) -> PullSummary:
                 error.params,
                 utcnow(),
             )
-            db.session.commit()
+            db.session.commit()  # protocol: the acked round is recorded
             count_pull(source.kind, summary.applied, summary.failed)
             return summary
         status = _status(merchant_id, source.kind)
         status.last_success_at, status.wdt_reachable = utcnow(), True
-        db.session.commit()
+        db.session.commit()  # protocol: a pull round commits its own steps
     count_pull(source.kind, summary.applied, summary.failed)
     return summary
 
@@ -151,7 +151,7 @@ def retry_issue(source: PullSource, merchant_id: int, issue_id: int) -> PullSumm
             summary.skipped = True
             return summary
         _apply_kept(source, config, [issue], summary)
-        db.session.commit()
+        db.session.commit()  # protocol: a retried record commits with its outcome
     return summary
 
 

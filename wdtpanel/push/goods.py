@@ -288,7 +288,7 @@ def _record(batch: list[_Item], outcomes: dict, now) -> None:
             for item in batch
         ],
     )
-    db.session.commit()
+    db.session.commit()  # protocol: outcomes are kept before the job ends
 
 
 def merchants_with_pending_specs() -> list[int]:

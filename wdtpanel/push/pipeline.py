@@ -166,7 +166,7 @@ def claim(merchant_id: int, order_ids: list[int]) -> tuple[str, list[Order]]:
         .values(claim_token=token, claimed_until=now + LEASE)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
+    db.session.commit()  # protocol: the claim is visible to other workers before WDT is called
     orders = db.session.scalars(
         select(Order).where(Order.claim_token == token).options(selectinload(Order.lines)).order_by(Order.id)
     ).all()
@@ -485,4 +485,4 @@ def _release(token: str) -> None:
         .values(claim_token=None, claimed_until=None)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
+    db.session.commit()  # protocol: released claims are visible at once

@@ -118,6 +118,7 @@ def embed():
         user = accounts.sign_in_from_embed(read_embed_token(request.args.get("token", "")))
     except EmbedTokenError as exc:
         return _spent_link(exc, target)
+    db.session.commit()
     _start_session(user)
     interface = cast(PanelSessionInterface, current_app.session_interface)  # installed by register_web
     token = interface.frame_token(current_app, session)

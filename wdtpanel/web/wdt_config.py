@@ -112,6 +112,7 @@ def save():
     was_enabled = bool(config and config.enabled)
     try:
         config = save_config(g.user.merchant_id, g.user, _input_from(form))
+        db.session.commit()
     except ConfigError as exc:
         getattr(form, exc.field_name).errors.append(exc.message)
         return _render(form, config, ("error", _("保存失败：请按提示修改标红的字段。")), 422)
