@@ -183,6 +183,13 @@ def enqueue_deliveries(delivery_ids: list[int]) -> None:
         )
 
 
+def send_waiting_webhooks(merchant_id: int) -> None:
+    """The merchant's callback URL was saved: the events waiting for it are queued now, not at the next sweep."""
+    waiting = webhooks.release_waiting(merchant_id)
+    db.session.commit()
+    leave_to_sweeper_if_down(lambda: enqueue_deliveries(waiting), "webhook deliveries")
+
+
 def deliver_webhook(delivery_id: int) -> bool:
     """POST one outbox event to the mall; raises while the mall does not answer 2xx, so RQ retries."""
     with app_context():

@@ -87,7 +87,9 @@ def signed_request(merchant: Merchant, delivery: WebhookDelivery) -> tuple[bytes
 
 
 def deliver(delivery_id: int) -> bool:
-    """POST one event to the merchant's callback URL. True when delivered (or already was)."""
+    """POST one event to the merchant's callback URL. True when delivered (or already was); WebhookFailed when the
+    mall did not take it (RQ retries); False when it cannot be sent yet (no usable callback URL): it waits, retried
+    hourly by the sweeper and at once when a URL is saved."""
     now = utcnow()
     result = db.session.execute(  # one sender at a time: a second job for the same event finds it held
         update(WebhookDelivery)
@@ -105,11 +107,11 @@ def deliver(delivery_id: int) -> bool:
         return True  # delivered already, or another job is sending it / will retry it
     delivery = db.session.get_one(WebhookDelivery, delivery_id)
     merchant = db.session.get_one(Merchant, delivery.merchant_id)
-    error = None
+    error = unsendable = None
     if not merchant.webhook_url:
-        error = "no callback URL configured"
+        error = unsendable = "no callback URL configured"
     elif not _public(merchant.webhook_url):
-        error = "callback URL is not a public address"
+        error = unsendable = "callback URL is not a public address"
     else:
         body, headers = signed_request(merchant, delivery)
         try:
@@ -129,14 +131,37 @@ def deliver(delivery_id: int) -> bool:
     delivery.attempts += 1
     if error:
         intervals = current_app.config["WEBHOOK_RETRY_INTERVALS"]
+        wait = intervals[-1] if unsendable else intervals[min(delivery.attempts - 1, len(intervals) - 1)]
         delivery.last_error = error
-        delivery.next_attempt_at = utcnow() + timedelta(
-            seconds=intervals[min(delivery.attempts - 1, len(intervals) - 1)]
-        )
+        delivery.next_attempt_at = utcnow() + timedelta(seconds=wait)
     db.session.commit()  # protocol: the attempt is kept whatever RQ does next
+    if unsendable:
+        log.warning("webhook %s of merchant %s waits: %s", delivery_id, merchant.code, unsendable)
+        return False
     if error:
         raise WebhookFailed(error)
     return True
+
+
+def release_waiting(merchant_id: int, limit: int = 1000) -> list[int]:
+    """The merchant's pending events, made due now (its callback URL was just saved). Flushes."""
+    ids = list(
+        db.session.scalars(
+            select(WebhookDelivery.id)
+            .where(WebhookDelivery.merchant_id == merchant_id, WebhookDelivery.state == WebhookState.PENDING)
+            .order_by(WebhookDelivery.id)
+            .limit(limit)
+        )
+    )
+    db.session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id.in_(ids), WebhookDelivery.next_attempt_at > utcnow() + SEND_LEASE
+        )  # not one being sent
+        .values(next_attempt_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return ids
 
 
 def _public(url: str) -> bool:

@@ -7,8 +7,10 @@ import re
 import pytest
 from sqlalchemy import select
 
+from tests.helpers import order_payload, run_worker
 from wdtpanel.extensions import db
-from wdtpanel.models import AuditEntry, WdtConfig
+from wdtpanel.models import AuditEntry, WdtConfig, WebhookDelivery
+from wdtpanel.webhooks import deliver
 
 VALID = {
     "edition": "enterprise",
@@ -268,3 +270,17 @@ def test_repeated_or_incomplete_logistics_rows_do_not_break_the_page(client_a):
     del rows["logistics-2-selected"]
     assert "已保存旺店通配置" in post_config(client_a, {**VALID, **rows}).get_data(as_text=True)
     assert [(m.wdt_code, m.mall_code) for m in saved_config(client_a.merchant).logistics] == [("SF", "sf2")]
+
+
+def test_events_wait_for_a_callback_url_and_go_once_one_is_saved(client_a, mall_receiver):
+    delivery = WebhookDelivery(merchant_id=client_a.merchant.id, event="order.abnormal", payload=order_payload())
+    db.session.add(delivery)
+    db.session.commit()
+    assert deliver(delivery.id) is False  # no URL yet: it waits (no exception, so no RQ retries)
+    db.session.refresh(delivery)
+    assert delivery.state == "pending" and delivery.last_error == "no callback URL configured"
+    post_config(client_a, {**VALID, "webhook_url": mall_receiver.url})
+    run_worker()
+    db.session.refresh(delivery)
+    assert delivery.state == "delivered"
+    assert [delivery_id for delivery_id, _ in mall_receiver.answers] == [str(delivery.id)]

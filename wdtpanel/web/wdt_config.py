@@ -6,7 +6,7 @@ from flask import Blueprint, abort, g, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..jobs import leave_to_sweeper_if_down, request_goods_push
+from ..jobs import leave_to_sweeper_if_down, request_goods_push, send_waiting_webhooks
 from ..merchant_config import (
     ConfigError,
     ConfigInput,
@@ -117,6 +117,8 @@ def save():
         getattr(form, exc.field_name).errors.append(exc.message)
         return _render(form, config, ("error", _("保存失败：请按提示修改标红的字段。")), 422)
     message = _("已保存旺店通配置。")
+    if form.webhook_url.data:
+        send_waiting_webhooks(g.user.merchant_id)
     if config.enabled and not was_enabled:
         message += " " + _push_catalogue()
     return _render(_form_for(config), config, ("success", message), secret_kept=False)
