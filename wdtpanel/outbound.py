@@ -18,14 +18,17 @@ class UnsafeUrl(ValueError):
 def check_public_url(url: str, allow_private: bool) -> None:
     """Raise UnsafeUrl when `url` is not http(s) or its host is (or resolves to) a loopback, private, link-local,
     multicast, reserved or unspecified address."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port  # .port raises for a port out of range
+    except ValueError:  # e.g. "http://[::1/"
+        raise UnsafeUrl(url[:64]) from None
     if parts.scheme not in ("http", "https") or not host:
         raise UnsafeUrl(host or url[:64])
     if allow_private:
         return
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, parts.port or 80, proto=socket.IPPROTO_TCP)}
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, port or 80, proto=socket.IPPROTO_TCP)}
     except (OSError, UnicodeError):
         raise UnsafeUrl(host) from None
     for address in addresses:

@@ -284,3 +284,17 @@ def test_events_wait_for_a_callback_url_and_go_once_one_is_saved(client_a, mall_
     db.session.refresh(delivery)
     assert delivery.state == "delivered"
     assert [delivery_id for delivery_id, _ in mall_receiver.answers] == [str(delivery.id)]
+
+
+@pytest.mark.parametrize("url", ["http://example.com:99999/", "http://[::1/"])
+def test_an_address_that_cannot_be_parsed_is_refused_on_its_field(client_a, url):
+    answer = post_config(client_a, {**VALID, "webhook_url": url})
+    assert answer.status_code == 422 and field_errors(answer.get_data(as_text=True), "webhook_url")
+    custom = post_config(client_a, {**VALID, "environment": "custom", "custom_base_url": url})
+    assert custom.status_code == 422 and field_errors(custom.get_data(as_text=True), "custom_base_url")
+    tested = client_a.post(
+        "/settings/wdt/test",
+        data={**VALID, "environment": "custom", "custom_base_url": url},
+        headers={"X-CSRFToken": client_a.csrf, "HX-Request": "true"},
+    )
+    assert tested.status_code < 500

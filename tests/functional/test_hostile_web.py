@@ -52,9 +52,30 @@ def test_an_order_dated_9999_does_not_break_the_list(client_a):
     assert client_a.get("/orders/?q=N00001").status_code == 200
 
 
-def test_ids_beyond_the_column_are_not_found(client_a):
-    assert client_a.get("/abnormal/bulk/9223372036854775808").status_code == 404
-    assert client_a.get("/orders/9223372036854775808").status_code == 404
+@pytest.mark.parametrize("row_id", ["0", "2147483648", "9223372036854775808", "99999999999999999999999"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/abnormal/bulk/{}",
+        "/abnormal/orders/{}",
+        "/orders/{}",
+        "/goods/specs/{}",
+        "/goods/push-all/{}",
+        "/goods/fixed-orders/repush/{}",
+    ],
+)
+def test_ids_no_row_can_have_are_not_found(client_a, path, row_id):
+    assert client_a.get(path.format(row_id)).status_code == 404
+
+
+def test_posts_naming_ids_no_row_can_have_are_not_found(client_a):
+    headers = {"X-CSRFToken": client_a.csrf, "HX-Request": "true"}
+    for path in (
+        "/goods/specs/2147483648/push",
+        "/abnormal/orders/2147483648/repush",
+        "/sync/issues/stock/2147483648/retry",
+    ):
+        assert client_a.post(path, headers=headers).status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,8 @@ from wdtpanel.webhooks import deliver
         "http://0.0.0.0/",
         "ftp://example.com/",
         "http:///nohost",
+        "http://example.com:99999/",
+        "http://[::1/",
     ],
 )
 def test_private_and_odd_addresses_are_refused(url):

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Order
 
-MAX_ROW_ID = 2**63 - 1
+MAX_ROW_ID = 2**31 - 1  # ids are INTEGER on both databases: a larger one names no row (PostgreSQL would refuse it)
 
 
 def order_by_no(merchant_id: int, order_no: str) -> Order | None:

@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 from flask import Flask, g
 from flask_babel import get_locale, gettext
 from markupsafe import Markup, escape
+from werkzeug.routing import IntegerConverter
 
+from ..queries.orders import MAX_ROW_ID
 from ..reasons import REASONS, reason, render
 from ..security import PanelSessionInterface
 from ..wdt.payloads import wdt_time
@@ -21,8 +23,16 @@ from .errors import register_errors
 STORED_UTC_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?\+00:00")
 
 
+class RowIdConverter(IntegerConverter):
+    """`<row_id:name>`: a row id in a URL; one no row can have (0, too large for the column) is a 404."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=MAX_ROW_ID)
+
+
 def register_web(app: Flask) -> None:
     app.session_interface = PanelSessionInterface()
+    app.url_map.converters["row_id"] = RowIdConverter
     for blueprint in (auth.bp, wdt_config.bp, api.bp, abnormal.bp, lookup.bp, goods.bp, status.bp):
         app.register_blueprint(blueprint)
     # Who is asking comes before whether the form is genuine: a CSRF failure without a session is "sign in again".

@@ -134,7 +134,7 @@ def index():
     return render_template("abnormal/index.html", **context)
 
 
-@bp.get("/orders/<int:order_id>")
+@bp.get("/orders/<row_id:order_id>")
 @login_required
 def row(order_id: int):
     """One row (a tbody), optionally with its push history; polled while the order is queued or being pushed."""
@@ -148,7 +148,7 @@ def row(order_id: int):
     )
 
 
-@bp.post("/orders/<int:order_id>/repush")
+@bp.post("/orders/<row_id:order_id>/repush")
 @login_required
 def repush(order_id: int):
     """订单重推: queue the push and answer with the row in its queued state (409 with the reason if refused)."""
@@ -187,7 +187,7 @@ def bulk_repush():
     return _bulk_progress(bulk.id, rows)
 
 
-@bp.get("/bulk/<int:bulk_id>")
+@bp.get("/bulk/<row_id:bulk_id>")
 @login_required
 def bulk_status(bulk_id: int):
     """The progress bar; it polls itself until every order has an outcome, bringing the rows that changed."""
@@ -200,8 +200,6 @@ def bulk_status(bulk_id: int):
 
 def _bulk_progress(bulk_id: int, rows):
     """The progress bar, plus rows swapped out of band: they do not poll; the bar brings their next state."""
-    if not 0 < bulk_id <= MAX_ROW_ID:
-        abort(404)
     progress = repushing.bulk_progress(g.user.merchant_id, bulk_id) or abort(404)
     return render_template(
         "abnormal/_bulk_progress.html",

@@ -18,7 +18,6 @@ from ..push import goods as goods_push
 from ..push import repush as repushing
 from ..queries import goods as goods_queries
 from ..queries.goods import PROBLEMS, GoodsFilters
-from ..queries.orders import MAX_ROW_ID
 from .auth import login_required
 from .forms import EmptyForm, GoodsFilterForm
 from .fragments import htmx_request, wants_fragment
@@ -115,7 +114,7 @@ def index():
     )
 
 
-@bp.get("/specs/<int:spec_id>")
+@bp.get("/specs/<row_id:spec_id>")
 @login_required
 def row(spec_id: int):
     """One SKU's row; it polls itself while its push waits."""
@@ -123,11 +122,11 @@ def row(spec_id: int):
     return _row(found, polls=True)
 
 
-@bp.post("/specs/<int:spec_id>/push")
+@bp.post("/specs/<row_id:spec_id>/push")
 @login_required
 def push(spec_id: int):
     """推送到旺店通: queue this SKU's push and answer with its row (409 and the reason if refused)."""
-    if not EmptyForm().validate_on_submit() or not 0 < spec_id <= MAX_ROW_ID:
+    if not EmptyForm().validate_on_submit():
         abort(400)
     try:
         goods_push.mark_for_push(g.user.merchant_id, g.user, spec_id)
@@ -157,7 +156,7 @@ def push_all():
     return _push_progress(run.id, started=True)
 
 
-@bp.get("/push-all/<int:run_id>")
+@bp.get("/push-all/<row_id:run_id>")
 @login_required
 def push_all_progress(run_id: int):
     """The run's progress bar, polling itself until every SKU has an outcome."""
@@ -166,8 +165,6 @@ def push_all_progress(run_id: int):
 
 def _push_progress(run_id: int, started: bool = False):
     """The bar; when the run starts (every row now waits) and when it ends, the list refreshes itself."""
-    if not 0 < run_id <= MAX_ROW_ID:
-        abort(404)
     progress = goods_push.run_progress(g.user.merchant_id, run_id) or abort(404)
     response = make_response(
         render_template("goods/_push_progress.html", progress=progress, message=None, enabled=_enabled())
@@ -202,15 +199,13 @@ def repush_fixed():
     return _repush_progress(bulk.id)
 
 
-@bp.get("/fixed-orders/repush/<int:bulk_id>")
+@bp.get("/fixed-orders/repush/<row_id:bulk_id>")
 @login_required
 def repush_fixed_progress(bulk_id: int):
     return _repush_progress(bulk_id)
 
 
 def _repush_progress(bulk_id: int):
-    if not 0 < bulk_id <= MAX_ROW_ID:
-        abort(404)
     progress = repushing.bulk_progress(g.user.merchant_id, bulk_id) or abort(404)
     response = make_response(
         render_template(

@@ -50,7 +50,7 @@ def index():
     return render_template("orders/index.html", **context)
 
 
-@bp.get("/<int:order_id>")
+@bp.get("/<row_id:order_id>")
 @login_required
 def detail(order_id: int):
     """One order's row; expanded, with its push attempts, shipments and webhooks."""

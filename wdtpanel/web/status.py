@@ -13,7 +13,6 @@ from redis.exceptions import RedisError
 from ..columns import utcnow
 from ..extensions import redis_connection
 from ..jobs import PULL_SOURCES, enqueue_pulls, retry_pull_issue
-from ..queries.orders import MAX_ROW_ID
 from ..queries.status import overview, pull_issue
 from .auth import login_required
 from .errors import error_response
@@ -59,13 +58,13 @@ def pull_now():
     return _render(("success", _("已开始同步，稍后刷新查看结果。")))
 
 
-@bp.post("/issues/<kind>/<int:issue_id>/retry")
+@bp.post("/issues/<kind>/<row_id:issue_id>/retry")
 @login_required
 def retry_issue(kind: str, issue_id: int):
     """重新同步: apply the kept record again, now; answers with its row (resolved, or why it still fails)."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    if kind not in PULL_SOURCES or not 0 < issue_id <= MAX_ROW_ID:
+    if kind not in PULL_SOURCES:
         abort(404)
     try:
         summary = retry_pull_issue(kind, g.user.merchant_id, issue_id)
