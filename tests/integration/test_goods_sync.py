@@ -127,6 +127,24 @@ def test_a_change_arriving_during_the_push_is_pushed_too(shop, wdt_simulator, mo
     assert platform_goods(wdt_simulator)[("G2", "G2")]["goods_name"] == "明前龙井"
 
 
+def test_a_change_reverted_during_its_push_is_pushed_back(shop, wdt_simulator, monkeypatch):
+    """The mall renames, the push of the new name is under way, the mall renames back: WDT must end with the
+    original name, though the reverted line equals the one pushed before."""
+    original = WdtClient.push_goods
+
+    def push_while_the_mall_reverts(self, shop_no, lines):
+        answer = original(self, shop_no, lines)
+        monkeypatch.setattr(WdtClient, "push_goods", original)
+        assert shop.post("/api/v1/goods", goods_batch(CATALOGUE[1], minutes=2)).status_code == 200  # meanwhile
+        return answer
+
+    monkeypatch.setattr(WdtClient, "push_goods", push_while_the_mall_reverts)
+    assert shop.post("/api/v1/goods", goods_batch({**CATALOGUE[1], "name": "西湖龙井"}, minutes=1)).status_code == 200
+    run_worker()
+    assert specs(shop.merchant.id)["G2/"].push_state == "pushed"
+    assert platform_goods(wdt_simulator)[("G2", "G2")]["goods_name"] == CATALOGUE[1]["name"]
+
+
 def abnormal_order(shop, order_no: str, goods_id: str, spec_id: str, code: str | None) -> Order:
     stamp = NOW.isoformat()
     payload = order_payload(order_no, created_at=stamp, paid_at=stamp, updated_at=stamp)

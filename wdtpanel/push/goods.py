@@ -83,7 +83,8 @@ def _mark(merchant_id: int, condition, **values) -> int:
 
 def mark_changed(merchant_id: int, goods_ids: Iterable[str]) -> int:
     """After the mall's snapshots: the specs of these goods whose line differs from the last one sent become
-    pending. Returns how many. Flushes; the caller commits, then queues the push."""
+    pending, and so do (again) those already pending: their push may be under way with a line this snapshot just
+    replaced, even by the one sent before. Returns how many. Flushes; the caller commits, then queues the push."""
     rows = db.session.execute(
         select(Spec, Goods)
         .join(Goods, Goods.id == Spec.goods_id)
@@ -91,7 +92,11 @@ def mark_changed(merchant_id: int, goods_ids: Iterable[str]) -> int:
             Spec.merchant_id == merchant_id, Goods.merchant_id == merchant_id, Goods.mall_goods_id.in_(list(goods_ids))
         )
     )
-    changed = [spec.id for spec, goods in rows if line_digest(platform_line(goods, spec)) != spec.push_digest]
+    changed = [
+        spec.id
+        for spec, goods in rows
+        if spec.push_state == GoodsPushState.PENDING or line_digest(platform_line(goods, spec)) != spec.push_digest
+    ]
     return _mark(merchant_id, Spec.id.in_(changed)) if changed else 0
 
 
