@@ -39,24 +39,14 @@ def prepare_schema(app) -> tuple[str, str]:
     secret."""
     import flask_migrate
 
-    from wdtpanel.cli import DEMO_WDT, ensure_merchant
+    from wdtpanel.cli import ensure_merchant, simulator_config
     from wdtpanel.extensions import db
-    from wdtpanel.merchant_config import ConfigInput, load_config, save_config
+    from wdtpanel.merchant_config import load_config, save_config
 
     with app.app_context():
         flask_migrate.upgrade(directory=str(ROOT / "migrations"))
         merchant, secret = ensure_merchant("bench", "bench")
-        save_config(
-            merchant.id,
-            None,
-            ConfigInput(
-                edition="enterprise",
-                environment="custom",
-                custom_base_url=app.config["WDT_SIMULATOR_URL"],
-                enabled=True,
-                **DEMO_WDT,
-            ),
-        )
+        save_config(merchant.id, None, simulator_config())
         load_config(merchant.id).enabled_at = datetime.now(UTC) - timedelta(hours=1)
         db.session.commit()
         return merchant.api_key, secret
