@@ -3,6 +3,7 @@ the machine has it, else SQLite) migrated by the app's migrations, and the bench
 
 from __future__ import annotations
 
+import argparse
 import atexit
 import os
 import shutil
@@ -135,3 +136,16 @@ class Environment:
                 process.wait(5)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def start(name: str, counts: dict[str, int], **config):
+    """A benchmark's start: its whole-number options (--option, default), its Environment, and its app (with
+    `config`) with the schema prepared."""
+    parser = argparse.ArgumentParser()
+    for option, default in counts.items():
+        parser.add_argument(f"--{option}", type=int, default=default)
+    args = parser.parse_args()
+    env = Environment(name)
+    app = env.app(**config)
+    prepare_schema(app)
+    return args, env, app
