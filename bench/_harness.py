@@ -3,6 +3,7 @@ the machine has it, else SQLite) migrated by the app's migrations, and the bench
 
 from __future__ import annotations
 
+import argparse
 import atexit
 import os
 import shutil
@@ -39,24 +40,14 @@ def prepare_schema(app) -> tuple[str, str]:
     secret."""
     import flask_migrate
 
-    from wdtpanel.cli import DEMO_WDT, ensure_merchant
+    from wdtpanel.cli import ensure_merchant, simulator_config
     from wdtpanel.extensions import db
-    from wdtpanel.merchant_config import ConfigInput, load_config, save_config
+    from wdtpanel.merchant_config import load_config, save_config
 
     with app.app_context():
         flask_migrate.upgrade(directory=str(ROOT / "migrations"))
         merchant, secret = ensure_merchant("bench", "bench")
-        save_config(
-            merchant.id,
-            None,
-            ConfigInput(
-                edition="enterprise",
-                environment="custom",
-                custom_base_url=app.config["WDT_SIMULATOR_URL"],
-                enabled=True,
-                **DEMO_WDT,
-            ),
-        )
+        save_config(merchant.id, None, simulator_config())
         load_config(merchant.id).enabled_at = datetime.now(UTC) - timedelta(hours=1)
         db.session.commit()
         return merchant.api_key, secret
@@ -145,3 +136,16 @@ class Environment:
                 process.wait(5)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def start(name: str, counts: dict[str, int], **config):
+    """A benchmark's start: its whole-number options (--option, default), its Environment, and its app (with
+    `config`) with the schema prepared."""
+    parser = argparse.ArgumentParser()
+    for option, default in counts.items():
+        parser.add_argument(f"--{option}", type=int, default=default)
+    args = parser.parse_args()
+    env = Environment(name)
+    app = env.app(**config)
+    prepare_schema(app)
+    return args, env, app

@@ -3,7 +3,6 @@ a filtered search. The baseline in the same run is OFFSET pagination of the same
 
 from __future__ import annotations
 
-import argparse
 import random
 import statistics
 import time
@@ -11,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from _harness import Environment
+from _harness import start
 from results import figure, save
 from sqlalchemy import insert, select
 
@@ -97,16 +96,7 @@ def timed(client, url: str, runs: int) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--orders", type=int, default=200_000)
-    parser.add_argument("--abnormal", type=int, default=50_000)
-    parser.add_argument("--runs", type=int, default=20)
-    args = parser.parse_args()
-    env = Environment("abnormal_page")
-    app = env.app()
-    from _harness import prepare_schema
-
-    prepare_schema(app)
+    args, env, app = start("abnormal_page", {"orders": 200_000, "abnormal": 50_000, "runs": 20})
     from wdtpanel.accounts import create_user
     from wdtpanel.cli import ensure_merchant
     from wdtpanel.extensions import db

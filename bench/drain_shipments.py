@@ -4,13 +4,12 @@ ack, repeat. The baseline in the same run drains the same number of records with
 
 from __future__ import annotations
 
-import argparse
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import requests
-from _harness import Environment, prepare_schema
+from _harness import Environment, start
 from results import figure, save
 from sqlalchemy import insert, select
 
@@ -77,12 +76,7 @@ def ship_all(env: Environment, client, count: int, prefix: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--records", type=int, default=20_000)
-    args = parser.parse_args()
-    env = Environment("drain_shipments")
-    app = env.app()
-    prepare_schema(app)
+    args, env, app = start("drain_shipments", {"records": 20_000})
     from wdtpanel.extensions import db
     from wdtpanel.merchant_config import client_for, load_config
     from wdtpanel.models import Order

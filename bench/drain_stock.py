@@ -5,13 +5,12 @@ other platform goods with query + ack only (no database work): the floor the pro
 
 from __future__ import annotations
 
-import argparse
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import requests
-from _harness import Environment, prepare_schema
+from _harness import Environment, start
 from results import figure, save
 from sqlalchemy import func, insert, select
 
@@ -100,12 +99,8 @@ def analyze() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--changes", type=int, default=20_000)
-    args = parser.parse_args()
-    env = Environment("drain_stock")
-    app = env.app(WDT_CALLS_PER_MINUTE=1_000_000, WDT_CALLS_BURST=1_000)  # the panel's own cost, not its pacing
-    prepare_schema(app)
+    # WDT pacing lifted: the figure is the panel's own cost, not its pacing
+    args, env, app = start("drain_stock", {"changes": 20_000}, WDT_CALLS_PER_MINUTE=1_000_000, WDT_CALLS_BURST=1_000)
     from wdtpanel.extensions import db
     from wdtpanel.merchant_config import client_for, load_config
     from wdtpanel.models import SpecStock, WebhookDelivery

@@ -7,6 +7,7 @@ import re
 import time
 from datetime import UTC, datetime, timedelta
 
+from wdtpanel.cli import DEMO_GOODS
 from wdtpanel.extensions import db
 from wdtpanel.security import decrypt_secret, hmac_signature
 
@@ -137,21 +138,14 @@ def connect_to_simulator(merchant, simulator, edition: str = "enterprise", enabl
     return config
 
 
-# The mall's goods as the goods and stock tests post them: a multi-spec goods, a single-spec one, a spec without a
-# code, a code WDT does not know, and a goods sharing the first spec's code (in another letter case).
+# The mall's goods as the goods and stock tests post them: the demo's goods (a multi-spec goods, a single-spec one, a
+# code WDT does not know, a goods sharing the first spec's code), with G3 cut to one spec without a code and G5's
+# shared code in another letter case.
 CATALOGUE = [
-    {
-        "goods_id": "G1",
-        "name": "保温杯",
-        "specs": [
-            {"spec_id": "S1", "name": "红色", "merchant_code": "DEMO-0001", "price": "66.60"},
-            {"spec_id": "S2", "name": "蓝色", "merchant_code": "DEMO-0002", "price": "66.60"},
-        ],
-    },
-    {"goods_id": "G2", "name": "龙井茶叶", "merchant_code": "DEMO-0003", "price": "128.00"},
+    *DEMO_GOODS[:2],
     {"goods_id": "G3", "name": "帆布袋", "specs": [{"spec_id": "S31", "name": "大号", "price": "39.00"}]},
-    {"goods_id": "G4", "name": "新品试用装", "merchant_code": "NEW-0001", "price": "9.90"},
-    {"goods_id": "G5", "name": "保温杯礼盒", "merchant_code": "demo-0001", "price": "99.00"},
+    DEMO_GOODS[3],
+    {**DEMO_GOODS[4], "merchant_code": "demo-0001"},
 ]
 
 

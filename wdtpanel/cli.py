@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import shlex
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -79,6 +80,19 @@ def credentials_lines(merchant: Merchant) -> str:
     return f"export API_KEY={shlex.quote(merchant.api_key)}\nexport API_SECRET={shlex.quote(secret)}"
 
 
+def simulator_config(carriers: Sequence[tuple[str, str, str]] = ()) -> ConfigInput:
+    """The WDT simulator's demo account, switched on, shipping with `carriers` (as DEMO_CARRIERS)."""
+    return ConfigInput(
+        edition="enterprise",
+        environment="custom",
+        custom_base_url=current_app.config["WDT_SIMULATOR_URL"],
+        enabled=True,
+        logistics=[LogisticsChoice(code, name, mall_code) for code, name, mall_code in carriers],
+        known_logistics=[{"code": code, "name": name} for code, name, _ in carriers],
+        **DEMO_WDT,
+    )
+
+
 def load_demo() -> Merchant:
     """The demo merchant, its admin, a config pointing at the WDT simulator switched on (since yesterday, so any
     order made now is pushed), and goods. Safe to run again: what exists is kept."""
@@ -86,19 +100,7 @@ def load_demo() -> Merchant:
     create_user(merchant, DEMO_USER, DEMO_PASSWORD, "admin")
     config = load_config(merchant.id)
     if config is None or not config.enabled:
-        config = save_config(
-            merchant.id,
-            None,
-            ConfigInput(
-                edition="enterprise",
-                environment="custom",
-                custom_base_url=current_app.config["WDT_SIMULATOR_URL"],
-                enabled=True,
-                logistics=[LogisticsChoice(code, name, mall_code) for code, name, mall_code in DEMO_CARRIERS],
-                known_logistics=[{"code": code, "name": name} for code, name, _ in DEMO_CARRIERS],
-                **DEMO_WDT,
-            ),
-        )
+        config = save_config(merchant.id, None, simulator_config(DEMO_CARRIERS))
         config.enabled_at = utcnow() - timedelta(days=1)
     if db.session.scalar(select(Goods.id).where(Goods.merchant_id == merchant.id).limit(1)) is None:
         now = utcnow().isoformat()

@@ -5,7 +5,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .columns import Money, UTCDateTime, utcnow
@@ -161,6 +174,15 @@ class SpecStock(Model):
     change_count: Mapped[int] = mapped_column(Integer)  # WDT's stock_change_count of that row
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def spec_stock_of_spec(merchant_id: int) -> ColumnElement[bool]:
+    """Joins a query's Goods and Spec to their SpecStock row (the two are keyed by the mall's ids)."""
+    return and_(
+        SpecStock.merchant_id == merchant_id,
+        SpecStock.mall_goods_id == Goods.mall_goods_id,
+        SpecStock.mall_spec_id == Spec.mall_spec_id,
+    )
 
 
 LISTED_SQL = "sync_state IN ('abnormal', 'unconfirmed', 'historical')"

@@ -3,10 +3,13 @@ editions), and its raw-trade queries."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from tests.simulator_calls import DEMO, enterprise_call, push_raw, ultimate_call
 from tests.wdt_samples import goods_line, raw_line, raw_trade
+from wdtpanel.wdt.payloads import StockAck, enterprise_stock_ack, ultimate_stock_info
 from wdtpanel.wdt.payloads import goods_line as wire_goods_line
 
 
@@ -57,34 +60,10 @@ def waiting(sim, edition: str) -> list[dict]:
 
 
 def ack(sim, edition: str, change: dict, count: int | None = None) -> dict:
-    count = change["count"] if count is None else count
+    applied = StockAck(change["rec_id"], Decimal(change["stock"]), change["count"] if count is None else count, ok=True)
     if edition == "enterprise":
-        return enterprise_call(
-            sim,
-            "api_goods_stock_change_ack",
-            {
-                "stock_sync_list": [
-                    {"rec_id": change["rec_id"], "sync_stock": change["stock"], "stock_change_count": count}
-                ]
-            },
-        )
-    calc = change["calc"]
-    info = {
-        key: calc[key]
-        for key in (
-            "stock_syn_rule_id",
-            "stock_syn_rule_no",
-            "stock_syn_warehouses",
-            "stock_syn_mask",
-            "stock_syn_percent",
-            "stock_syn_plus",
-            "stock_syn_min",
-            "stock_syn_max",
-            "is_auto_listing",
-            "is_auto_delisting",
-        )
-    }
-    info.update(syn_stock=change["stock"], stock_change_count=count)
+        return enterprise_call(sim, "api_goods_stock_change_ack", {"stock_sync_list": [enterprise_stock_ack(applied)]})
+    info = ultimate_stock_info(applied, change["calc"])
     return ultimate_call(sim, "sales.StockSync.syncSuccess", [int(change["rec_id"]), info])
 
 

@@ -10,6 +10,7 @@ import pytest
 import responses
 
 from tests.wdt_samples import URLS
+from wdtpanel.simulator.goods import NO_STOCK_RULE
 from wdtpanel.wdt import (
     EDITION_ENTERPRISE,
     EDITION_ULTIMATE,
@@ -158,16 +159,7 @@ def calc_row(rec_id: int, shop_id: int = 1, count: int = 4) -> dict:
         "spec_outer_id": f"DEMO-{rec_id}",
         "syn_stock": 42,
         "stock_change_count": count,
-        "stock_syn_rule_id": -10000,
-        "stock_syn_rule_no": "",
-        "stock_syn_warehouses": "1",
-        "stock_syn_mask": 0,
-        "stock_syn_percent": 100,
-        "stock_syn_plus": 0,
-        "stock_syn_min": 0,
-        "stock_syn_max": 0,
-        "is_auto_listing": False,
-        "is_auto_delisting": False,
+        **NO_STOCK_RULE,
         "platform_id": 127,
     }
 

@@ -16,7 +16,7 @@ from sqlalchemy import and_, bindparam, insert, not_, select, update
 from .. import webhooks
 from ..columns import utcnow
 from ..extensions import db
-from ..models import Goods, Spec, SpecStock, WdtConfig
+from ..models import Goods, Spec, SpecStock, WdtConfig, spec_stock_of_spec
 from ..reasons import render
 from ..states import PullKind
 from ..wdt import EDITION_ENTERPRISE, StockAck, StockChange, WdtClient
@@ -221,11 +221,7 @@ def known_stock(merchant_id: int, merchant_code: str) -> list[dict]:
         .join(Spec, Spec.goods_id == Goods.id)
         .join(
             SpecStock,
-            and_(
-                SpecStock.merchant_id == merchant_id,
-                SpecStock.mall_goods_id == Goods.mall_goods_id,
-                SpecStock.mall_spec_id == Spec.mall_spec_id,
-            ),
+            spec_stock_of_spec(merchant_id),
         )
         .where(Goods.merchant_id == merchant_id, Spec.merchant_id == merchant_id, Spec.merchant_code == merchant_code)
         .order_by(Goods.mall_goods_id, Spec.mall_spec_id)

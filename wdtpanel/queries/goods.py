@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Goods, Order, OrderLine, Spec, SpecStock
+from ..models import Goods, Order, OrderLine, Spec, SpecStock, spec_stock_of_spec
 from ..push.repush import BULK_LIMIT
 from ..states import GoodsPushState, OrderState
 
@@ -110,11 +110,7 @@ def _filtered(merchant_id: int, filters: GoodsFilters, unknown: set[str]):
         .join(Spec, Spec.goods_id == Goods.id)
         .outerjoin(
             SpecStock,
-            and_(
-                SpecStock.merchant_id == merchant_id,
-                SpecStock.mall_goods_id == Goods.mall_goods_id,
-                SpecStock.mall_spec_id == Spec.mall_spec_id,
-            ),
+            spec_stock_of_spec(merchant_id),
         )
         .where(Goods.merchant_id == merchant_id, Spec.merchant_id == merchant_id)
     )

@@ -14,6 +14,19 @@ ON_SHELF, DELETED = 1, 0
 # What calcStock answers about a row that does not sync: not matched, deleted, or switched off (the doc's example).
 NOT_SYNCING = "货品id:{goods_id}规格Id:{spec_id} 已停用或者未开启同步"
 UNKNOWN_ROW = "单据不存在"  # [?] no wording is published for an unknown rec_id
+# The strategy values calcStock answers with for a shop without a stock rule (the doc's own example)
+NO_STOCK_RULE = {
+    "stock_syn_rule_id": -10000,
+    "stock_syn_rule_no": "",
+    "stock_syn_warehouses": "1",
+    "stock_syn_mask": 0,
+    "stock_syn_percent": 100,
+    "stock_syn_plus": 0,
+    "stock_syn_min": 0,
+    "stock_syn_max": 0,
+    "is_auto_listing": False,
+    "is_auto_delisting": False,
+}
 
 
 def row_key(shop_no: str, goods_id, spec_id) -> str:
@@ -175,16 +188,7 @@ def calculated(data: dict, rec_id) -> dict:
         "delist_time": "",
         "mask": 0,
         "reserve_s": "",
-        "stock_syn_rule_id": -10000,
-        "stock_syn_rule_no": "",
-        "stock_syn_warehouses": "1",
-        "stock_syn_mask": 0,
-        "stock_syn_percent": 100,
-        "stock_syn_plus": 0,
-        "stock_syn_min": 0,
-        "stock_syn_max": 0,
-        "is_auto_listing": False,
-        "is_auto_delisting": False,
+        **NO_STOCK_RULE,
     }
 
 

@@ -413,35 +413,29 @@ def _oids(text) -> list[str]:
     return [oid.strip() for oid in str(text or "").split(",") if oid.strip()]
 
 
-def enterprise_record(raw: dict) -> LogisticsRecord:
+def _logistics_record(raw: dict, rec_id: str, code: str, name: str, consign_time: str) -> LogisticsRecord:
+    """The record in `raw`, its edition's own fields named by the keys given."""
     return LogisticsRecord(
-        rec_id=id_text(raw.get("rec_id")),
+        rec_id=id_text(raw.get(rec_id)),
         tid=id_text(raw.get("tid")),
         logistics_no=id_text(raw.get("logistics_no")),
-        logistics_code=id_text(raw.get("logistics_code_erp")),
-        logistics_name=id_text(raw.get("logistics_name_erp") or raw.get("logistics_name")),
+        logistics_code=id_text(raw.get(code)),
+        logistics_name=id_text(raw.get(name) or raw.get("logistics_name")),
         logistics_type=id_text(raw.get("logistics_type")),
-        consign_time=parse_wdt_time(raw.get("consign_time")),
+        consign_time=parse_wdt_time(raw.get(consign_time)),
         oids=_oids(raw.get("oids")),
         is_part_sync=flag(raw.get("is_part_sync")),
         raw=raw,
     )
+
+
+def enterprise_record(raw: dict) -> LogisticsRecord:
+    return _logistics_record(raw, "rec_id", "logistics_code_erp", "logistics_name_erp", "consign_time")
 
 
 def ultimate_record(raw: dict) -> LogisticsRecord:
     # getSyncListExt carries no consign time; the record is created when the trade is shipped
-    return LogisticsRecord(
-        rec_id=id_text(raw.get("sync_id")),
-        tid=id_text(raw.get("tid")),
-        logistics_no=id_text(raw.get("logistics_no")),
-        logistics_code=id_text(raw.get("logistics_code")),
-        logistics_name=id_text(raw.get("logistics_name")),
-        logistics_type=id_text(raw.get("logistics_type")),
-        consign_time=parse_wdt_time(raw.get("created")),
-        oids=_oids(raw.get("oids")),
-        is_part_sync=flag(raw.get("is_part_sync")),
-        raw=raw,
-    )
+    return _logistics_record(raw, "sync_id", "logistics_code", "logistics_name", "created")
 
 
 def int_of(value) -> int:
@@ -451,29 +445,25 @@ def int_of(value) -> int:
         return 0
 
 
-def enterprise_stock_change(raw: dict) -> StockChange:
+def _stock_change(raw: dict, spec_no: str, quantity: str) -> StockChange:
     return StockChange(
         rec_id=id_text(raw.get("rec_id")),
         goods_id=id_text(raw.get("goods_id")),
         spec_id=id_text(raw.get("spec_id")),
-        spec_no=id_text(raw.get("spec_no")),
-        quantity=decimal_of(raw.get("sync_stock")),
+        spec_no=id_text(raw.get(spec_no)),
+        quantity=decimal_of(raw.get(quantity)),
         change_count=int_of(raw.get("stock_change_count")),
         raw=raw,
     )
+
+
+def enterprise_stock_change(raw: dict) -> StockChange:
+    return _stock_change(raw, "spec_no", "sync_stock")
 
 
 def ultimate_stock_change(raw: dict) -> StockChange:
     """A calcStock / batchCalcStock row: spec_outer_id is the platform spec's merchant code, syn_stock the stock."""
-    return StockChange(
-        rec_id=id_text(raw.get("rec_id")),
-        goods_id=id_text(raw.get("goods_id")),
-        spec_id=id_text(raw.get("spec_id")),
-        spec_no=id_text(raw.get("spec_outer_id")),
-        quantity=decimal_of(raw.get("syn_stock")),
-        change_count=int_of(raw.get("stock_change_count")),
-        raw=raw,
-    )
+    return _stock_change(raw, "spec_outer_id", "syn_stock")
 
 
 def enterprise_stock_ack(ack: StockAck) -> dict:

@@ -19,7 +19,7 @@ from ..queries.orders import MAX_ROW_ID, order_by_id
 from ..reasons import REASONS
 from .auth import login_required
 from .forms import AbnormalFilterForm, EmptyForm
-from .fragments import htmx_request, wants_fragment
+from .fragments import page_or_results
 
 bp = Blueprint("abnormal", __name__, url_prefix="/abnormal")
 ROW_ID = re.compile(r"[0-9]{1,19}")
@@ -129,9 +129,7 @@ def index():
         "leaves_after": PUSHED_ROW_LEAVES_MS,
         "polls": True,
     }
-    if wants_fragment() and htmx_request().target == "abnormal-results":
-        return render_template("abnormal/_results.html", **context)
-    return render_template("abnormal/index.html", **context)
+    return page_or_results("abnormal/index.html", "abnormal/_results.html", "abnormal-results", **context)
 
 
 @bp.get("/orders/<row_id:order_id>")

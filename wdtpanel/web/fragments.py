@@ -22,3 +22,13 @@ def wants_fragment() -> bool:
 
 def page_or_fragment(page: str, fragment: str, **context) -> str:
     return render_template(fragment if wants_fragment() else page, **context)
+
+
+def swaps(element_id: str) -> bool:
+    """An HTMX swap aimed at the element `element_id` (a list's results, on a filter change)."""
+    return wants_fragment() and htmx_request().target == element_id
+
+
+def page_or_results(page_template: str, results_template: str, results_id: str, /, **context) -> str:
+    """A list page, or only its results partial when HTMX swaps the results element."""
+    return render_template(results_template if swaps(results_id) else page_template, **context)

@@ -20,7 +20,7 @@ from ..queries import goods as goods_queries
 from ..queries.goods import PROBLEMS, GoodsFilters
 from .auth import login_required
 from .forms import EmptyForm, GoodsFilterForm
-from .fragments import htmx_request, wants_fragment
+from .fragments import swaps
 
 bp = Blueprint("goods", __name__, url_prefix="/goods")
 PROBLEM_LABELS = {
@@ -102,7 +102,7 @@ def index():
         "enabled": _enabled(),
         "editor_url": g.user.merchant.goods_editor_url,
     }
-    if wants_fragment() and htmx_request().target == "goods-results":
+    if swaps("goods-results"):
         return render_template("goods/_results.html", **context)
     run_id = goods_push.latest_run_id(merchant_id)
     progress = goods_push.run_progress(merchant_id, run_id) if run_id else None

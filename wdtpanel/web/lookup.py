@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, render_template, request
+from flask import Blueprint, abort, g, request
 from flask_babel import lazy_gettext as _l
 
 from ..columns import utcnow
 from ..queries import lookup
 from .auth import login_required
 from .forms import OrderLookupForm
-from .fragments import htmx_request, page_or_fragment, wants_fragment
+from .fragments import page_or_fragment, page_or_results
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 STATE_LABELS = {
@@ -45,9 +45,7 @@ def index():
         before=request.args.get("before", "")[:200],
     )
     context = {"form": form, "filters": filters, "page": lookup.find_orders(g.user.merchant_id, filters, utcnow())}
-    if wants_fragment() and htmx_request().target == "lookup-results":
-        return render_template("orders/_results.html", **context)
-    return render_template("orders/index.html", **context)
+    return page_or_results("orders/index.html", "orders/_results.html", "lookup-results", **context)
 
 
 @bp.get("/<row_id:order_id>")
