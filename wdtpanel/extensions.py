@@ -119,7 +119,19 @@ def redis_connection() -> Redis:
     return conn
 
 
+FAILED_JOB_TTL = 86_400  # RQ keeps a failed job a year by default; the database holds what matters
+
+
+class JobQueue(Queue):
+    """RQ's queue, keeping a failed job (and its traceback) a day unless told otherwise."""
+
+    def create_job(self, *args, **kwargs):
+        if kwargs.get("failure_ttl") is None:
+            kwargs["failure_ttl"] = FAILED_JOB_TTL
+        return super().create_job(*args, **kwargs)
+
+
 def job_queue() -> Queue:
     if "job_queue" not in g:
-        g.job_queue = Queue(current_app.config["RQ_QUEUE"], connection=redis_connection())
+        g.job_queue = JobQueue(current_app.config["RQ_QUEUE"], connection=redis_connection())
     return g.job_queue

@@ -173,14 +173,26 @@ def _public(url: str) -> bool:
 
 
 def due_delivery_ids(limit: int = 1000) -> list[int]:
-    """Pending events whose next try is due (the sweeper re-queues these after RQ's retries run out)."""
+    """Pending events whose next try is due (the sweeper re-queues these after RQ's retries run out), longest due
+    first, so events failing for ever cannot crowd out the others; not those of merchants without a callback URL
+    (saving one sends them)."""
     now = utcnow()
-    query = select(WebhookDelivery.id).where(
-        WebhookDelivery.state == WebhookState.PENDING,
-        or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now - timedelta(seconds=30)),
-        WebhookDelivery.created_at <= now - timedelta(seconds=30),
+    query = (
+        select(WebhookDelivery.id)
+        .join(Merchant, Merchant.id == WebhookDelivery.merchant_id)
+        .where(
+            WebhookDelivery.state == WebhookState.PENDING,
+            or_(
+                WebhookDelivery.next_attempt_at.is_(None),
+                WebhookDelivery.next_attempt_at <= now - timedelta(seconds=30),
+            ),
+            WebhookDelivery.created_at <= now - timedelta(seconds=30),
+            Merchant.webhook_url.is_not(None),
+            Merchant.webhook_url != "",
+        )
+        .order_by(WebhookDelivery.next_attempt_at.asc().nulls_first(), WebhookDelivery.id)
     )
-    return list(db.session.scalars(query.order_by(WebhookDelivery.id).limit(limit)))
+    return list(db.session.scalars(query.limit(limit)))
 
 
 def pending_count(merchant_id: int) -> int:
