@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from wdtpanel.extensions import db
 from wdtpanel.models import AuditEntry, Order, OrderLine
+from wdtpanel.push.repush import start_bulk_repush
 from wdtpanel.queries import abnormal
 from wdtpanel.queries.lookup import PAGE_SIZE
 
@@ -245,3 +246,32 @@ def test_reason_counts_are_reused_for_a_few_seconds(client_a, app):
     assert abnormal.reason_counts(client_a.merchant.id) == {"network": 1}  # cached
     current_app.config["COUNTS_CACHE_SECONDS"] = 0
     assert abnormal.reason_counts(client_a.merchant.id) == {"network": 2}
+
+
+def test_bulk_repush_takes_each_row_as_a_single_repush_would(client_a, make_merchant):
+    rows = {
+        state: make_order(client_a.merchant, number, state=state)
+        for number, state in enumerate(["abnormal", "unconfirmed", "pending", "pushed", "historical"])
+    }
+    changed = make_order(client_a.merchant, 7, state="pushed")
+    changed.pushed_version, changed.snapshot_version = 1, 2
+    rows["pushed"].pushed_version = rows["pushed"].snapshot_version = 1
+    other_merchant, _ = make_merchant("shop-b")
+    foreign = make_order(other_merchant, 8)
+    db.session.commit()
+    ids = [order.id for order in rows.values()] + [changed.id, foreign.id, rows["abnormal"].id]
+    bulk, queued = start_bulk_repush(client_a.merchant.id, client_a.user, ids)
+    db.session.commit()
+    expected = [rows["abnormal"].id, rows["unconfirmed"].id, rows["pending"].id, changed.id]
+    assert queued == expected and bulk.refused == 3  # pushed and unchanged, historical, another merchant's
+    db.session.expire_all()
+    states = dict(db.session.execute(select(Order.order_no, Order.sync_state)).all())
+    assert states == {
+        "N00000": "pending",
+        "N00001": "pending",
+        "N00002": "pending",
+        "N00003": "pushed",
+        "N00004": "historical",
+        "N00007": "pending",
+        "N00008": "abnormal",
+    }

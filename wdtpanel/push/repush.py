@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from .. import audit
 from ..extensions import db
@@ -51,13 +51,29 @@ def repush(merchant_id: int, user: User, order_id: int) -> Order:
 
 
 def start_bulk_repush(merchant_id: int, user: User, order_ids: list[int]) -> tuple[BulkRepush, list[int]]:
-    """Re-push many rows: historical ones are skipped (and counted), the others go back to pending."""
-    queued, refused = [], 0
-    for order_id in order_ids[:BULK_LIMIT]:
-        try:
-            queued.append(mark_for_repush(merchant_id, order_id).id)
-        except RepushRefused:
-            refused += 1
+    """Re-push many rows at once, as mark_for_repush does one (in three statements, whatever their number): the
+    failed and the changed go back to pending, the pending stay; the rest (historical, pushed and unchanged, not
+    the merchant's) are skipped and counted."""
+    wanted = list(dict.fromkeys(order_ids))[:BULK_LIMIT]
+    of_merchant = and_(Order.merchant_id == merchant_id, Order.id.in_(wanted))
+    waiting = set(db.session.scalars(select(Order.id).where(of_merchant, Order.sync_state == OrderState.PENDING)))
+    failed_or_changed = or_(
+        Order.sync_state.in_((OrderState.ABNORMAL, OrderState.UNCONFIRMED)),
+        and_(
+            Order.sync_state == OrderState.PUSHED,
+            or_(Order.pushed_version.is_(None), Order.pushed_version != Order.snapshot_version),
+        ),
+    )
+    marked = db.session.scalars(
+        update(Order)
+        .where(of_merchant, failed_or_changed)
+        .values(sync_state=OrderState.PENDING, retry_count=0, next_attempt_at=None, enqueued_at=None)
+        .returning(Order.id)
+        .execution_options(synchronize_session=False)
+    )
+    taken = waiting | set(marked)
+    queued = [order_id for order_id in wanted if order_id in taken]
+    refused = len(wanted) - len(queued)
     bulk = BulkRepush(merchant_id=merchant_id, user_id=user.id, order_ids=queued, refused=refused)
     db.session.add(bulk)
     audit.record(merchant_id, user, "order.bulk_repush", f"{len(queued)} orders", {"refused": refused})
