@@ -15,6 +15,8 @@ from wdtpanel.jobs import sweep_pending
 from wdtpanel.models import Order, PushAttempt, WdtConfig, WebhookDelivery
 from wdtpanel.push import pipeline as orders
 from wdtpanel.reasons import render
+from wdtpanel.wdt.errors import WdtPermanentError
+from wdtpanel.wdt.wire import EnterpriseWire
 
 NOW = datetime.now(UTC)
 
@@ -355,3 +357,28 @@ def test_push_outcomes_and_wdt_latency_are_counted(connected, wdt_simulator, edi
     method = "trade_push" if edition == "enterprise" else "sales.RawTrade.pushSelf2"
     assert f'wdtpanel_wdt_call_seconds_count{{edition="{edition}",method="{method}"}}' in text
     assert 'wdtpanel_push_outcomes_total{outcome="pushed",reason=""}' in text
+
+
+def test_a_push_failing_part_way_keeps_what_wdt_took(mall_api, wdt_simulator, monkeypatch):
+    """35 orders of one buyer go in two enterprise calls (at most 30 of one buyer per call); WDT takes the first,
+    then refuses the account: the 30 it holds are pushed, only the 5 others end abnormal."""
+    connect_to_simulator(mall_api.merchant, wdt_simulator, edition="enterprise")
+    db.session.scalar(select(WdtConfig).where(WdtConfig.merchant_id == mall_api.merchant.id)).enabled_at = NOW
+    db.session.commit()
+    for number in range(35):
+        assert mall_api.post("/api/v1/orders", fresh_order(f"B{number:03d}")).status_code == 201
+    calls, original = [], EnterpriseWire.push_trades
+
+    def second_call_refused(self, shop_no, trades, strict):
+        calls.append(len(trades))
+        if len(calls) == 2:
+            raise WdtPermanentError("auth_failed", wdt_message="appsecret 已被重置")
+        return original(self, shop_no, trades, strict)
+
+    monkeypatch.setattr(EnterpriseWire, "push_trades", second_call_refused)
+    run_worker()
+    db.session.expire_all()
+    states = dict(db.session.execute(select(Order.order_no, Order.sync_state)).all())
+    held = {trade["tid"] for trade in wdt_simulator.state()["trades"]}
+    assert calls == [30, 5] and len(held) == 30 and all(states[tid] == "pushed" for tid in held)
+    assert sorted(state for no, state in states.items() if no not in held) == ["abnormal"] * 5

@@ -284,6 +284,16 @@ def _push_claimed(config: WdtConfig, token: str, claimed: list[Claimed], summary
     except WdtError as error:
         if error.code == "rate_limited":
             pacer_for(config).back_off(RATE_LIMIT_BACK_OFF)
+        answered = error.partial_results  # calls that went through before this one failed: WDT holds their trades
+        if answered:
+            _record(
+                token,
+                [_answered(client, config, item, answered) for item in ready if item.order_no in answered],
+                summary,
+            )
+            ready = [item for item in ready if item.order_no not in answered]
+            if not ready:
+                return
         if error.transient and not last_try:
             _record(token, [Outcome(item, AttemptOutcome.RETRY, problem_from(error)) for item in ready], summary)
             raise PushDeferred(error, summary.deliveries) from error
@@ -292,15 +302,15 @@ def _push_claimed(config: WdtConfig, token: str, claimed: list[Claimed], summary
         else:
             _record(token, [Outcome(item, AttemptOutcome.ABNORMAL, problem_from(error)) for item in ready], summary)
         return
-    _record(
-        token,
-        [
-            Outcome(item, AttemptOutcome.ABNORMAL, problem_from(refusal))
-            if (refusal := results.get(item.order_no)) is not None
-            else _accepted(client, config, item)
-            for item in ready
-        ],
-        summary,
+    _record(token, [_answered(client, config, item, results) for item in ready], summary)
+
+
+def _answered(client: WdtClient, config: WdtConfig, item: Claimed, results: dict[str, WdtError | None]) -> Outcome:
+    refusal = results.get(item.order_no)
+    return (
+        _accepted(client, config, item)
+        if refusal is None
+        else Outcome(item, AttemptOutcome.ABNORMAL, problem_from(refusal))
     )
 
 

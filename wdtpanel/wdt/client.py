@@ -171,9 +171,15 @@ class WdtClient:
         key: Callable[[Item], Hashable],
         names: Callable[[Item], list[str]],
     ) -> dict:
+        """Every batch's answers; when a call fails part way, the error carries the answers already given (WDT
+        holds what those calls accepted)."""
         results: dict = {}
-        for batch in batches:
-            results.update(_narrowed(batch, send, key, names))
+        try:
+            for batch in batches:
+                _narrowed(batch, send, key, names, results)
+        except WdtError as error:
+            error.partial_results = results
+            raise
         return results
 
 
@@ -182,12 +188,13 @@ def _narrowed(
     send: Callable[[list[Item]], ItemErrors],
     key: Callable[[Item], Hashable],
     names: Callable[[Item], list[str]],
-) -> dict:
+    results: dict,
+) -> None:
     """Send a batch. When WDT refuses the whole call because of some item, find it so the others still get in:
     items the refusal names are set aside and the rest is sent again; a refusal the classifier knows to be about one
     item (but naming none) halves the group; any other refusal is the answer for the whole group. Account-level and
-    transient failures are raised. At most 2 × len(batch) calls (docs/wdt-protocol.md#pacing)."""
-    results: dict = {}
+    transient failures are raised. At most 2 × len(batch) calls (docs/wdt-protocol.md#pacing). Answers go into
+    `results` as they come."""
     groups, budget, last = [list(batch)], 2 * len(batch), None
     while groups:
         group = groups.pop(0)
@@ -211,7 +218,6 @@ def _narrowed(
             groups += [group[:middle], group[middle:]]
         else:
             results.update({key(item): last for item in group})
-    return results
 
 
 def _names_any(message: str, names: list[str]) -> bool:

@@ -65,6 +65,8 @@ class WdtError(Exception):
         self.wdt_code = wdt_code
         self.wdt_message = wdt_message
         self.params = {**context, "detail": wdt_message or code}
+        # A call made of several (batches, narrowing) that failed part way: what WDT had answered by then.
+        self.partial_results: dict = {}
         super().__init__(f"{code}: {render(code, self.params)}")
 
 
