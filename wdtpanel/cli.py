@@ -88,7 +88,7 @@ def simulator_config(carriers: Sequence[tuple[str, str, str]] = ()) -> ConfigInp
         custom_base_url=current_app.config["WDT_SIMULATOR_URL"],
         enabled=True,
         logistics=[LogisticsChoice(code, name, mall_code) for code, name, mall_code in carriers],
-        known_logistics=[{"code": code, "name": name} for code, name, _ in carriers],
+        known_logistics=[{"code": code, "name": name} for code, name, _ in carriers] or None,  # None: keep the saved
         **DEMO_WDT,
     )
 

@@ -27,6 +27,9 @@ EVENT_ABNORMAL = "order.abnormal"
 EVENT_STOCK = "stock.changed"  # one event carries a round of changes: data.changes[]
 SEND_LEASE = timedelta(seconds=60)  # longer than one POST with its timeouts
 RETRY_SLACK = timedelta(seconds=5)  # an RQ retry may fire a moment before the recorded next try
+UNSENDABLE_WAIT = timedelta(hours=1)  # no usable callback URL: tried again hourly, and at once when one is saved
+CLOCK_MARGIN = timedelta(minutes=5)
+NO_URL, NOT_PUBLIC = "no callback URL configured", "callback URL is not a public address"
 
 
 class WebhookFailed(Exception):
@@ -109,9 +112,9 @@ def deliver(delivery_id: int) -> bool:
     merchant = db.session.get_one(Merchant, delivery.merchant_id)
     error = unsendable = None
     if not merchant.webhook_url:
-        error = unsendable = "no callback URL configured"
+        error = unsendable = NO_URL
     elif not _public(merchant.webhook_url):
-        error = unsendable = "callback URL is not a public address"
+        error = unsendable = NOT_PUBLIC
     else:
         body, headers = signed_request(merchant, delivery)
         try:
@@ -131,9 +134,13 @@ def deliver(delivery_id: int) -> bool:
     delivery.attempts += 1
     if error:
         intervals = current_app.config["WEBHOOK_RETRY_INTERVALS"]
-        wait = intervals[-1] if unsendable else intervals[min(delivery.attempts - 1, len(intervals) - 1)]
+        wait = (
+            UNSENDABLE_WAIT
+            if unsendable
+            else timedelta(seconds=intervals[min(delivery.attempts - 1, len(intervals) - 1)])
+        )
         delivery.last_error = error
-        delivery.next_attempt_at = utcnow() + timedelta(seconds=wait)
+        delivery.next_attempt_at = utcnow() + wait
     db.session.commit()  # protocol: the attempt is kept whatever RQ does next
     if unsendable:
         log.warning("webhook %s of merchant %s waits: %s", delivery_id, merchant.code, unsendable)
@@ -143,25 +150,23 @@ def deliver(delivery_id: int) -> bool:
     return True
 
 
-def release_waiting(merchant_id: int, limit: int = 1000) -> list[int]:
-    """The merchant's pending events, made due now (its callback URL was just saved). Flushes."""
-    ids = list(
+def release_waiting(merchant_id: int) -> list[int]:
+    """The merchant's events that wait for a usable callback URL, made due now (a new URL was just saved); not one
+    whose send is under way (its lease is far shorter than the wait, whatever the hosts' clocks). Flushes."""
+    return list(
         db.session.scalars(
-            select(WebhookDelivery.id)
-            .where(WebhookDelivery.merchant_id == merchant_id, WebhookDelivery.state == WebhookState.PENDING)
-            .order_by(WebhookDelivery.id)
-            .limit(limit)
+            update(WebhookDelivery)
+            .where(
+                WebhookDelivery.merchant_id == merchant_id,
+                WebhookDelivery.state == WebhookState.PENDING,
+                WebhookDelivery.last_error.in_((NO_URL, NOT_PUBLIC)),
+                WebhookDelivery.next_attempt_at > utcnow() + SEND_LEASE + CLOCK_MARGIN,
+            )
+            .values(next_attempt_at=None)
+            .returning(WebhookDelivery.id)
+            .execution_options(synchronize_session=False)
         )
     )
-    db.session.execute(
-        update(WebhookDelivery)
-        .where(
-            WebhookDelivery.id.in_(ids), WebhookDelivery.next_attempt_at > utcnow() + SEND_LEASE
-        )  # not one being sent
-        .values(next_attempt_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    return ids
 
 
 def _public(url: str) -> bool:

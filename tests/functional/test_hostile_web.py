@@ -181,3 +181,10 @@ def test_sync_status_counts_only_this_merchants_work(client_a, client_b):
     assert "排队中 0，推送中 0，等待重试 0" in html_b
     html_a = client_a.get("/sync/").get_data(as_text=True)
     assert "排队中 1，推送中 0，等待重试 0" in html_a and order.order_no
+
+
+def test_an_unreadable_current_url_without_a_session_is_sign_in_again_not_500(app):
+    client = app.test_client()
+    headers = {"HX-Request": "true", "HX-Current-URL": "http://[::1/"}
+    assert client.post("/abnormal/bulk", headers=headers).status_code < 500
+    assert client.get("/abnormal/", headers={**headers, "HX-Target": "abnormal-results"}).status_code < 500

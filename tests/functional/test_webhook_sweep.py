@@ -10,7 +10,7 @@ from tests.helpers import order_payload
 from wdtpanel.columns import utcnow
 from wdtpanel.extensions import db, job_queue
 from wdtpanel.models import Merchant, WebhookDelivery
-from wdtpanel.webhooks import due_delivery_ids
+from wdtpanel.webhooks import due_delivery_ids, release_waiting
 
 
 def events(merchant_id: int, count: int, due_minutes_ago: int) -> list[int]:
@@ -52,3 +52,24 @@ def test_events_of_a_merchant_without_a_callback_url_are_not_swept(make_merchant
 def test_a_failed_job_is_kept_a_day_not_a_year(app):
     job = job_queue().enqueue("wdtpanel.jobs.sweep_webhooks")
     assert job.failure_ttl == 86_400
+
+
+def test_saving_a_url_releases_only_the_events_that_waited_for_one(make_merchant):
+    merchant, _ = make_merchant("shop-a")
+    no_url, mall_down, in_flight = events(merchant.id, 3, due_minutes_ago=-60)
+    rows = {row.id: row for row in db.session.scalars(select(WebhookDelivery))}
+    rows[no_url].last_error = "no callback URL configured"
+    rows[mall_down].last_error = "HTTP 503"  # the mall's own backoff is kept
+    rows[in_flight].last_error = "no callback URL configured"
+    rows[in_flight].next_attempt_at = utcnow() + timedelta(seconds=61)  # a send under way (its 60 s lease)
+    db.session.commit()
+    assert release_waiting(merchant.id) == [no_url]
+
+
+def test_cron_jobs_that_fail_are_kept_a_day_too():
+    from rq import cron
+
+    import wdtpanel.cron  # noqa: F401  (registers the jobs)
+
+    registered = cron._job_data_registry  # rq keeps what `rq cron` will queue here
+    assert registered and {entry["failure_ttl"] for entry in registered} == {86_400}

@@ -49,7 +49,10 @@ def _return_path() -> str | None:
     """Where to come back to after signing in again: the page the user was on."""
     if request.method == "GET" and not wants_fragment():
         return local_path(request.full_path.rstrip("?"))
-    current = urlsplit(htmx_request().current_url or "")
+    try:
+        current = urlsplit(htmx_request().current_url or "")
+    except ValueError:  # a header no browser sends
+        return None
     return local_path(current.path + (f"?{current.query}" if current.query else "")) if current.path else None
 
 

@@ -109,7 +109,7 @@ def save():
     form = _form_for(config, request.form)
     if not form.validate():
         return _render(form, config, ("error", _("保存失败：请按提示修改标红的字段。")), 422)
-    was_enabled = bool(config and config.enabled)
+    was_enabled, previous_url = bool(config and config.enabled), g.user.merchant.webhook_url
     try:
         config = save_config(g.user.merchant_id, g.user, _input_from(form))
         db.session.commit()
@@ -117,7 +117,7 @@ def save():
         getattr(form, exc.field_name).errors.append(exc.message)
         return _render(form, config, ("error", _("保存失败：请按提示修改标红的字段。")), 422)
     message = _("已保存旺店通配置。")
-    if form.webhook_url.data:
+    if form.webhook_url.data and form.webhook_url.data != previous_url:
         send_waiting_webhooks(g.user.merchant_id)
     if config.enabled and not was_enabled:
         message += " " + _push_catalogue()
