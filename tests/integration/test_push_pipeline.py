@@ -15,7 +15,7 @@ from wdtpanel.jobs import sweep_pending
 from wdtpanel.models import Order, PushAttempt, WdtConfig, WebhookDelivery
 from wdtpanel.push import pipeline as orders
 from wdtpanel.reasons import render
-from wdtpanel.wdt.errors import WdtPermanentError
+from wdtpanel.wdt.errors import WdtPermanentError, WdtTransientError
 from wdtpanel.wdt.wire import EnterpriseWire
 
 NOW = datetime.now(UTC)
@@ -382,3 +382,40 @@ def test_a_push_failing_part_way_keeps_what_wdt_took(mall_api, wdt_simulator, mo
     held = {trade["tid"] for trade in wdt_simulator.state()["trades"]}
     assert calls == [30, 5] and len(held) == 30 and all(states[tid] == "pushed" for tid in held)
     assert sorted(state for no, state in states.items() if no not in held) == ["abnormal"] * 5
+
+
+def test_trades_taken_before_a_later_call_timed_out_wait_for_the_retry_to_send_their_refunds(
+    mall_api, wdt_simulator, monkeypatch
+):
+    """Call 1 (30 shipped orders with a refunded line) is taken, call 2 times out and WDT stays unreachable for a
+    moment: the refunds of the 30 are not sent into the outage (they would come back abnormal) but with the retry."""
+    connect_to_simulator(mall_api.merchant, wdt_simulator, edition="enterprise")
+    db.session.scalar(select(WdtConfig).where(WdtConfig.merchant_id == mall_api.merchant.id)).enabled_at = NOW
+    db.session.commit()
+    for number in range(35):
+        payload = fresh_order(f"R{number:03d}", status="shipped")
+        payload["lines"][0]["refund_status"] = "refunded"
+        assert mall_api.post("/api/v1/orders", payload).status_code == 201
+    calls, outage = [], []
+    push_trades, push_refunds = EnterpriseWire.push_trades, EnterpriseWire.push_refunds
+
+    def second_call_times_out(self, shop_no, trades, strict):
+        calls.append(len(trades))
+        outage.clear()
+        if len(calls) == 2:
+            outage.append(True)
+            raise WdtTransientError("timeout")
+        return push_trades(self, shop_no, trades, strict)
+
+    def unreachable_during_the_outage(self, shop_no, refunds):
+        if outage:
+            raise WdtTransientError("network")
+        return push_refunds(self, shop_no, refunds)
+
+    monkeypatch.setattr(EnterpriseWire, "push_trades", second_call_times_out)
+    monkeypatch.setattr(EnterpriseWire, "push_refunds", unreachable_during_the_outage)
+    run_worker()
+    db.session.expire_all()
+    states = set(db.session.scalars(select(Order.sync_state)))
+    assert calls[:2] == [30, 5] and states == {"pushed"}
+    assert len({refund["tid"] for refund in wdt_simulator.state()["refunds"]}) == 35

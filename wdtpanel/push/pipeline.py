@@ -284,19 +284,21 @@ def _push_claimed(config: WdtConfig, token: str, claimed: list[Claimed], summary
     except WdtError as error:
         if error.code == "rate_limited":
             pacer_for(config).back_off(RATE_LIMIT_BACK_OFF)
+        deferred = error.transient and not last_try
         answered = error.partial_results  # calls that went through before this one failed: WDT holds their trades
         if answered:
-            _record(
-                token,
-                [_answered(client, config, item, answered) for item in ready if item.order_no in answered],
-                summary,
-            )
+            outcomes = [
+                _answered(client, config, item, answered, error if deferred else None)
+                for item in ready
+                if item.order_no in answered
+            ]
+            _record(token, outcomes, summary)
             ready = [item for item in ready if item.order_no not in answered]
-            if not ready:
-                return
-        if error.transient and not last_try:
+        if deferred:
             _record(token, [Outcome(item, AttemptOutcome.RETRY, problem_from(error)) for item in ready], summary)
             raise PushDeferred(error, summary.deliveries) from error
+        if not ready:
+            return
         if error.code in ANSWER_LOST:
             _record(token, _settle_lost_answer(client, config, ready, error), summary)
         else:
@@ -305,13 +307,21 @@ def _push_claimed(config: WdtConfig, token: str, claimed: list[Claimed], summary
     _record(token, [_answered(client, config, item, results) for item in ready], summary)
 
 
-def _answered(client: WdtClient, config: WdtConfig, item: Claimed, results: dict[str, WdtError | None]) -> Outcome:
+def _answered(
+    client: WdtClient,
+    config: WdtConfig,
+    item: Claimed,
+    results: dict[str, WdtError | None],
+    retrying: WdtError | None = None,
+) -> Outcome:
+    """The outcome of a trade WDT answered. `retrying`: a later call of the same push failed and will be retried;
+    then refunds wait for that retry rather than meet WDT's failure at once."""
     refusal = results.get(item.order_no)
-    return (
-        _accepted(client, config, item)
-        if refusal is None
-        else Outcome(item, AttemptOutcome.ABNORMAL, problem_from(refusal))
-    )
+    if refusal is not None:
+        return Outcome(item, AttemptOutcome.ABNORMAL, problem_from(refusal))
+    if retrying is not None and item.refunds:
+        return Outcome(item, AttemptOutcome.RETRY, problem_from(retrying), True)
+    return _accepted(client, config, item)
 
 
 def _trade(item: Claimed) -> RawTrade:
