@@ -43,7 +43,7 @@ test: install
 # After changing UI text: refresh the English catalogue from the sources (then translate the new empty entries).
 catalog: $(INSTALLED)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o /tmp/wdtpanel-messages.pot .
-	$(BIN)/pybabel update -i /tmp/wdtpanel-messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel update -i /tmp/wdtpanel-messages.pot -d translations --no-fuzzy-matching --ignore-obsolete -w 120
 
 bench: install
 	$(BIN)/python bench/run_all.py
