@@ -275,3 +275,17 @@ def test_bulk_repush_takes_each_row_as_a_single_repush_would(client_a, make_merc
         "N00007": "pending",
         "N00008": "abnormal",
     }
+
+
+def test_an_unconfirmed_order_can_be_picked_and_repushed_like_a_failed_one(client_a):
+    order = make_order(client_a.merchant, 1, state="unconfirmed")
+    html = client_a.get("/abnormal/").get_data(as_text=True)
+    row = html[html.index(f'id="order-{order.id}"') :]
+    row = row[: row.index("</tbody>")]
+    assert 'name="order_ids"' in row and f"/abnormal/orders/{order.id}/repush" in row
+    answer = client_a.post(
+        f"/abnormal/orders/{order.id}/repush", headers={"X-CSRFToken": client_a.csrf, "HX-Request": "true"}
+    )
+    assert answer.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).sync_state == "pending"
