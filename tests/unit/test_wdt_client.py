@@ -614,3 +614,20 @@ def test_naive_datetimes_are_refused(wdt, enterprise):
 )
 def test_the_simulators_refusals_are_recognised(edition, message, code):
     assert classify(edition, "100", message) == code
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"body": "ami-id\ninstance-id\niam/security-credentials/admin", "content_type": "text/plain"},
+        {"json": {"AccessKeyId": "AKIA-INTERNAL", "Token": "secret-token"}},
+    ],
+)
+def test_an_answer_that_is_not_wdts_is_never_echoed(wdt, answer):
+    """A custom address may be made to point inside the network: what it answers must not reach the page."""
+    wdt.post(TRADE_PUSH["enterprise"], **answer)
+    with make_client("enterprise") as client, pytest.raises(WdtError) as caught:
+        client.push_trades("mall99", [trade()])
+    shown = str(caught.value) + str(caught.value.params)
+    assert caught.value.code == "bad_response"
+    assert "security-credentials" not in shown and "AKIA" not in shown and "secret-token" not in shown

@@ -3,7 +3,6 @@ A refusal for calling too often is waited out a few times before it is raised (d
 
 from __future__ import annotations
 
-import json
 import re
 import string
 from abc import ABC, abstractmethod
@@ -163,13 +162,16 @@ class Wire(ABC):
             answer = response.json()
         except ValueError:
             answer = None
-        if not isinstance(answer, dict):
-            raise wdt_error("bad_response", wdt_message=f"{status}, not a JSON object: {response.text[:80]!r}")
+        if not isinstance(answer, dict):  # its text is not shown: an address may answer what no merchant should read
+            kind = response.headers.get("Content-Type", "no content type").split(";")[0][:40]
+            raise wdt_error(
+                "bad_response", wdt_message=f"{status}, not a JSON object ({kind}, {len(response.content)} bytes)"
+            )
         return answer
 
     def check(self, code, answer: dict, context: dict) -> None:
         if code is None:
-            raise wdt_error("bad_response", wdt_message=f"no status in {json.dumps(answer, ensure_ascii=False)[:80]}")
+            raise wdt_error("bad_response", wdt_message="an answer without a status")
         if str(code).strip() != "0":
             raise error_from_answer(self.edition, str(code).strip(), id_text(answer.get("message")), **context)
 
