@@ -15,7 +15,7 @@ from .columns import utcnow
 from .extensions import db, redis_connection
 from .metrics import time_wdt_calls
 from .models import LogisticsMapping, Merchant, User, WdtConfig
-from .outbound import UnsafeUrl, check_public_url
+from .outbound import UnsafeUrl, check_public_url, pin_addresses
 from .pacing import Pacer, PacingExceeded
 from .reasons import render
 from .security import decrypt_secret, encrypt_secret, mask_secret
@@ -135,6 +135,7 @@ def make_client(account: WdtAccount, before_call: Callable[[str], None] | None =
         before_call=before_call,
     )
     time_wdt_calls(client.session, account.edition)
+    pin_addresses(client.session, current_app.config["ALLOW_PRIVATE_URLS"])
     return client
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.engine import CursorResult
 from .columns import utcnow
 from .extensions import db
 from .models import Merchant, WebhookDelivery
-from .outbound import UnsafeUrl, check_public_url
+from .outbound import UnsafeUrl, check_public_url, pin_addresses
 from .security import decrypt_secret, hmac_signature
 from .states import WebhookState
 
@@ -118,13 +118,14 @@ def deliver(delivery_id: int) -> bool:
     else:
         body, headers = signed_request(merchant, delivery)
         try:
-            response = requests.post(
-                merchant.webhook_url,
-                data=body,
-                headers=headers,
-                timeout=current_app.config["WEBHOOK_TIMEOUTS"],
-                allow_redirects=False,
-            )
+            with pin_addresses(requests.Session(), current_app.config["ALLOW_PRIVATE_URLS"]) as http:
+                response = http.post(
+                    merchant.webhook_url,
+                    data=body,
+                    headers=headers,
+                    timeout=current_app.config["WEBHOOK_TIMEOUTS"],
+                    allow_redirects=False,
+                )
             if 200 <= response.status_code < 300:
                 delivery.state, delivery.delivered_at = WebhookState.DELIVERED, utcnow()
             else:

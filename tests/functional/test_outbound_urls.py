@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
+import requests
 
 from tests.helpers import order_payload
+from wdtpanel import outbound
 from wdtpanel.extensions import db
 from wdtpanel.merchant_config import ConfigError, ConfigInput, check_connection, save_config
 from wdtpanel.models import Merchant, WebhookDelivery
 from wdtpanel.outbound import UnsafeUrl, check_public_url
-from wdtpanel.webhooks import deliver
+from wdtpanel.webhooks import WebhookFailed, deliver
 
 
 @pytest.mark.parametrize(
@@ -88,3 +92,45 @@ def test_a_webhook_to_a_private_address_is_not_sent(mall_api, production_urls):
     assert deliver(delivery.id) is False  # not sent: it waits for a usable URL
     db.session.refresh(delivery)
     assert delivery.state == "pending" and delivery.last_error == "callback URL is not a public address"
+
+
+def test_a_call_goes_to_the_address_that_was_checked_not_to_a_new_lookup(monkeypatch):
+    monkeypatch.setattr(
+        outbound.socket, "getaddrinfo", lambda host, port, **kw: [(socket.AF_INET, 1, 6, "", ("8.8.4.4", port))]
+    )
+    adapter = outbound.PinnedAdapter()
+    request = requests.Request("POST", "https://mall.example:8443/hook").prepare()
+    host_params, pool_kwargs = adapter.build_connection_pool_key_attributes(request, True)
+    assert host_params == {"scheme": "https", "host": "8.8.4.4", "port": 8443}
+    assert pool_kwargs["server_hostname"] == pool_kwargs["assert_hostname"] == "mall.example"
+
+
+def test_a_webhook_to_a_name_that_now_answers_a_private_address_is_not_sent(
+    mall_api, production_urls, mall_receiver, monkeypatch
+):
+    """The name passed the check when it was saved; at the call it resolves to the receiver's loopback address."""
+    merchant = db.session.get(Merchant, mall_api.merchant.id)
+    merchant.webhook_url = mall_receiver.url.replace("127.0.0.1", "localhost")
+    delivery = WebhookDelivery(merchant_id=merchant.id, event="order.abnormal", payload=order_payload())
+    db.session.add(delivery)
+    db.session.commit()
+    answers = iter([("8.8.4.4",)])  # the check just before the call still sees a public address...
+
+    def rebinding(host, port, **kw):
+        address = next(answers, ("127.0.0.1",))[0]  # ...the connection's own lookup would find the loopback one
+        return [(socket.AF_INET, 1, 6, "", (address, port))]
+
+    monkeypatch.setattr(outbound.socket, "getaddrinfo", rebinding)
+    with pytest.raises(WebhookFailed):
+        deliver(delivery.id)
+    db.session.refresh(delivery)
+    assert mall_receiver.received == [] and delivery.last_error == "UnsafeAddress"
+
+
+def test_a_pinned_call_reaches_the_checked_address_with_the_name_as_host(mall_receiver, monkeypatch):
+    monkeypatch.setattr(outbound, "public_addresses", lambda url: ["127.0.0.1"])  # as if loopback were public
+    port = mall_receiver.server.server_port
+    with outbound.pin_addresses(requests.Session(), allow_private=False) as http:
+        answer = http.post(f"http://mall.invalid:{port}/hook", data=b"{}", timeout=5)  # a name no resolver knows
+    assert answer.status_code == 200
+    assert mall_receiver.received[0][0]["Host"] == f"mall.invalid:{port}"
