@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import socket
+import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Response
 
 from tests.helpers import order_payload
 from wdtpanel import outbound
@@ -134,3 +142,42 @@ def test_a_pinned_call_reaches_the_checked_address_with_the_name_as_host(mall_re
         answer = http.post(f"http://mall.invalid:{port}/hook", data=b"{}", timeout=5)  # a name no resolver knows
     assert answer.status_code == 200
     assert mall_receiver.received[0][0]["Host"] == f"mall.invalid:{port}"
+
+
+def self_signed(directory, name: str) -> tuple[str, str]:
+    """A certificate for `name` (its own CA) and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return str(cert_file), str(key_file)
+
+
+def test_a_pinned_https_call_checks_the_certificate_of_the_name(tmp_path, monkeypatch):
+    cert, key = self_signed(tmp_path, "mall.invalid")
+    server = make_server("127.0.0.1", 0, lambda environ, start: Response("ok")(environ, start), ssl_context=(cert, key))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(outbound, "public_addresses", lambda url: ["127.0.0.1"])
+    try:
+        with outbound.pin_addresses(requests.Session(), allow_private=False) as http:
+            assert http.get(f"https://mall.invalid:{server.server_port}/", verify=cert, timeout=5).text == "ok"
+            with pytest.raises(requests.exceptions.SSLError):  # the certificate is not for this name
+                http.get(f"https://other.invalid:{server.server_port}/", verify=cert, timeout=5)
+    finally:
+        server.shutdown()
