@@ -75,7 +75,8 @@ class PinnedAdapter(HTTPAdapter):
         return host_params, pool_kwargs
 
     def send(self, request, *args, **kwargs):
-        request.headers.setdefault("Host", urlsplit(request.url).netloc.rpartition("@")[2])  # the name, not the IP
+        # The name, not the IP; set on every send, as a redirect copies the headers of the request before it.
+        request.headers["Host"] = urlsplit(request.url).netloc.rpartition("@")[2]
         return super().send(request, *args, **kwargs)
 
 
