@@ -66,9 +66,10 @@ class PinnedAdapter(HTTPAdapter):
     def build_connection_pool_key_attributes(self, request, verify, cert=None):
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
         try:
-            address = public_addresses(request.url)[0]
+            addresses = public_addresses(request.url)
         except UnsafeUrl as error:
             raise UnsafeAddress(f"{error.host} is not a public address") from None
+        address = next((a for a in addresses if ":" not in a), addresses[0])  # IPv4 first: not every host routes v6
         if host_params["scheme"] == "https":
             pool_kwargs["server_hostname"] = pool_kwargs["assert_hostname"] = host_params["host"]
         host_params["host"] = address

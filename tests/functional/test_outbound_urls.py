@@ -181,3 +181,14 @@ def test_a_pinned_https_call_checks_the_certificate_of_the_name(tmp_path, monkey
                 http.get(f"https://other.invalid:{server.server_port}/", verify=cert, timeout=5)
     finally:
         server.shutdown()
+
+
+def test_a_name_with_both_kinds_of_address_is_called_on_its_ipv4_one(monkeypatch):
+    found = [
+        (socket.AF_INET6, 1, 6, "", ("2001:4860:4860::8888", 443, 0, 0)),
+        (socket.AF_INET, 1, 6, "", ("8.8.8.8", 443)),
+    ]
+    monkeypatch.setattr(outbound.socket, "getaddrinfo", lambda host, port, **kw: found)
+    request = requests.Request("GET", "https://wdt.example/openapi").prepare()
+    host_params, _ = outbound.PinnedAdapter().build_connection_pool_key_attributes(request, True)
+    assert host_params["host"] == "8.8.8.8"
