@@ -20,6 +20,7 @@ from .pacing import Pacer, PacingExceeded
 from .reasons import render
 from .security import decrypt_secret, encrypt_secret, mask_secret
 from .wdt import CheckItem, ConnectionReport, WdtAccount, WdtClient, base_url_for
+from .wdt.editions import BASE_URLS
 from .wdt.errors import wdt_error
 
 # Fields copied as they are from the form; the secret and the mapping have rules of their own.
@@ -135,7 +136,8 @@ def make_client(account: WdtAccount, before_call: Callable[[str], None] | None =
         before_call=before_call,
     )
     time_wdt_calls(client.session, account.edition)
-    pin_addresses(client.session, current_app.config["ALLOW_PRIVATE_URLS"])
+    if account.base_url not in BASE_URLS.values():  # a merchant's own address, not one of WDT's
+        pin_addresses(client.session, current_app.config["ALLOW_PRIVATE_URLS"])
     return client
 
 

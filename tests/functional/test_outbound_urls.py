@@ -18,9 +18,10 @@ from werkzeug.wrappers import Response
 from tests.helpers import order_payload
 from wdtpanel import outbound
 from wdtpanel.extensions import db
-from wdtpanel.merchant_config import ConfigError, ConfigInput, check_connection, save_config
+from wdtpanel.merchant_config import ConfigError, ConfigInput, check_connection, make_client, save_config
 from wdtpanel.models import Merchant, WebhookDelivery
 from wdtpanel.outbound import UnsafeUrl, check_public_url
+from wdtpanel.wdt import WdtAccount
 from wdtpanel.webhooks import WebhookFailed, deliver
 
 
@@ -192,3 +193,13 @@ def test_a_name_with_both_kinds_of_address_is_called_on_its_ipv4_one(monkeypatch
     request = requests.Request("GET", "https://wdt.example/openapi").prepare()
     host_params, _ = outbound.PinnedAdapter().build_connection_pool_key_attributes(request, True)
     assert host_params["host"] == "8.8.8.8"
+
+
+def test_only_a_merchants_own_address_is_pinned(app, production_urls):
+    def adapter(base_url):
+        account = WdtAccount(edition="enterprise", base_url=base_url, sid="s", appkey="k", appsecret="x")
+        with make_client(account) as client:
+            return type(client.session.get_adapter(base_url))
+
+    assert adapter("https://api.wangdian.cn/openapi2/") is requests.adapters.HTTPAdapter  # WDT's own: as urllib3 does
+    assert adapter("https://wdt.mall.example/openapi2/") is outbound.PinnedAdapter
