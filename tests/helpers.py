@@ -6,9 +6,12 @@ import json
 import re
 import time
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from wdtpanel.cli import DEMO_GOODS
 from wdtpanel.extensions import db
+from wdtpanel.merchant_config import ConfigInput, save_config
+from wdtpanel.models import Goods, Order, OrderLine, Spec
 from wdtpanel.security import decrypt_secret, hmac_signature
 
 
@@ -153,3 +156,137 @@ def goods_batch(*goods, minutes: int = 0) -> dict:
     """A POST /api/v1/goods body, the snapshots taken `minutes` from now."""
     stamp = (datetime.now(UTC) + timedelta(minutes=minutes)).isoformat()
     return {"goods": [{**item, "updated_at": stamp} for item in goods]}
+
+
+BASE = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai: orders written by stored_order start here
+
+
+def stored_order(
+    merchant,
+    number: int,
+    state: str = "abnormal",
+    reason: str | None = "unknown_merchant_code",
+    params: dict | None = None,
+    *,
+    code: str | None = "SKU-1",
+    order_no: str | None = None,
+    buyer: str = "买家",
+    goods: tuple[str, str] = ("保温杯", "红色"),
+    amount: str = "10.5",
+    ordered_at: datetime | None = None,
+    **extra,
+) -> Order:
+    """An order with one line written straight to the database and committed, for tests of what reads orders.
+    A reason (and its parameters) stays only on the states that carry one."""
+    order_no = order_no or f"N{number:05d}"
+    with_reason = state in ("abnormal", "pending", "unconfirmed") and reason is not None
+    order = Order(
+        merchant_id=merchant.id,
+        order_no=order_no,
+        mall_status="paid",
+        ordered_at=ordered_at or BASE + timedelta(hours=number),
+        paid_at=BASE,
+        mall_updated_at=BASE,
+        buyer_nick=f"{buyer}{number}",
+        paid_amount=Decimal(amount),
+        sync_state=state,
+        sync_reason=reason if with_reason else None,
+        sync_params=(params if params is not None else {"detail": "编码不存在"}) if with_reason else {},
+        push_attempts=1,
+        last_attempt_at=BASE,
+        **extra,
+    )
+    order.lines.append(
+        OrderLine(
+            merchant_id=merchant.id,
+            mall_line_id="L1",
+            wdt_oid=f"{order_no}-L1",
+            mall_goods_id="G1",
+            mall_spec_id="S1",
+            goods_name=goods[0],
+            spec_name=goods[1],
+            merchant_code=code,
+            quantity=1,
+            price=Decimal(amount),
+        )
+    )
+    db.session.add(order)
+    db.session.commit()
+    return order
+
+
+def listed(html: str) -> list[str]:
+    """The order numbers a list page shows, in order (orders made by stored_order)."""
+    return re.findall(r'class="order-no">(N\d{5})</a>', html)
+
+
+# --- goods and the config page ---
+
+
+def add_goods(
+    merchant, goods_id: str, name: str, *specs: tuple[str, str | None], code: str | None = None, **spec_state
+) -> Goods:
+    """A goods of the mall, committed, with specs (spec id, code); no specs: a single-spec goods carrying `code`."""
+    goods = Goods(merchant_id=merchant.id, mall_goods_id=goods_id, name=name, merchant_code=code, mall_updated_at=BASE)
+    for spec_id, spec_code in specs or [("", code)]:
+        goods.specs.append(
+            Spec(
+                merchant_id=merchant.id,
+                mall_spec_id=spec_id,
+                name=f"规格{spec_id}" if spec_id else "",
+                merchant_code=spec_code,
+                price=Decimal("9.9"),
+                **spec_state,
+            )
+        )
+    db.session.add(goods)
+    db.session.commit()
+    return goods
+
+
+def switch_on(merchant, on: bool = True) -> None:
+    """The integration switched on (or off), its WDT address one nothing answers on."""
+    save_config(
+        merchant.id,
+        None,
+        ConfigInput(
+            edition="enterprise",
+            environment="custom",
+            custom_base_url="http://127.0.0.1:9",
+            sid="s",
+            appkey="k",
+            appsecret="secret",
+            shop_no="mall01",
+            warehouse_no="wh01",
+            enabled=on,
+        ),
+    )
+    db.session.commit()
+
+
+# A valid 旺店通配置 form, as a browser posts it.
+VALID = {
+    "edition": "enterprise",
+    "environment": "production",
+    "custom_base_url": "",
+    "sid": "mysid",
+    "appkey": "myappkey",
+    "appsecret": "s3cret-value-ab12",
+    "shop_no": "shop01",
+    "warehouse_no": "wh01",
+    "enabled": "y",
+}
+
+
+def field_errors(html: str, field: str) -> str:
+    """The error text shown under one field."""
+    match = re.search(rf'<div class="msg" id="{field}-msg">(.*?)</div>', html, re.S)
+    assert match, f"field {field} not rendered"
+    return " ".join(re.findall(r'<p class="error">(.*?)</p>', match.group(1)))
+
+
+def post_config(client, data, htmx=True):
+    headers = {"X-CSRFToken": client.csrf}
+    if htmx:
+        headers["HX-Request"] = "true"
+    return client.post("/settings/wdt", data=data, headers=headers)

@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.browser.conftest import no_sideways_scroll
-from tests.browser.helpers import open_by_link, stored_order
-from tests.helpers import connect_to_simulator, order_payload, run_worker
+from tests.browser.helpers import open_by_link
+from tests.helpers import connect_to_simulator, order_payload, run_worker, stored_order
 from wdtpanel.extensions import db
 from wdtpanel.models import Order, PushAttempt, WdtConfig
 

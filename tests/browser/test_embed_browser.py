@@ -9,7 +9,7 @@ from urllib.parse import quote
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, no_sideways_scroll
-from tests.browser.helpers import stored_order
+from tests.helpers import stored_order
 from wdtpanel.extensions import db
 from wdtpanel.models import Order
 from wdtpanel.security import make_embed_token

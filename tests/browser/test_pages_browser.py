@@ -9,7 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, no_sideways_scroll
-from tests.browser.helpers import BASE, log_in, stored_order
+from tests.browser.helpers import log_in
+from tests.helpers import BASE, stored_order
 from wdtpanel.accounts import create_user
 from wdtpanel.cli import ensure_merchant
 from wdtpanel.columns import utcnow

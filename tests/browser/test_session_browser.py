@@ -5,8 +5,8 @@ from __future__ import annotations
 from playwright.sync_api import expect
 from sqlalchemy import update
 
-from tests.browser.helpers import log_in, stored_order
-from tests.helpers import connect_to_simulator
+from tests.browser.helpers import log_in
+from tests.helpers import connect_to_simulator, stored_order
 from wdtpanel.extensions import db
 from wdtpanel.models import Order, User
 

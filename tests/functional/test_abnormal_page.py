@@ -3,57 +3,17 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from tests.helpers import BASE, listed, stored_order
 from wdtpanel.extensions import db
-from wdtpanel.models import AuditEntry, Order, OrderLine
+from wdtpanel.models import AuditEntry, Order
 from wdtpanel.push.repush import start_bulk_repush
 from wdtpanel.queries import abnormal
 from wdtpanel.queries.lookup import PAGE_SIZE
-
-BASE = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
-
-
-def make_order(
-    merchant, number: int, state="abnormal", reason="unknown_merchant_code", code="SKU-1", ordered_at=None
-) -> Order:
-    order = Order(
-        merchant_id=merchant.id,
-        order_no=f"N{number:05d}",
-        mall_status="paid",
-        ordered_at=ordered_at or BASE + timedelta(hours=number),
-        paid_at=BASE,
-        mall_updated_at=BASE,
-        buyer_nick=f"buyer{number}",
-        paid_amount=Decimal("10.5"),
-        sync_state=state,
-        sync_reason=reason if state == "abnormal" else None,
-        sync_params={"detail": "WDT said no"} if state == "abnormal" else {},
-        push_attempts=1,
-    )
-    order.lines.append(
-        OrderLine(
-            merchant_id=merchant.id,
-            mall_line_id="L1",
-            wdt_oid=f"N{number:05d}-L1",
-            mall_goods_id="G1",
-            goods_name="杯子",
-            merchant_code=code,
-            quantity=1,
-            price=Decimal("10.5"),
-        )
-    )
-    db.session.add(order)
-    db.session.commit()
-    return order
-
-
-def listed(html: str) -> list[str]:
-    return re.findall(r'class="order-no">(N\d{5})</a>', html)
 
 
 def get(client, query: str = "", fragment=False):
@@ -63,9 +23,9 @@ def get(client, query: str = "", fragment=False):
 
 def test_newest_first_with_reason_counts(client_a):
     for number in range(3):
-        make_order(client_a.merchant, number)
-    make_order(client_a.merchant, 3, reason="missing_merchant_code")
-    make_order(client_a.merchant, 4, state="pushed")
+        stored_order(client_a.merchant, number)
+    stored_order(client_a.merchant, 3, reason="missing_merchant_code")
+    stored_order(client_a.merchant, 4, state="pushed")
     html = get(client_a)
     assert listed(html) == ["N00003", "N00002", "N00001", "N00000"]
     assert re.search(r'data-reason="unknown_merchant_code"[^>]*>商家编码在旺店通中不存在 <strong>3</strong>', html)
@@ -73,9 +33,9 @@ def test_newest_first_with_reason_counts(client_a):
 
 
 def test_filter_by_reason_and_date_range_live_in_the_url(client_a):
-    make_order(client_a.merchant, 1)
-    make_order(client_a.merchant, 30, reason="missing_merchant_code")  # 2026-11-02 16:00 Shanghai
-    make_order(client_a.merchant, 60)  # 2026-11-03 22:00 Shanghai
+    stored_order(client_a.merchant, 1)
+    stored_order(client_a.merchant, 30, reason="missing_merchant_code")  # 2026-11-02 16:00 Shanghai
+    stored_order(client_a.merchant, 60)  # 2026-11-03 22:00 Shanghai
     assert listed(get(client_a, "reason=missing_merchant_code")) == ["N00030"]
     assert listed(get(client_a, "date_from=2026-11-02&date_to=2026-11-02")) == ["N00030"]
     assert listed(get(client_a, "date_from=2026-11-03")) == ["N00060"]
@@ -84,8 +44,8 @@ def test_filter_by_reason_and_date_range_live_in_the_url(client_a):
 
 
 def test_search_by_order_no_or_merchant_code(client_a):
-    make_order(client_a.merchant, 1, code="CUP-RED")
-    make_order(client_a.merchant, 2, code="TEA-01")
+    stored_order(client_a.merchant, 1, code="CUP-RED")
+    stored_order(client_a.merchant, 2, code="TEA-01")
     assert listed(get(client_a, "q=N00002")) == ["N00002"]
     assert listed(get(client_a, "q=CUP-RED")) == ["N00001"]
     assert listed(get(client_a, "q=nothing")) == []
@@ -94,7 +54,7 @@ def test_search_by_order_no_or_merchant_code(client_a):
 @pytest.mark.parametrize("total", [49, 50, 51, 101])
 def test_keyset_pages_cover_every_row_once(client_a, total):
     for number in range(total):
-        make_order(client_a.merchant, number)
+        stored_order(client_a.merchant, number)
     seen, query, pages = [], "", 0
     while True:
         html = get(client_a, query, fragment=pages > 0)
@@ -111,7 +71,7 @@ def test_keyset_pages_cover_every_row_once(client_a, total):
 def test_rows_with_the_same_time_are_paged_by_id(client_a):
     same = BASE + timedelta(days=2)
     for number in range(55):
-        make_order(client_a.merchant, number, ordered_at=same)
+        stored_order(client_a.merchant, number, ordered_at=same)
     first = get(client_a)
     cursor = re.search(r'cursor=([^"&]+)', first).group(1)
     second = get(client_a, f"cursor={cursor}")
@@ -119,7 +79,7 @@ def test_rows_with_the_same_time_are_paged_by_id(client_a):
 
 
 def test_fragment_is_the_results_partial_and_page_includes_it(client_a):
-    make_order(client_a.merchant, 1)
+    stored_order(client_a.merchant, 1)
     fragment = get(client_a, fragment=True)
     page = get(client_a)
     assert fragment.lstrip().startswith('<div id="abnormal-results">') and "<html" not in fragment
@@ -127,7 +87,7 @@ def test_fragment_is_the_results_partial_and_page_includes_it(client_a):
 
 
 def test_historical_order_has_no_button_and_a_forged_repush_is_refused(client_a):
-    order = make_order(client_a.merchant, 1, state="historical")
+    order = stored_order(client_a.merchant, 1, state="historical")
     html = get(client_a)
     assert "历史订单不能重推" in html and "订单重推</button>" not in html
     response = client_a.post(f"/abnormal/orders/{order.id}/repush", headers={"X-CSRFToken": client_a.csrf})
@@ -137,7 +97,7 @@ def test_historical_order_has_no_button_and_a_forged_repush_is_refused(client_a)
 
 
 def test_repush_queues_and_is_audited(client_a):
-    order = make_order(client_a.merchant, 1)
+    order = stored_order(client_a.merchant, 1)
     response = client_a.post(
         f"/abnormal/orders/{order.id}/repush", headers={"X-CSRFToken": client_a.csrf, "HX-Request": "true"}
     )
@@ -151,15 +111,15 @@ def test_repush_queues_and_is_audited(client_a):
 
 
 def test_repush_without_csrf_is_refused(client_a):
-    order = make_order(client_a.merchant, 1)
+    order = stored_order(client_a.merchant, 1)
     assert client_a.post(f"/abnormal/orders/{order.id}/repush").status_code == 400
     db.session.expire_all()
     assert db.session.get(Order, order.id).sync_state == "abnormal"
 
 
 def test_merchants_see_and_touch_only_their_orders(client_a, client_b):
-    order_a = make_order(client_a.merchant, 1)
-    make_order(client_b.merchant, 2)
+    order_a = stored_order(client_a.merchant, 1)
+    stored_order(client_b.merchant, 2)
     assert listed(get(client_b)) == ["N00002"]
     assert client_b.get(f"/abnormal/orders/{order_a.id}?expand=1").status_code == 404
     assert (
@@ -176,16 +136,16 @@ def test_merchants_see_and_touch_only_their_orders(client_a, client_b):
 
 
 def test_expanded_row_shows_history_and_a_hint(client_a):
-    order = make_order(client_a.merchant, 1, reason="missing_merchant_code", code=None)
+    order = stored_order(client_a.merchant, 1, reason="missing_merchant_code", code=None)
     html = client_a.get(f"/abnormal/orders/{order.id}?expand=1").get_data(as_text=True)
-    assert "如何处理" in html and "填写商家编码" in html and "/goods/?q=G1" in html
+    assert "如何处理" in html and "填写商家编码" in html and "/goods/?q=S1" in html
     assert "还没有推送记录" in html
 
 
 def test_bulk_repush_by_filter_skips_historical_and_reports_progress(client_a):
     for number in range(3):
-        make_order(client_a.merchant, number, reason="network")
-    make_order(client_a.merchant, 9, reason="missing_merchant_code")
+        stored_order(client_a.merchant, number, reason="network")
+    stored_order(client_a.merchant, 9, reason="missing_merchant_code")
     response = client_a.post(
         "/abnormal/bulk",
         data={"scope": "filter", "reason": "network"},
@@ -199,7 +159,7 @@ def test_bulk_repush_by_filter_skips_historical_and_reports_progress(client_a):
 
 
 def test_ids_that_do_not_fit_are_not_found_not_500(client_a):
-    order = make_order(client_a.merchant, 1)
+    order = stored_order(client_a.merchant, 1)
     huge = "99999999999999999999999"
     assert client_a.get(f"/abnormal/orders/{huge}").status_code == 404
     assert client_a.post(f"/abnormal/orders/{huge}/repush", headers={"X-CSRFToken": client_a.csrf}).status_code == 404
@@ -212,7 +172,7 @@ def test_ids_that_do_not_fit_are_not_found_not_500(client_a):
 
 
 def test_bulk_rows_do_not_poll_and_the_bar_brings_the_ones_that_changed(client_a):
-    orders = [make_order(client_a.merchant, number) for number in range(3)]
+    orders = [stored_order(client_a.merchant, number) for number in range(3)]
     headers = {"X-CSRFToken": client_a.csrf, "HX-Request": "true"}
     started = client_a.post(
         "/abnormal/bulk", data={"scope": "selected", "order_ids": [str(o.id) for o in orders]}, headers=headers
@@ -239,10 +199,10 @@ def test_an_empty_selection_is_refused_in_words(client_a):
 def test_reason_counts_are_reused_for_a_few_seconds(client_a, app):
     from flask import current_app
 
-    make_order(client_a.merchant, 1, reason="network")
+    stored_order(client_a.merchant, 1, reason="network")
     current_app.config["COUNTS_CACHE_SECONDS"] = app.config["COUNTS_CACHE_SECONDS"] = 30
     assert abnormal.reason_counts(client_a.merchant.id) == {"network": 1}
-    make_order(client_a.merchant, 2, reason="network")
+    stored_order(client_a.merchant, 2, reason="network")
     assert abnormal.reason_counts(client_a.merchant.id) == {"network": 1}  # cached
     current_app.config["COUNTS_CACHE_SECONDS"] = 0
     assert abnormal.reason_counts(client_a.merchant.id) == {"network": 2}
@@ -250,14 +210,14 @@ def test_reason_counts_are_reused_for_a_few_seconds(client_a, app):
 
 def test_bulk_repush_takes_each_row_as_a_single_repush_would(client_a, make_merchant):
     rows = {
-        state: make_order(client_a.merchant, number, state=state)
+        state: stored_order(client_a.merchant, number, state=state)
         for number, state in enumerate(["abnormal", "unconfirmed", "pending", "pushed", "historical"])
     }
-    changed = make_order(client_a.merchant, 7, state="pushed")
+    changed = stored_order(client_a.merchant, 7, state="pushed")
     changed.pushed_version, changed.snapshot_version = 1, 2
     rows["pushed"].pushed_version = rows["pushed"].snapshot_version = 1
     other_merchant, _ = make_merchant("shop-b")
-    foreign = make_order(other_merchant, 8)
+    foreign = stored_order(other_merchant, 8)
     db.session.commit()
     ids = [order.id for order in rows.values()] + [changed.id, foreign.id, rows["abnormal"].id]
     bulk, queued = start_bulk_repush(client_a.merchant.id, client_a.user, ids)
@@ -278,7 +238,7 @@ def test_bulk_repush_takes_each_row_as_a_single_repush_would(client_a, make_merc
 
 
 def test_an_unconfirmed_order_can_be_picked_and_repushed_like_a_failed_one(client_a):
-    order = make_order(client_a.merchant, 1, state="unconfirmed")
+    order = stored_order(client_a.merchant, 1, state="unconfirmed")
     html = client_a.get("/abnormal/").get_data(as_text=True)
     row = html[html.index(f'id="order-{order.id}"') :]
     row = row[: row.index("</tbody>")]

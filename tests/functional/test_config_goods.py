@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.functional.test_config_page import VALID, field_errors, post_config
-from tests.functional.test_goods_page import add_goods
+from tests.helpers import VALID, add_goods, field_errors, post_config
 from wdtpanel.extensions import db, job_queue
 from wdtpanel.models import AuditEntry, GoodsPushRun, Merchant, Spec
 

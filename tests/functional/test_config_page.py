@@ -7,36 +7,10 @@ import re
 import pytest
 from sqlalchemy import select
 
-from tests.helpers import order_payload, run_worker
+from tests.helpers import VALID, field_errors, order_payload, post_config, run_worker
 from wdtpanel.extensions import db
 from wdtpanel.models import AuditEntry, WdtConfig, WebhookDelivery
 from wdtpanel.webhooks import deliver
-
-VALID = {
-    "edition": "enterprise",
-    "environment": "production",
-    "custom_base_url": "",
-    "sid": "mysid",
-    "appkey": "myappkey",
-    "appsecret": "s3cret-value-ab12",
-    "shop_no": "shop01",
-    "warehouse_no": "wh01",
-    "enabled": "y",
-}
-
-
-def field_errors(html: str, field: str) -> str:
-    """The error text shown under one field."""
-    match = re.search(rf'<div class="msg" id="{field}-msg">(.*?)</div>', html, re.S)
-    assert match, f"field {field} not rendered"
-    return " ".join(re.findall(r'<p class="error">(.*?)</p>', match.group(1)))
-
-
-def post_config(client, data, htmx=True):
-    headers = {"X-CSRFToken": client.csrf}
-    if htmx:
-        headers["HX-Request"] = "true"
-    return client.post("/settings/wdt", data=data, headers=headers)
 
 
 def saved_config(merchant) -> WdtConfig | None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
-from tests.helpers import csrf_token_from, sign_in
+from tests.helpers import BASE, csrf_token_from, sign_in, stored_order
 from wdtpanel.accounts import create_user
 from wdtpanel.cli import ensure_merchant
 from wdtpanel.columns import utcnow
@@ -16,7 +16,6 @@ from wdtpanel.extensions import db
 from wdtpanel.models import (
     Goods,
     Order,
-    OrderLine,
     PullIssue,
     PushAttempt,
     Shipment,
@@ -29,7 +28,6 @@ from wdtpanel.reasons import NOTICES, REASONS
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 # The one Chinese a page may show in English: the language switch's own name, marked lang="zh-CN".
 OTHER_LANGUAGE = re.compile(r'<a [^>]*lang="zh-CN"[^>]*>[^<]*</a>')
-BASE = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 
 
 def chinese_in(html: str) -> list[str]:
@@ -38,38 +36,20 @@ def chinese_in(html: str) -> list[str]:
 
 
 def ascii_order(merchant, number: int, state: str, reason: str | None = None, params=None, **extra) -> Order:
-    order = Order(
-        merchant_id=merchant.id,
+    """An order whose data is all ASCII, so any Chinese on an English page is the panel's own text."""
+    return stored_order(
+        merchant,
+        number,
+        state,
+        reason,
+        params or {},
         order_no=f"E{number:04d}",
-        mall_status="paid",
-        ordered_at=BASE + timedelta(hours=number),
-        paid_at=BASE,
-        mall_updated_at=BASE,
-        buyer_nick=f"buyer{number}",
-        paid_amount=Decimal("12.5"),
-        sync_state=state,
-        sync_reason=reason,
-        sync_params=params or {},
-        push_attempts=1,
-        last_attempt_at=BASE,
+        buyer="buyer",
+        goods=("Cup", "Red"),
+        code="CUP-1",
+        amount="12.5",
         **extra,
     )
-    order.lines.append(
-        OrderLine(
-            merchant_id=merchant.id,
-            mall_line_id="L1",
-            wdt_oid=f"E{number:04d}-L1",
-            mall_goods_id="G1",
-            goods_name="Cup",
-            spec_name="Red",
-            merchant_code="CUP-1",
-            quantity=1,
-            price=Decimal("12.5"),
-        )
-    )
-    db.session.add(order)
-    db.session.flush()
-    return order
 
 
 def untranslated(client, pages: list[str], posts: dict) -> dict:

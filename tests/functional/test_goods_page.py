@@ -4,58 +4,15 @@ the mall's editor link, tenant isolation."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, update
 
+from tests.helpers import BASE, add_goods, switch_on
 from wdtpanel.extensions import db, job_queue
-from wdtpanel.merchant_config import ConfigInput, save_config
-from wdtpanel.models import AuditEntry, Goods, Merchant, Order, OrderLine, Spec
+from wdtpanel.models import AuditEntry, Merchant, Order, OrderLine, Spec
 from wdtpanel.queries.goods import PAGE_SIZE
-
-BASE = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
-
-
-def add_goods(
-    merchant, goods_id: str, name: str, *specs: tuple[str, str | None], code: str | None = None, **spec_state
-) -> Goods:
-    """A goods with specs (spec id, code); no specs: a single-spec goods carrying `code`."""
-    goods = Goods(merchant_id=merchant.id, mall_goods_id=goods_id, name=name, merchant_code=code, mall_updated_at=BASE)
-    for spec_id, spec_code in specs or [("", code)]:
-        goods.specs.append(
-            Spec(
-                merchant_id=merchant.id,
-                mall_spec_id=spec_id,
-                name=f"规格{spec_id}" if spec_id else "",
-                merchant_code=spec_code,
-                price=Decimal("9.9"),
-                **spec_state,
-            )
-        )
-    db.session.add(goods)
-    db.session.commit()
-    return goods
-
-
-def switch_on(merchant, on: bool = True) -> None:
-    save_config(
-        merchant.id,
-        None,
-        ConfigInput(
-            edition="enterprise",
-            environment="custom",
-            custom_base_url="http://127.0.0.1:9",
-            sid="s",
-            appkey="k",
-            appsecret="secret",
-            shop_no="mall01",
-            warehouse_no="wh01",
-            enabled=on,
-        ),
-    )
-    db.session.commit()
 
 
 def unknown_order(merchant, code: str) -> None:

@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.functional.test_abnormal_page import listed, make_order
-from tests.helpers import csrf_token_from
+from tests.helpers import csrf_token_from, listed, stored_order
 from wdtpanel import accounts
 from wdtpanel.extensions import db
 from wdtpanel.models import User
@@ -29,14 +28,14 @@ from wdtpanel.security import make_embed_token
     ],
 )
 def test_odd_filters_answer_the_page_not_500(client_a, query):
-    make_order(client_a.merchant, 1)
+    stored_order(client_a.merchant, 1)
     response = client_a.get(f"/abnormal/?{query}")
     assert response.status_code == 200
     assert client_a.get(f"/orders/?{query}").status_code == 200
 
 
 def test_dates_out_of_range_and_a_reversed_range_say_so(client_a):
-    make_order(client_a.merchant, 1)
+    stored_order(client_a.merchant, 1)
     html = client_a.get("/abnormal/?date_from=0001-01-01").get_data(as_text=True)
     assert "请填写 2000-01-01 至 2099-12-31 之间的日期" in html and listed(html) == ["N00001"]
     html = client_a.get("/abnormal/?date_from=2026-11-05&date_to=2026-11-01").get_data(as_text=True)
@@ -44,9 +43,9 @@ def test_dates_out_of_range_and_a_reversed_range_say_so(client_a):
 
 
 def test_an_order_dated_9999_does_not_break_the_list(client_a):
-    make_order(client_a.merchant, 1, state="historical", ordered_at=datetime(9999, 12, 31, 23, 0, tzinfo=UTC))
+    stored_order(client_a.merchant, 1, state="historical", ordered_at=datetime(9999, 12, 31, 23, 0, tzinfo=UTC))
     for number in range(2, 60):
-        make_order(client_a.merchant, number)
+        stored_order(client_a.merchant, number)
     first = client_a.get("/abnormal/")
     assert first.status_code == 200 and "N00001" in first.get_data(as_text=True)
     assert client_a.get("/orders/?q=N00001").status_code == 200
@@ -175,8 +174,8 @@ def test_a_staff_link_does_not_demote_a_password_admin(app, make_merchant):
 
 
 def test_sync_status_counts_only_this_merchants_work(client_a, client_b):
-    order = make_order(client_a.merchant, 1, state="pending")
-    make_order(client_a.merchant, 2)
+    order = stored_order(client_a.merchant, 1, state="pending")
+    stored_order(client_a.merchant, 2)
     html_b = client_b.get("/sync/").get_data(as_text=True)
     assert "排队中 0，推送中 0，等待重试 0" in html_b
     html_a = client_a.get("/sync/").get_data(as_text=True)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from tests.functional.test_goods_page import add_goods, switch_on
+from tests.helpers import add_goods, switch_on
 from wdtpanel.extensions import db
 from wdtpanel.models import PullIssue, SpecStock, SyncStatus, WebhookDelivery
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from tests.functional.test_goods_page import add_goods, switch_on
+from tests.helpers import add_goods, switch_on
 from wdtpanel.extensions import db
 from wdtpanel.merchant_config import load_config
 from wdtpanel.models import SpecStock, WebhookDelivery
