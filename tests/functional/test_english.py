@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.helpers import BASE, csrf_token_from, sign_in, stored_order
+from tests.helpers import BASE, csrf_token_from, sign_in, stored_order, switch_on
 from wdtpanel.accounts import create_user
 from wdtpanel.cli import ensure_merchant
 from wdtpanel.columns import utcnow
@@ -242,25 +242,10 @@ def test_every_reason_and_notice_has_an_english_text(english):
 def test_goods_and_stock_pages_in_english_have_no_chinese_but_data(english):
     """商品 with every push state and problem, a 推送全部 under way, orders a corrected code fixes, the stock pull's
     status and issues; their fragments and actions."""
-    from wdtpanel.merchant_config import ConfigInput, save_config
     from wdtpanel.models import GoodsPushRun, Merchant, SpecStock
 
     merchant = english.merchant
-    save_config(
-        merchant.id,
-        None,
-        ConfigInput(
-            edition="enterprise",
-            environment="custom",
-            custom_base_url="http://127.0.0.1:9",
-            sid="s",
-            appkey="k",
-            appsecret="secret",
-            shop_no="S1",
-            warehouse_no="W1",
-            enabled=True,
-        ),
-    )
+    switch_on(merchant)
     db.session.get(Merchant, merchant.id).goods_editor_url = "https://mall.example/goods/{goods_id}/edit"
     run = GoodsPushRun(merchant_id=merchant.id, total=5)
     db.session.add(run)
