@@ -123,17 +123,17 @@ def test_a_webhook_to_a_name_that_now_answers_a_private_address_is_not_sent(
     delivery = WebhookDelivery(merchant_id=merchant.id, event="order.abnormal", payload=order_payload())
     db.session.add(delivery)
     db.session.commit()
-    answers = iter([("8.8.4.4",)])  # the check just before the call still sees a public address...
+    answers = iter([("8.8.4.4",)])  # the panel's lookup sees a public address...
 
-    def rebinding(host, port, **kw):
-        address = next(answers, ("127.0.0.1",))[0]  # ...the connection's own lookup would find the loopback one
+    def rebinding(host, port, *args, **kw):
+        literal = host.replace(".", "").isdigit()  # an address looks up as itself
+        address = host if literal else next(answers, ("127.0.0.1",))[0]  # ...a second lookup finds the loopback one
         return [(socket.AF_INET, 1, 6, "", (address, port))]
 
     monkeypatch.setattr(outbound.socket, "getaddrinfo", rebinding)
-    with pytest.raises(WebhookFailed):
+    with pytest.raises(WebhookFailed):  # the call went to 8.8.4.4, which this sandbox cannot reach
         deliver(delivery.id)
-    db.session.refresh(delivery)
-    assert mall_receiver.received == [] and delivery.last_error == "UnsafeAddress"
+    assert mall_receiver.received == []
 
 
 def test_a_pinned_call_reaches_the_checked_address_with_the_name_as_host(mall_receiver, monkeypatch):
