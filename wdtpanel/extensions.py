@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from flask import current_app, g, session
 from flask_babel import Babel
@@ -16,10 +17,11 @@ from redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from rq import Queue
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
 # Named constraints so Alembic migrations are stable on SQLite and PostgreSQL.
 NAMING = {
@@ -89,6 +91,23 @@ def insert_ignoring(table):
     exists already is left out, without an error."""
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(table).on_conflict_do_nothing()
+
+
+def python_defaults(table: Table, given: Collection[str]) -> dict:
+    """The Python-side defaults of the table's columns not in `given`. SQLAlchemy fills them in for a top-level
+    INSERT only, not for an INSERT inside a CTE."""
+    defaults = {}
+    for column in table.columns:
+        default = column.default
+        if column.name in given or default is None:
+            continue
+        if not isinstance(default, ScalarElementColumnDefault | CallableColumnDefault):
+            raise TypeError(f"{table.name}.{column.name}: only scalar and callable defaults can be filled in")
+        if isinstance(default, CallableColumnDefault):  # wrapped to take the execution context; ours ignore it
+            defaults[column.name] = cast(Any, default.arg)(None)
+        else:
+            defaults[column.name] = default.arg
+    return defaults
 
 
 migrate = Migrate()

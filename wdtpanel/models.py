@@ -66,14 +66,11 @@ class SeenSignature(Model):
     """The signature of a write the ingest API accepted; the same signature is refused until it expires (the end
     of its timestamp's replay window). Written in the transaction of the write; expired rows are purged."""
 
-    __table_args__ = (
-        UniqueConstraint("merchant_id", "signature"),
-        Index("ix_seen_signature_expiry", "merchant_id", "expires_at"),
-    )
+    __table_args__ = (UniqueConstraint("merchant_id", "signature"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"))
     signature: Mapped[str] = mapped_column(String(64))
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # the purge spans merchants
 
 
 class WdtConfig(Model):
@@ -255,7 +252,7 @@ class Order(Model):
 class OrderLine(Model):
     __table_args__ = (UniqueConstraint("order_id", "mall_line_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))  # indexed by the unique (order_id, mall_line_id)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), index=True)
     mall_line_id: Mapped[str] = mapped_column(String(40))  # the mall's own line id (unique within the order)
     wdt_oid: Mapped[str] = mapped_column(String(40))  # the oid WDT knows the line by: unique per merchant, fixed

@@ -227,18 +227,18 @@ def test_update_racing_a_push_that_just_finished_is_pushed_again(mall_api, monke
     sends the order back to pending, because that is decided in SQL after the claim, not from an earlier read."""
     from sqlalchemy import update
 
-    from wdtpanel.web import api
+    from wdtpanel.ingest import orders
 
     enable_integration(mall_api.merchant)
     mall_api.post("/api/v1/orders", order_payload())
-    real_spend = api.spend_signature
+    real_upsert = orders.upsert_order
 
-    def worker_finishes_meanwhile(*args):
+    def worker_finishes_meanwhile(*args, **kwargs):
         with db.engine.begin() as other:  # the worker's own connection records the push of version 1
             other.execute(update(Order).where(Order.order_no == "M1001").values(sync_state="pushed", pushed_version=1))
-        real_spend(*args)
+        return real_upsert(*args, **kwargs)
 
-    monkeypatch.setattr(api, "spend_signature", worker_finishes_meanwhile)
+    monkeypatch.setattr(orders, "upsert_order", worker_finishes_meanwhile)
     response = mall_api.post("/api/v1/orders", order_payload(status="received", updated_at="2026-11-30T09:00:00+08:00"))
     assert response.get_json()["outcome"] == "updated"
     order = stored(mall_api.merchant)

@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tests.helpers import order_payload
 from wdtpanel.extensions import db
@@ -174,6 +174,21 @@ def test_a_signed_write_sent_again_is_refused_and_changes_nothing(mall_api):
     goods = json.dumps(goods_payload()).encode()
     assert mall_api.post("/api/v1/goods", goods, timestamp=stamp).status_code == 200
     assert mall_api.post("/api/v1/goods", goods, timestamp=stamp).status_code == 409
+
+
+def test_an_update_refused_after_its_signature_was_spent_in_the_database_can_be_sent_again(mall_api):
+    """The signature is spent in the statement that tries the insert; the refusal that follows rolls it back."""
+    assert mall_api.post("/api/v1/orders", order_payload()).status_code == 201
+    db.session.execute(update(Order).values(sync_state="pushed", pushed_version=1))
+    db.session.commit()
+    changed = order_payload(updated_at="2026-11-30T09:00:00+08:00")
+    changed["lines"][0]["quantity"] += 1
+    changed["amounts"]["paid"] = "271.40"
+    body, stamp = json.dumps(changed).encode(), int(time.time())
+    for _ in range(2):
+        refused = mall_api.post("/api/v1/orders", body, timestamp=stamp)
+        assert refused.status_code == 422 and "lines[0].quantity" in refused.get_json()["fields"]
+    assert count(SeenSignature) == 1  # the first write's
 
 
 def test_the_same_signed_write_sent_ten_times_at_once_is_accepted_once(app, mall_api):

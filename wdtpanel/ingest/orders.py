@@ -6,17 +6,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Insert, and_, bindparam, case, exists, insert, select, update
+from sqlalchemy import Insert, Select, and_, bindparam, case, exists, insert, select, sql, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import selectinload
 
 from ..columns import UTCDateTime
-from ..extensions import db, insert_ignoring
-from ..models import Order, OrderLine, WdtConfig
+from ..extensions import db, insert_ignoring, python_defaults
+from ..models import Order, OrderLine, SeenSignature, WdtConfig
 from ..push.trade_mapping import wdt_oid
 from ..queries.orders import order_by_no
 from ..states import OrderState
 from .fields import InvalidInput, read_or_refuse
+from .replay import SPENT_COLUMNS, ReplayedRequest, spend_signature, spent_signature
 from .schema import ORDER
+from .signature import SignedRequest
 from .snapshots import claim_newer
 
 
@@ -109,10 +112,11 @@ LINE_COLUMNS = {
 }
 
 
-def upsert_order(merchant_id: int, snapshot: OrderSnapshot) -> UpsertResult:
+def upsert_order(merchant_id: int, snapshot: OrderSnapshot, spending: SignedRequest | None = None) -> UpsertResult:
     """Store the snapshot unless an equal or newer one is stored; the database decides, so parallel requests
-    end at the newest snapshot. Does not commit."""
-    created = _insert(merchant_id, snapshot)
+    end at the newest snapshot. The signed request `spending` is spent in the same transaction (ReplayedRequest if
+    it was before). Does not commit."""
+    created = _insert(merchant_id, snapshot, spending)
     if created is not None:
         return created
     claimed_id = claim_newer(
@@ -147,47 +151,91 @@ def upsert_order(merchant_id: int, snapshot: OrderSnapshot) -> UpsertResult:
     return UpsertResult.of(order, "updated")
 
 
-def _insert(merchant_id: int, snapshot: OrderSnapshot) -> UpsertResult | None:
-    """A new order in two statements (the order with its initial state decided inside the INSERT, then its lines);
-    None when the order exists (or a concurrent request just created it), leaving the snapshot to the claim of the
-    stored row."""
+def _insert(merchant_id: int, snapshot: OrderSnapshot, spending: SignedRequest | None) -> UpsertResult | None:
+    """A new order, its initial state decided inside the INSERT; None when the order exists (or a concurrent request
+    just created it), leaving the snapshot to the claim of the stored row. PostgreSQL spends the signature and
+    inserts the order and its lines in one statement; SQLite in three (no INSERT inside WITH there)."""
     values = {column: getattr(snapshot, attr) for attr, column in ORDER_COLUMNS.items()}
     values.update({f"receiver_{key}": value for key, value in snapshot.receiver.items()})
-    inserted = (
-        db.session.connection()
-        .execute(
-            _new_order_statement(),
-            {
-                **values,
-                "merchant_id": merchant_id,
-                "order_no": snapshot.order_no,
-                "mall_updated_at": snapshot.updated_at,
-                "snapshot_version": 1,
-                "total_amount": _total(snapshot.lines),
-                "switch_merchant": merchant_id,
-                "switch_created_at": snapshot.created_at,
-            },
+    values.update(
+        merchant_id=merchant_id,
+        order_no=snapshot.order_no,
+        mall_updated_at=snapshot.updated_at,
+        snapshot_version=1,
+        total_amount=_total(snapshot.lines),
+    )
+    lines = [
+        {column: getattr(line, attr) for attr, column in LINE_COLUMNS.items()}
+        | {"merchant_id": merchant_id, "mall_line_id": line.line_id}
+        | {"wdt_oid": wdt_oid(snapshot.order_no, line.line_id)}
+        for line in snapshot.lines
+    ]
+    switch = {"switch_merchant": merchant_id, "switch_created_at": snapshot.created_at}
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        if spending is not None:
+            spend_signature(spending)
+        inserted = connection.execute(_new_order_statement(), values | switch).first()
+        if inserted is None:
+            return None
+        table = OrderLine.__table__  # RETURNING makes one INSERT … VALUES of all lines: one round trip
+        connection.execute(insert(table).returning(table.c.id), [line | {"order_id": inserted.id} for line in lines])
+        return UpsertResult(snapshot.order_no, "created", inserted.sync_state, 1)
+    values |= python_defaults(Order.__table__, {*values, "sync_state"})
+    lines = [line | python_defaults(OrderLine.__table__, {*line, "order_id"}) for line in lines]
+    params = values | switch | {f"lines_{name}": [line[name] for line in lines] for name in lines[0]}
+    if spending is not None:
+        params |= {f"spent_{name}": value for name, value in spent_signature(spending).items()}
+    statement = _order_with_lines_statement(tuple(values), tuple(lines[0]), spending is not None)
+    inserted = connection.execute(statement, params).one()
+    if spending is not None and inserted.spent_id is None:
+        raise ReplayedRequest(spending.signature)
+    return None if inserted.id is None else UpsertResult(snapshot.order_no, "created", inserted.sync_state, 1)
+
+
+def _order_with_lines_statement(
+    order_columns: tuple[str, ...], line_columns: tuple[str, ...], spending: bool
+) -> Select:
+    """PostgreSQL, one statement:
+        WITH spent AS (INSERT INTO seen_signature … ON CONFLICT DO NOTHING RETURNING id),
+             new_order AS (INSERT INTO orders … ON CONFLICT DO NOTHING RETURNING id, sync_state),
+             new_lines AS (INSERT INTO order_line … SELECT new_order.id, line.* FROM new_order, unnest(…) AS line)
+        SELECT (SELECT id FROM spent), (SELECT id FROM new_order), (SELECT sync_state FROM new_order)
+    The lines come as one array per column, so the statement has one shape and SQLAlchemy compiles it once."""
+    key = (order_columns, line_columns, spending)
+    if key not in _ORDER_WITH_LINES:
+        orders, lines, seen = Order.__table__, OrderLine.__table__, SeenSignature.__table__
+        new_order = (
+            _new_order_statement()
+            .values({name: bindparam(name, type_=orders.c[name].type) for name in order_columns})
+            .cte("new_order")
         )
-        .first()
-    )
-    if inserted is None:
-        return None
-    order_id, state = inserted
-    lines = OrderLine.__table__  # RETURNING makes one INSERT … VALUES of all lines: one round trip
-    db.session.connection().execute(
-        insert(lines).returning(lines.c.id),
-        [
-            {column: getattr(line, attr) for attr, column in LINE_COLUMNS.items()}
-            | {
-                "order_id": order_id,
-                "merchant_id": merchant_id,
-                "mall_line_id": line.line_id,
-                "wdt_oid": wdt_oid(snapshot.order_no, line.line_id),
-            }
-            for line in snapshot.lines
-        ],
-    )
-    return UpsertResult(snapshot.order_no, "created", state, 1)
+        line = (
+            sql.func.unnest(
+                *(bindparam(f"lines_{name}", type_=postgresql.ARRAY(lines.c[name].type)) for name in line_columns)
+            )
+            .table_valued(*(sql.column(name, lines.c[name].type) for name in line_columns))
+            .render_derived("line")
+        )
+        each_line = select(new_order.c.id, *line.c).select_from(new_order.join(line, sql.true()))
+        new_lines = insert(lines).from_select(["order_id", *line_columns], each_line).cte("new_lines")
+        outcome = [
+            select(new_order.c.id).scalar_subquery().label("id"),
+            select(new_order.c.sync_state).scalar_subquery().label("sync_state"),
+        ]
+        if spending:
+            spent = (
+                insert_ignoring(seen)
+                .values({name: bindparam(f"spent_{name}", type_=seen.c[name].type) for name in SPENT_COLUMNS})
+                .returning(seen.c.id)
+                .cte("spent")
+            )
+            outcome.append(select(spent.c.id).scalar_subquery().label("spent_id"))
+        _ORDER_WITH_LINES[key] = select(*outcome).add_cte(new_lines)
+    return _ORDER_WITH_LINES[key]
+
+
+_ORDER_WITH_LINES: dict[tuple, Select] = {}
 
 
 _NEW_ORDER: dict[str, Insert] = {}

@@ -12,7 +12,7 @@ from sqlalchemy.engine import CursorResult
 
 from ..extensions import db
 from ..models import SeenSignature
-from .signature import REPLAY_WINDOW_SECONDS
+from .signature import REPLAY_WINDOW_SECONDS, SignedRequest
 from .snapshots import insert_new
 
 
@@ -20,14 +20,20 @@ class ReplayedRequest(Exception):
     pass
 
 
-def spend_signature(merchant_id: int, signature: str, timestamp: int) -> None:
+SPENT_COLUMNS = ("merchant_id", "signature", "expires_at")
+
+
+def spent_signature(signed: SignedRequest) -> dict:
+    """The row that records a signed write as made: its signature is refused until the timestamp leaves the
+    window."""
+    expires_at = datetime.fromtimestamp(signed.timestamp, UTC) + timedelta(seconds=REPLAY_WINDOW_SECONDS)
+    return dict(zip(SPENT_COLUMNS, (signed.merchant_id, signed.signature, expires_at), strict=True))
+
+
+def spend_signature(signed: SignedRequest) -> None:
     """Record the signature of the write being made; ReplayedRequest if it was accepted before. Does not commit."""
-    expires_at = datetime.fromtimestamp(timestamp, UTC) + timedelta(seconds=REPLAY_WINDOW_SECONDS)
-    if (
-        insert_new(SeenSignature, {"merchant_id": merchant_id, "signature": signature, "expires_at": expires_at})
-        is None
-    ):
-        raise ReplayedRequest(signature)
+    if insert_new(SeenSignature, spent_signature(signed)) is None:
+        raise ReplayedRequest(signed.signature)
 
 
 def purge_expired(now: datetime) -> int:

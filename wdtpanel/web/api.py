@@ -98,7 +98,7 @@ def json_body() -> dict:
 
 def accept_once() -> None:
     """This signed write is being made: its signature is spent in the write's own transaction."""
-    spend_signature(g.merchant_id, g.signed.signature, g.signed.timestamp)
+    spend_signature(g.signed)
 
 
 @bp.errorhandler(InvalidInput)
@@ -123,8 +123,7 @@ def replayed(_exc: ReplayedRequest):
 def upsert_order():
     """Create or update an order from the mall's snapshot; older snapshots change nothing."""
     snapshot, merchant_id = order_ingest.read_order(json_body()), g.merchant_id
-    accept_once()
-    result = order_ingest.upsert_order(merchant_id, snapshot)
+    result = order_ingest.upsert_order(merchant_id, snapshot, spending=g.signed)
     db.session.commit()
     if result.outcome in ("created", "updated") and result.sync_state == OrderState.PENDING:
         # Redis down loses nothing: the order is pending in the database and the sweeper queues it
