@@ -223,6 +223,18 @@ def _line_total(line: RawTradeLine) -> Decimal:
     return line.price * line.num + line.adjust_amount - line.discount
 
 
+def _goods_fields(line: RawTradeLine | PlatformGoodsLine) -> dict:
+    """The goods and spec a trade line or platform goods line names, as both carry them to WDT."""
+    return {
+        "goods_id": line.goods_id,
+        "spec_id": line.spec_id,
+        "goods_no": line.goods_no,
+        "spec_no": line.spec_no,
+        "goods_name": plain_text(line.goods_name),
+        "spec_name": plain_text(line.spec_name),
+    }
+
+
 def _line_fields(line: RawTradeLine) -> dict:
     return {
         "oid": line.oid,
@@ -230,12 +242,7 @@ def _line_fields(line: RawTradeLine) -> dict:
         "price": money(line.price),
         "status": line.status,
         "refund_status": line.refund_status,
-        "goods_id": line.goods_id,
-        "spec_id": line.spec_id,
-        "goods_no": line.goods_no,
-        "spec_no": line.spec_no,
-        "goods_name": plain_text(line.goods_name),
-        "spec_name": plain_text(line.spec_name),
+        **_goods_fields(line),
         "adjust_amount": money(line.adjust_amount),
         "discount": money(line.discount),
         "share_discount": money(line.share_discount),
@@ -387,12 +394,7 @@ def ultimate_refund_rows(refund: RawRefund) -> list[dict]:
 
 def goods_line(line: PlatformGoodsLine) -> dict:
     return {
-        "goods_id": line.goods_id,
-        "spec_id": line.spec_id,
-        "goods_no": line.goods_no,
-        "spec_no": line.spec_no,
-        "goods_name": plain_text(line.goods_name),
-        "spec_name": plain_text(line.spec_name),
+        **_goods_fields(line),
         "status": line.status,
         "price": money(line.price),
     }
