@@ -111,6 +111,8 @@ class StockChange:
 
 @dataclass(frozen=True)
 class StockAck:
+    """Our answer to the StockChange of the same rec_id and change_count."""
+
     rec_id: str
     quantity: Decimal  # the stock the mall now shows (StockChange.quantity when applied)
     change_count: int  # StockChange.change_count, echoed
@@ -134,13 +136,17 @@ class LogisticsRecord:
 
 @dataclass(frozen=True)
 class LogisticsAck:
+    """Our answer to the LogisticsRecord of the same rec_id."""
+
     rec_id: str
-    ok: bool
-    message: str
+    ok: bool  # the shipment was applied to the mall's order
+    message: str  # shown in WDT next to the record (ultimate: only when not ok)
 
 
 @dataclass(frozen=True)
 class LogisticsCompany:
+    """A carrier set up in WDT (its logistics list)."""
+
     code: str  # logistics_no
     name: str
     logistics_type: str
@@ -149,6 +155,8 @@ class LogisticsCompany:
 
 @dataclass(frozen=True)
 class CheckItem:
+    """One thing a connection check looked at, and what it found."""
+
     ok: bool
     code: str  # a reason or notice code of wdtpanel/reasons.py
     params: dict = field(default_factory=dict)
@@ -156,6 +164,8 @@ class CheckItem:
 
 @dataclass(frozen=True)
 class ConnectionReport:
+    """What WdtClient.check_connection found: the account, the shop, the warehouse, and WDT's carriers."""
+
     credentials: CheckItem
     shop: CheckItem
     warehouse: CheckItem
