@@ -234,7 +234,7 @@ GOODS_BATCH = Obj(name="GoodsBatch", fields={"goods": Items(GOODS, 1, 500, uniqu
 
 # GET /api/v1/stock's query string, read with the same kinds of field as the bodies.
 STOCK_QUERY = Obj(
-    fields={
+    {
         "merchant_code": Text(
             fits(*each(GOODS_LINES, "spec_no"), column=Spec.merchant_code),
             required=True,
