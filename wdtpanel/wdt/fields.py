@@ -327,7 +327,7 @@ ENTERPRISE_TRADE_LINE = Record(
         s("goods_id", 40, REQUIRED),
         s("spec_id", 40),
         s("goods_no", 40, BY_RULE),
-        s("spec_no", 40, BY_RULE),
+        s("spec_no", 40, BY_RULE),  # the ERP's 商家编码
         t("to_deliver_time"),
         s("goods_name", 255, REQUIRED),
         s("spec_name", 100),
@@ -495,7 +495,7 @@ ULTIMATE_TRADE_LINE = Record(
         s("goods_id", 40, REQUIRED),
         s("spec_id", 40, REQUIRED),
         s("goods_no", 40, REQUIRED),
-        s("spec_no", 40, REQUIRED),
+        s("spec_no", 40, REQUIRED),  # the ERP's 商家编码
         s("goods_name", 255, REQUIRED),
         s("spec_name", 100),
         i("order_type", values=ORDER_TYPE),
