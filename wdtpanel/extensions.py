@@ -16,7 +16,7 @@ from redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from rq import Queue
-from sqlalchemy import MetaData, event
+from sqlalchemy import BindParameter, MetaData, bindparam, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
@@ -89,6 +89,12 @@ def insert_ignoring(table):
     exists already is left out, without an error."""
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(table).on_conflict_do_nothing()
+
+
+def bound_values(*columns: str) -> dict[str, BindParameter]:
+    """`column = :b_column` for each column of an UPDATE run once per row (executemany), the rows carrying
+    b_<column> keys: SQLAlchemy reserves a column's bare name for its own SET parameter."""
+    return {column: bindparam(f"b_{column}") for column in columns}
 
 
 migrate = Migrate()

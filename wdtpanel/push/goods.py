@@ -20,7 +20,7 @@ from sqlalchemy.engine import CursorResult
 
 from .. import audit
 from ..columns import MONEY_PLACES, utcnow
-from ..extensions import db
+from ..extensions import bound_values, db
 from ..locks import exclusive
 from ..merchant_config import client_for, load_config, pacer_for
 from ..models import Goods, GoodsPushRun, Spec, User, WdtConfig
@@ -274,21 +274,15 @@ def _record(batch: list[_Item], outcomes: dict, now) -> None:
     db.session.execute(
         update(SPEC_TABLE)
         .where(SPEC_TABLE.c.id == bindparam("b_id"), SPEC_TABLE.c.push_version == bindparam("b_version"))
-        .values(
-            push_state=bindparam("b_state"),
-            push_reason=bindparam("b_reason"),
-            push_params=bindparam("b_params"),
-            push_digest=bindparam("b_digest"),
-            pushed_at=now,
-        ),
+        .values(**bound_values("push_state", "push_reason", "push_params", "push_digest"), pushed_at=now),
         [
             {
                 "b_id": item.spec_id,
                 "b_version": item.version,
-                "b_state": outcomes[item.spec_id][0],
-                "b_reason": outcomes[item.spec_id][1],
-                "b_params": outcomes[item.spec_id][2],
-                "b_digest": line_digest(item.line),
+                "b_push_state": outcomes[item.spec_id][0],
+                "b_push_reason": outcomes[item.spec_id][1],
+                "b_push_params": outcomes[item.spec_id][2],
+                "b_push_digest": line_digest(item.line),
             }
             for item in batch
         ],
