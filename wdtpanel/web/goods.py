@@ -24,7 +24,7 @@ from .fragments import swaps
 
 bp = Blueprint("goods", __name__, url_prefix="/goods")
 PROBLEM_LABELS = {
-    "": _l("全部"),
+    "": _l("全部"),  # no filter: every SKU
     "missing": _l("缺少商家编码"),
     "unknown": _l("编码在旺店通不存在"),
     "duplicate": _l("编码重复"),
