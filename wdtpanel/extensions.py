@@ -16,7 +16,7 @@ from redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from rq import Queue
-from sqlalchemy import BindParameter, MetaData, bindparam, event
+from sqlalchemy import BindParameter, MetaData, bindparam, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
@@ -89,6 +89,11 @@ def insert_ignoring(table):
     exists already is left out, without an error."""
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(table).on_conflict_do_nothing()
+
+
+def count_rows(model, *conditions) -> int:
+    """How many rows of `model` meet every condition."""
+    return db.session.execute(select(func.count()).select_from(model).where(*conditions)).scalar_one()
 
 
 def bound_values(*columns: str) -> dict[str, BindParameter]:

@@ -20,7 +20,7 @@ from sqlalchemy.engine import CursorResult
 
 from .. import audit
 from ..columns import MONEY_PLACES, utcnow
-from ..extensions import bound_values, db
+from ..extensions import bound_values, count_rows, db
 from ..locks import exclusive
 from ..merchant_config import client_for, load_config, pacer_for
 from ..models import Goods, GoodsPushRun, Spec, User, WdtConfig
@@ -125,7 +125,7 @@ def start_catalogue_push(merchant_id: int, user: User | None) -> GoodsPushRun:
     """推送全部: every spec of the merchant to WDT, as one run whose progress the page shows. `user` None: the
     integration was switched on. Raises GoodsPushRefused. Flushes; the caller commits and queues."""
     _pushable_config(merchant_id)
-    total = db.session.scalar(select(func.count()).select_from(Spec).where(Spec.merchant_id == merchant_id))
+    total = count_rows(Spec, Spec.merchant_id == merchant_id)
     if not total:
         raise GoodsPushRefused("nothing_to_push")
     run = GoodsPushRun(merchant_id=merchant_id, user_id=user.id if user else None, total=total)
