@@ -17,7 +17,7 @@ from redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from rq import Queue
-from sqlalchemy import MetaData, Table, event
+from sqlalchemy import BindParameter, MetaData, Table, bindparam, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
@@ -108,6 +108,17 @@ def python_defaults(table: Table, given: Collection[str]) -> dict:
         else:
             defaults[column.name] = default.arg
     return defaults
+
+
+def count_rows(model, *conditions) -> int:
+    """How many rows of `model` meet every condition."""
+    return db.session.execute(select(func.count()).select_from(model).where(*conditions)).scalar_one()
+
+
+def bound_values(*columns: str) -> dict[str, BindParameter]:
+    """`column = :b_column` for each column of an UPDATE run once per row (executemany), the rows carrying
+    b_<column> keys: SQLAlchemy reserves a column's bare name for its own SET parameter."""
+    return {column: bindparam(f"b_{column}") for column in columns}
 
 
 migrate = Migrate()

@@ -66,7 +66,7 @@ class Backlogs:
     """Gauges read when scraped (inside the /metrics request): orders by state, undelivered webhooks, the queue."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from .extensions import db, job_queue
+        from .extensions import count_rows, db, job_queue
         from .models import Order, WebhookDelivery
         from .states import WebhookState
 
@@ -74,9 +74,7 @@ class Backlogs:
         for state, count in db.session.execute(select(Order.sync_state, func.count()).group_by(Order.sync_state)):
             orders.add_metric([state], count)
         yield orders
-        backlog = db.session.scalar(
-            select(func.count()).select_from(WebhookDelivery).where(WebhookDelivery.state == WebhookState.PENDING)
-        )
+        backlog = count_rows(WebhookDelivery, WebhookDelivery.state == WebhookState.PENDING)
         yield GaugeMetricFamily("wdtpanel_webhook_backlog", "Webhook events not yet delivered", value=backlog)
         try:
             depth = job_queue().count

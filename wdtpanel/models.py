@@ -299,11 +299,13 @@ class BulkRepush(Model):
 
 
 class Shipment(Model):
+    """A parcel of an order as WDT's logistics sync reported it (pulls/shipping.py)."""
+
     __table_args__ = (UniqueConstraint("merchant_id", "wdt_rec_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), index=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
-    wdt_rec_id: Mapped[str] = mapped_column(String(40))
+    wdt_rec_id: Mapped[str] = mapped_column(String(40))  # the sync record's rec_id / sync_id
     logistics_no: Mapped[str] = mapped_column(String(64))
     wdt_logistics_code: Mapped[str] = mapped_column(String(40))
     carrier_code: Mapped[str] = mapped_column(String(40))

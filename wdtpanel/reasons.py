@@ -117,7 +117,7 @@ REASONS: dict[str, Reason] = _reasons(
         N_("商家编码在旺店通中不存在（%(detail)s）。"),
         N_("在旺店通 货品 → 单品列表 中建立该商家编码，或在商城中改正后重推。"),
         item_level=True,
-        field="spec_no",
+        field="spec_no",  # WDT's name for the line's merchant code (商家编码)
     ),
     Reason(
         "line_changed",

@@ -10,11 +10,11 @@ from typing import cast
 
 import requests
 from flask import current_app
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.engine import CursorResult
 
 from .columns import utcnow
-from .extensions import db
+from .extensions import count_rows, db
 from .models import Merchant, WebhookDelivery
 from .outbound import UnsafeAddress, pin_addresses
 from .security import decrypt_secret, hmac_signature
@@ -194,8 +194,6 @@ def due_delivery_ids(limit: int = 1000) -> list[int]:
 
 
 def pending_count(merchant_id: int) -> int:
-    return db.session.execute(
-        select(func.count())
-        .select_from(WebhookDelivery)
-        .where(WebhookDelivery.merchant_id == merchant_id, WebhookDelivery.state == WebhookState.PENDING)
-    ).scalar_one()
+    return count_rows(
+        WebhookDelivery, WebhookDelivery.merchant_id == merchant_id, WebhookDelivery.state == WebhookState.PENDING
+    )

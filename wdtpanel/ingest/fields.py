@@ -53,6 +53,11 @@ def at(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
+def component_ref(name: str) -> dict:
+    """A reference to the OpenAPI document's schema component `name`."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
 class Field:
     """A value in the JSON. `read` gets None for an absent key or null (the same thing to every field)."""
 
@@ -346,7 +351,7 @@ class Obj(Field):
         if self.name is None:
             return schema
         components[self.name] = {**schema, **({"description": self.description} if self.description else {})}
-        return {"$ref": f"#/components/schemas/{self.name}"}
+        return component_ref(self.name)
 
     def json_schema(self, components):
         return self.schema(components) if self.name else super().json_schema(components)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..states import OrderState, ShippingState
-from .fields import Obj
+from .fields import Obj, component_ref
 from .schema import GOODS_BATCH, MAX_JSON_DEPTH, ORDER, STOCK_QUERY
 from .signature import REPLAY_WINDOW_SECONDS
 
@@ -28,15 +28,13 @@ nothing is stored. Limits mirror WDT's, so what WDT would refuse is refused here
 express are listed under `x-rules` of the object they concern."""
 
 
+def _json(description: str, component: str) -> dict:
+    """A JSON response whose body is the schema component `component`."""
+    return {"description": description, "content": {"application/json": {"schema": component_ref(component)}}}
+
+
 def _problem(description: str) -> dict:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
-    }
-
-
-def _json(description: str, ref: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": ref}}}}
+    return _json(description, "Problem")
 
 
 WRITE_ERRORS = {
@@ -116,7 +114,7 @@ RESPONSE_SCHEMAS = {
             "merchant_code": {"type": "string"},
             "stock": {
                 "type": "array",
-                "items": {"$ref": "#/components/schemas/StockLevel"},
+                "items": component_ref("StockLevel"),
                 "description": "each SKU with this 商家编码 whose stock WDT has reported",
             },
         },
@@ -194,8 +192,8 @@ def openapi_document() -> dict:
                     "summary": "Create or update an order snapshot (keyed by order_no; the newest updated_at wins)",
                     "requestBody": {"required": True, "content": {"application/json": {"schema": order_body}}},
                     "responses": {
-                        "201": _json("created", "#/components/schemas/OrderOutcome"),
-                        "200": _json("updated, unchanged or stale", "#/components/schemas/OrderOutcome"),
+                        "201": _json("created", "OrderOutcome"),
+                        "200": _json("updated, unchanged or stale", "OrderOutcome"),
                         **WRITE_ERRORS,
                     },
                 }
@@ -214,7 +212,7 @@ def openapi_document() -> dict:
                         }
                     ],
                     "responses": {
-                        "200": _json("the order", "#/components/schemas/OrderStatus"),
+                        "200": _json("the order", "OrderStatus"),
                         "401": _problem("bad key, timestamp or signature"),
                         "404": _problem("no such order for this merchant"),
                     },
@@ -226,7 +224,7 @@ def openapi_document() -> dict:
                     "summary": "Create or update goods and their specs (with merchant codes); newest updated_at wins",
                     "requestBody": {"required": True, "content": {"application/json": {"schema": goods_body}}},
                     "responses": {
-                        "200": _json("each goods' outcome", "#/components/schemas/GoodsOutcome"),
+                        "200": _json("each goods' outcome", "GoodsOutcome"),
                         **WRITE_ERRORS,
                     },
                 }
@@ -237,7 +235,7 @@ def openapi_document() -> dict:
                     "summary": "The last stock WDT reported for the SKUs with this merchant code",
                     "parameters": stock_query,
                     "responses": {
-                        "200": _json("the stock", "#/components/schemas/Stock"),
+                        "200": _json("the stock", "Stock"),
                         "401": _problem("bad key, timestamp or signature"),
                         "404": _problem("no stock known for this merchant code"),
                         "422": _problem("merchant_code missing or not valid"),

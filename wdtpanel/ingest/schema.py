@@ -47,8 +47,9 @@ MAX_QUANTITY = 99_999
 PRICE_DIGITS, LINE_DIGITS, ORDER_DIGITS = 7, 12, 15
 # Province, city and district each fit WDT's enterprise fields; joined with two spaces they fit the ultimate
 # edition's receiver_area ("省 市 区"). Real names are at most 8 / 11 / 15 characters.
+AREA_CHARS = length(wdt.ULTIMATE_TRADE, "receiver_area")
 PROVINCE_CHARS, CITY_CHARS = 10, 12
-DISTRICT_CHARS = length(wdt.ULTIMATE_TRADE, "receiver_area") - PROVINCE_CHARS - CITY_CHARS - 2
+DISTRICT_CHARS = AREA_CHARS - PROVINCE_CHARS - CITY_CHARS - 2
 MOBILE = r"^1[0-9]{10}$"
 PHONE = r"^[0-9()+#转 -]*$"
 MAX_JSON_DEPTH = 32
@@ -163,7 +164,7 @@ ORDER = Obj(
                     DISTRICT_CHARS,
                     required=True,
                     description="Province, city and district are each required; "
-                    "joined with spaces they fit WDT's 40-character receiver_area.",
+                    f"joined with spaces they fit WDT's {AREA_CHARS}-character receiver_area.",
                 ),
                 "address": Text(
                     fits(*each(TRADES, "receiver_address"), column=Order.receiver_address),
@@ -233,7 +234,7 @@ GOODS_BATCH = Obj(name="GoodsBatch", fields={"goods": Items(GOODS, 1, 500, uniqu
 
 # GET /api/v1/stock's query string, read with the same kinds of field as the bodies.
 STOCK_QUERY = Obj(
-    fields={
+    {
         "merchant_code": Text(
             fits(*each(GOODS_LINES, "spec_no"), column=Spec.merchant_code),
             required=True,

@@ -15,7 +15,7 @@ from sqlalchemy import and_, bindparam, insert, not_, select, update
 
 from .. import webhooks
 from ..columns import utcnow
-from ..extensions import db
+from ..extensions import bound_values, db
 from ..models import Goods, Spec, SpecStock, WdtConfig, spec_stock_of_spec
 from ..reasons import render
 from ..states import PullKind
@@ -131,13 +131,7 @@ class StockSource:
                         )
                     ),
                 )
-                .values(
-                    quantity=bindparam("b_quantity"),
-                    wdt_rec_id=bindparam("b_wdt_rec_id"),
-                    change_count=bindparam("b_change_count"),
-                    version=bindparam("b_version"),
-                    updated_at=now,
-                ),
+                .values(**bound_values("quantity", "wdt_rec_id", "change_count", "version"), updated_at=now),
                 updates,
             )
         if inserts:  # one statement, every row in its VALUES

@@ -20,7 +20,7 @@ from sqlalchemy.engine import CursorResult
 
 from .. import audit
 from ..columns import MONEY_PLACES, utcnow
-from ..extensions import db
+from ..extensions import bound_values, count_rows, db
 from ..locks import exclusive
 from ..merchant_config import client_for, load_config, pacer_for
 from ..models import Goods, GoodsPushRun, Spec, User, WdtConfig
@@ -125,7 +125,7 @@ def start_catalogue_push(merchant_id: int, user: User | None) -> GoodsPushRun:
     """推送全部: every spec of the merchant to WDT, as one run whose progress the page shows. `user` None: the
     integration was switched on. Raises GoodsPushRefused. Flushes; the caller commits and queues."""
     _pushable_config(merchant_id)
-    total = db.session.scalar(select(func.count()).select_from(Spec).where(Spec.merchant_id == merchant_id))
+    total = count_rows(Spec, Spec.merchant_id == merchant_id)
     if not total:
         raise GoodsPushRefused("nothing_to_push")
     run = GoodsPushRun(merchant_id=merchant_id, user_id=user.id if user else None, total=total)
@@ -274,21 +274,15 @@ def _record(batch: list[_Item], outcomes: dict, now) -> None:
     db.session.execute(
         update(SPEC_TABLE)
         .where(SPEC_TABLE.c.id == bindparam("b_id"), SPEC_TABLE.c.push_version == bindparam("b_version"))
-        .values(
-            push_state=bindparam("b_state"),
-            push_reason=bindparam("b_reason"),
-            push_params=bindparam("b_params"),
-            push_digest=bindparam("b_digest"),
-            pushed_at=now,
-        ),
+        .values(**bound_values("push_state", "push_reason", "push_params", "push_digest"), pushed_at=now),
         [
             {
                 "b_id": item.spec_id,
                 "b_version": item.version,
-                "b_state": outcomes[item.spec_id][0],
-                "b_reason": outcomes[item.spec_id][1],
-                "b_params": outcomes[item.spec_id][2],
-                "b_digest": line_digest(item.line),
+                "b_push_state": outcomes[item.spec_id][0],
+                "b_push_reason": outcomes[item.spec_id][1],
+                "b_push_params": outcomes[item.spec_id][2],
+                "b_push_digest": line_digest(item.line),
             }
             for item in batch
         ],

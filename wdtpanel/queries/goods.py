@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
+from ..extensions import count_rows, db
 from ..models import Goods, Order, OrderLine, Spec, SpecStock, spec_stock_of_spec
 from ..push.repush import BULK_LIMIT
 from ..states import GoodsPushState, OrderState
@@ -180,19 +180,15 @@ def sku_row(merchant_id: int, spec_id: int) -> SkuRow | None:
 
 def problem_counts(merchant_id: int, unknown: set[str]) -> dict[str, int]:
     """ "" (every SKU) and each problem -> how many SKUs."""
-    base = select(func.count()).select_from(Spec).where(Spec.merchant_id == merchant_id)
-    counts = {"": db.session.execute(base).scalar_one()}
+    mine = Spec.merchant_id == merchant_id
+    counts = {"": count_rows(Spec, mine)}
     for problem in PROBLEMS:
-        counts[problem] = db.session.execute(base.where(problem_condition(merchant_id, problem, unknown))).scalar_one()
+        counts[problem] = count_rows(Spec, mine, problem_condition(merchant_id, problem, unknown))
     return counts
 
 
 def pending_count(merchant_id: int) -> int:
-    return db.session.execute(
-        select(func.count())
-        .select_from(Spec)
-        .where(Spec.merchant_id == merchant_id, Spec.push_state == GoodsPushState.PENDING)
-    ).scalar_one()
+    return count_rows(Spec, Spec.merchant_id == merchant_id, Spec.push_state == GoodsPushState.PENDING)
 
 
 # --- fix once: the abnormal orders a corrected code fixes ------------------------------------------------------

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .. import webhooks
-from ..extensions import db
+from ..extensions import count_rows, db
 from ..models import Merchant, Order, PullIssue, SyncStatus
 from ..pulls.runner import open_issues
 from ..states import OrderState, PullKind
@@ -44,9 +44,7 @@ class SyncOverview:
 def waiting_orders(merchant_id: int, now: datetime) -> dict[str, int]:
     """This merchant's orders on their way to WDT, by what they wait for."""
     return {
-        state: db.session.execute(
-            select(func.count()).select_from(Order).where(Order.merchant_id == merchant_id, state_condition(state, now))
-        ).scalar_one()
+        state: count_rows(Order, Order.merchant_id == merchant_id, state_condition(state, now))
         for state in ("queued", "pushing", "retry")
     }
 
@@ -64,11 +62,7 @@ def overview(merchant_id: int, redis: Redis, zone: ZoneInfo, now: datetime) -> S
     except RedisError:
         available = False
     merchant = db.session.get_one(Merchant, merchant_id)
-    abnormal = db.session.execute(
-        select(func.count())
-        .select_from(Order)
-        .where(Order.merchant_id == merchant_id, Order.sync_state == OrderState.ABNORMAL)
-    ).scalar_one()
+    abnormal = count_rows(Order, Order.merchant_id == merchant_id, Order.sync_state == OrderState.ABNORMAL)
     return SyncOverview(
         pulls=[pull_view(merchant_id, kind, zone, now) for kind in PullKind],
         pending_webhooks=webhooks.pending_count(merchant_id),

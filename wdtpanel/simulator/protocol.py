@@ -154,6 +154,11 @@ def _dicts(items, name: str) -> list[dict]:
     return items
 
 
+def _copied(row: dict, *keys: str) -> dict:
+    """The stored row's values that WDT answers under the same keys."""
+    return {key: row[key] for key in keys}
+
+
 # --- enterprise (openapi2) ---
 
 
@@ -270,15 +275,9 @@ def _enterprise_stock_query(form: dict) -> dict:
     changes = [
         {
             "rec_id": str(row["rec_id"]),
-            "shop_id": row["shop_id"],
-            "shop_no": row["shop_no"],
+            **_copied(row, "shop_id", "shop_no"),
             "platform_id": OWN_PLATFORM_ID,
-            "goods_id": row["goods_id"],
-            "spec_id": row["spec_id"],
-            "goods_no": row["goods_no"],
-            "spec_no": row["spec_no"],
-            "sync_stock": row["sync_stock"],
-            "stock_change_count": row["stock_change_count"],
+            **_copied(row, "goods_id", "spec_id", "goods_no", "spec_no", "sync_stock", "stock_change_count"),
         }
         for row in rows
     ]
@@ -444,13 +443,7 @@ def _ultimate_sync_query(args: list) -> dict:
     data = [
         {
             "sync_id": int(r["rec_id"]),
-            "tid": r["tid"],
-            "logistics_no": r["logistics_no"],
-            "logistics_code": r["logistics_code"],
-            "logistics_name": r["logistics_name"],
-            "is_part_sync": r["is_part_sync"],
-            "oids": r["oids"],
-            "trade_id": r["trade_id"],
+            **_copied(r, "tid", "logistics_no", "logistics_code", "logistics_name", "is_part_sync", "oids", "trade_id"),
             "platform_id": OWN_PLATFORM_ID,
             "created": r["consign_time"],
         }

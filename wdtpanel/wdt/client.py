@@ -10,26 +10,10 @@ from typing import TypeVar
 
 import requests
 
-from . import editions
+from . import editions, payloads
 from .editions import BATCH_LIMITS, EDITION_ENTERPRISE, ENTERPRISE_SAME_BUYER_PER_CALL
 from .errors import WdtError, WdtUnsupported, wdt_error
-from .payloads import (
-    OWN_PLATFORM_ID,
-    CheckItem,
-    ConnectionReport,
-    LogisticsAck,
-    LogisticsCompany,
-    LogisticsRecord,
-    PlatformGoodsLine,
-    RawRefund,
-    RawTrade,
-    StockAck,
-    StockChange,
-    flag,
-    id_text,
-    logistics_company,
-    plain_text,
-)
+from .payloads import OWN_PLATFORM_ID, CheckItem, ConnectionReport, flag, id_text, logistics_company, plain_text
 from .wire import WIRES, ItemErrors, WdtAccount
 
 MAX_SYNC_LIMIT = 100
@@ -71,7 +55,9 @@ class WdtClient:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
-    def push_trades(self, shop_no: str, trades: list[RawTrade], *, strict: bool = True) -> dict[str, WdtError | None]:
+    def push_trades(
+        self, shop_no: str, trades: list[payloads.RawTrade], *, strict: bool = True
+    ) -> dict[str, WdtError | None]:
         """tid -> None (accepted) or why WDT refused that trade. Failures of the call itself are raised."""
         buyers = (lambda trade: plain_text(trade.buyer_nick)) if self.account.edition == EDITION_ENTERPRISE else None
         return self._in_batches(
@@ -93,24 +79,24 @@ class WdtClient:
             found |= self.wire.raw_trades(shop_no, list(batch))
         return {tid: tid in found for tid in wanted}
 
-    def query_logistics_sync(self, shop_no: str, limit: int = MAX_SYNC_LIMIT) -> list[LogisticsRecord]:
+    def query_logistics_sync(self, shop_no: str, limit: int = MAX_SYNC_LIMIT) -> list[payloads.LogisticsRecord]:
         """Shipments waiting to be acknowledged (WDT offers them again until they are)."""
         return self.wire.logistics_sync(shop_no, max(1, min(limit, MAX_SYNC_LIMIT)))
 
-    def ack_logistics_sync(self, acks: list[LogisticsAck]) -> dict[str, str | None]:
+    def ack_logistics_sync(self, acks: list[payloads.LogisticsAck]) -> dict[str, str | None]:
         """rec_id -> None or WDT's reason for not taking the ack."""
         results: dict[str, str | None] = {}
         for batch in _batches(acks, self.limits.acks):
             results.update(self.wire.ack(batch))
         return results
 
-    def query_stock_changes(self, shop_no: str, limit: int) -> list[StockChange]:
+    def query_stock_changes(self, shop_no: str, limit: int) -> list[payloads.StockChange]:
         """Platform goods of `shop_no` whose stock changed in WDT, offered again until acknowledged. `limit` is brought
         into the edition's range (enterprise 100..2000, ultimate 10..5000)."""
         least, most = self.limits.stock_query
         return self.wire.stock_changes(shop_no, max(least, min(limit, most)))
 
-    def ack_stock_changes(self, acks: list[StockAck]) -> dict[str, str | None]:
+    def ack_stock_changes(self, acks: list[payloads.StockAck]) -> dict[str, str | None]:
         """rec_id -> None or WDT's reason for not taking the ack. A change acknowledged with an older change_count
         than WDT's stays waiting; enterprise sends no failures (they are simply offered again)."""
         results: dict[str, str | None] = {}
@@ -118,7 +104,9 @@ class WdtClient:
             results.update(self.wire.stock_ack(list(batch)))
         return results
 
-    def push_goods(self, shop_no: str, lines: list[PlatformGoodsLine]) -> dict[tuple[str, str], WdtError | None]:
+    def push_goods(
+        self, shop_no: str, lines: list[payloads.PlatformGoodsLine]
+    ) -> dict[tuple[str, str], WdtError | None]:
         """(goods_id, spec_id) -> None or why WDT refused that line. WDT matches pushed lines to its goods by
         商家编码; an unknown code is not refused (the line stays unmatched, docs/wdt-protocol.md#r-goods-matching)."""
         return self._in_batches(
@@ -128,7 +116,7 @@ class WdtClient:
             lambda line: [line.goods_id, line.spec_id],
         )
 
-    def push_refunds(self, shop_no: str, refunds: list[RawRefund]) -> dict[str, str | None]:
+    def push_refunds(self, shop_no: str, refunds: list[payloads.RawRefund]) -> dict[str, str | None]:
         """refund_no -> None or WDT's reason for refusing that refund (its trade must be in WDT already)."""
         results = self._in_batches(
             _batches(refunds, self.limits.refunds),
@@ -144,7 +132,7 @@ class WdtClient:
     def get_warehouse(self, warehouse_no: str) -> dict | None:
         return _find(lambda: self.wire.warehouses(warehouse_no), "warehouse_no", warehouse_no, "unknown_warehouse")
 
-    def list_logistics(self) -> list[LogisticsCompany]:
+    def list_logistics(self) -> list[payloads.LogisticsCompany]:
         return [logistics_company(raw) for raw in self.wire.logistics_companies()]
 
     def check_connection(self, shop_no: str, warehouse_no: str) -> ConnectionReport:

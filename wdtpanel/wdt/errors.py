@@ -13,7 +13,7 @@ from .editions import EDITION_ULTIMATE, RATE_LIMIT_MARK
 RULES: tuple[tuple[str | None, str | None, str | None, str], ...] = (
     (EDITION_ULTIMATE, "7", None, "clock_skew"),
     (None, None, RATE_LIMIT_MARK, "rate_limited"),
-    (None, None, "名字不能只用一个", "batch_too_large"),
+    (None, None, "名字不能只用一个", "batch_too_large"),  # too many orders of one buyer_nick (doubt-buyer-nick)
     (None, None, "时间戳|timestamp", "clock_skew"),
     (None, None, "sid is not|sid不存在", "unknown_sid"),
     (None, None, "验证失败|签名|app auth fail|appkey|appsecret|权限不足|动态口令|ip限制", "auth_failed"),

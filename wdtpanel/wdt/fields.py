@@ -216,8 +216,8 @@ IS_SEALED = CodeTable("is-sealed", {0: "默认", 3: "不允许合并"})
 ID_CARD_TYPE = CodeTable("id-card-type", {0: "无", 1: "身份证", 2: "军官证", 3: "护照"})
 SWITCH = CodeTable("switch", {0: "非严格模式", 1: "严格模式"})
 OWN_PLATFORM = CodeTable("own-platform", {127: "其他(自有商城)"})
-REFUND_TYPE = CodeTable("refund-type", {1: "退款(未发货)", 2: "退货退款", 4: "退款不退货"})
-REFUND_STATUS = CodeTable(
+REFUND_TYPE = CodeTable("refund-type", {1: "退款(未发货)", 2: "退货退款", 4: "退款不退货"})  # enterprise edition
+REFUND_STATUS = CodeTable(  # enterprise edition
     "refund-status",
     {
         1: "已取消",
@@ -327,7 +327,7 @@ ENTERPRISE_TRADE_LINE = Record(
         s("goods_id", 40, REQUIRED),
         s("spec_id", 40),
         s("goods_no", 40, BY_RULE),
-        s("spec_no", 40, BY_RULE),
+        s("spec_no", 40, BY_RULE),  # the ERP's 商家编码
         t("to_deliver_time"),
         s("goods_name", 255, REQUIRED),
         s("spec_name", 100),
@@ -495,7 +495,7 @@ ULTIMATE_TRADE_LINE = Record(
         s("goods_id", 40, REQUIRED),
         s("spec_id", 40, REQUIRED),
         s("goods_no", 40, REQUIRED),
-        s("spec_no", 40, REQUIRED),
+        s("spec_no", 40, REQUIRED),  # the ERP's 商家编码
         s("goods_name", 255, REQUIRED),
         s("spec_name", 100),
         i("order_type", values=ORDER_TYPE),

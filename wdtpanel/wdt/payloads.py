@@ -111,6 +111,8 @@ class StockChange:
 
 @dataclass(frozen=True)
 class StockAck:
+    """Our answer to the StockChange of the same rec_id and change_count."""
+
     rec_id: str
     quantity: Decimal  # the stock the mall now shows (StockChange.quantity when applied)
     change_count: int  # StockChange.change_count, echoed
@@ -134,13 +136,17 @@ class LogisticsRecord:
 
 @dataclass(frozen=True)
 class LogisticsAck:
+    """Our answer to the LogisticsRecord of the same rec_id."""
+
     rec_id: str
-    ok: bool
-    message: str
+    ok: bool  # the shipment was applied to the mall's order
+    message: str  # shown in WDT next to the record (ultimate: only when not ok)
 
 
 @dataclass(frozen=True)
 class LogisticsCompany:
+    """A carrier set up in WDT (its logistics list)."""
+
     code: str  # logistics_no
     name: str
     logistics_type: str
@@ -149,6 +155,8 @@ class LogisticsCompany:
 
 @dataclass(frozen=True)
 class CheckItem:
+    """One thing a connection check looked at, and what it found."""
+
     ok: bool
     code: str  # a reason or notice code of wdtpanel/reasons.py
     params: dict = field(default_factory=dict)
@@ -156,6 +164,8 @@ class CheckItem:
 
 @dataclass(frozen=True)
 class ConnectionReport:
+    """What WdtClient.check_connection found: the account, the shop, the warehouse, and WDT's carriers."""
+
     credentials: CheckItem
     shop: CheckItem
     warehouse: CheckItem
@@ -223,6 +233,18 @@ def _line_total(line: RawTradeLine) -> Decimal:
     return line.price * line.num + line.adjust_amount - line.discount
 
 
+def _goods_fields(line: RawTradeLine | PlatformGoodsLine) -> dict:
+    """The goods and spec a trade line or platform goods line names, as both carry them to WDT."""
+    return {
+        "goods_id": line.goods_id,
+        "spec_id": line.spec_id,
+        "goods_no": line.goods_no,
+        "spec_no": line.spec_no,
+        "goods_name": plain_text(line.goods_name),
+        "spec_name": plain_text(line.spec_name),
+    }
+
+
 def _line_fields(line: RawTradeLine) -> dict:
     return {
         "oid": line.oid,
@@ -230,12 +252,7 @@ def _line_fields(line: RawTradeLine) -> dict:
         "price": money(line.price),
         "status": line.status,
         "refund_status": line.refund_status,
-        "goods_id": line.goods_id,
-        "spec_id": line.spec_id,
-        "goods_no": line.goods_no,
-        "spec_no": line.spec_no,
-        "goods_name": plain_text(line.goods_name),
-        "spec_name": plain_text(line.spec_name),
+        **_goods_fields(line),
         "adjust_amount": money(line.adjust_amount),
         "discount": money(line.discount),
         "share_discount": money(line.share_discount),
@@ -387,12 +404,7 @@ def ultimate_refund_rows(refund: RawRefund) -> list[dict]:
 
 def goods_line(line: PlatformGoodsLine) -> dict:
     return {
-        "goods_id": line.goods_id,
-        "spec_id": line.spec_id,
-        "goods_no": line.goods_no,
-        "spec_no": line.spec_no,
-        "goods_name": plain_text(line.goods_name),
-        "spec_name": plain_text(line.spec_name),
+        **_goods_fields(line),
         "status": line.status,
         "price": money(line.price),
     }

@@ -18,7 +18,7 @@ from ..queries.lookup import PAGE_SIZE, attempts_of
 from ..queries.orders import MAX_ROW_ID, order_by_id
 from ..reasons import REASONS
 from .auth import login_required
-from .forms import AbnormalFilterForm, EmptyForm
+from .forms import AbnormalFilterForm, EmptyForm, empty_form_required
 from .fragments import page_or_results
 
 bp = Blueprint("abnormal", __name__, url_prefix="/abnormal")
@@ -148,10 +148,9 @@ def row(order_id: int):
 
 @bp.post("/orders/<row_id:order_id>/repush")
 @login_required
+@empty_form_required
 def repush(order_id: int):
     """订单重推: queue the push and answer with the row in its queued state (409 with the reason if refused)."""
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     try:
         order = repushing.repush(g.user.merchant_id, g.user, order_id)
         db.session.commit()
@@ -164,10 +163,9 @@ def repush(order_id: int):
 
 @bp.post("/bulk")
 @login_required
+@empty_form_required
 def bulk_repush():
     """Re-push the selected rows, or all rows matching the filter; answers with a progress bar."""
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     by_filter = request.form.get("scope") == "filter"
     if by_filter:
         filters = _filters(request.form)[1]  # the filter form's fields, sent along with the button

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import wraps
 
+from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -37,6 +39,18 @@ def validate_fields(form: Form, names) -> bool:
 
 class EmptyForm(FlaskForm):
     """For POST buttons that carry only the CSRF token."""
+
+
+def empty_form_required(view):
+    """A view for such a button: 400 unless its EmptyForm validates. Goes below login_required (checked first)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not EmptyForm().validate_on_submit():
+            abort(400)
+        return view(*args, **kwargs)
+
+    return wrapped
 
 
 class LogisticsRowForm(Form):

@@ -19,12 +19,12 @@ from ..push import repush as repushing
 from ..queries import goods as goods_queries
 from ..queries.goods import PROBLEMS, GoodsFilters
 from .auth import login_required
-from .forms import EmptyForm, GoodsFilterForm
+from .forms import EmptyForm, GoodsFilterForm, empty_form_required
 from .fragments import swaps
 
 bp = Blueprint("goods", __name__, url_prefix="/goods")
 PROBLEM_LABELS = {
-    "": _l("全部"),
+    "": _l("全部"),  # no filter: every SKU
     "missing": _l("缺少商家编码"),
     "unknown": _l("编码在旺店通不存在"),
     "duplicate": _l("编码重复"),
@@ -124,10 +124,9 @@ def row(spec_id: int):
 
 @bp.post("/specs/<row_id:spec_id>/push")
 @login_required
+@empty_form_required
 def push(spec_id: int):
     """推送到旺店通: queue this SKU's push and answer with its row (409 and the reason if refused)."""
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     try:
         goods_push.mark_for_push(g.user.merchant_id, g.user, spec_id)
         db.session.commit()
@@ -142,10 +141,9 @@ def push(spec_id: int):
 
 @bp.post("/push-all")
 @login_required
+@empty_form_required
 def push_all():
     """推送全部到旺店通: every SKU, as one run; answers with its progress bar."""
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     try:
         run = goods_push.start_catalogue_push(g.user.merchant_id, g.user)
         db.session.commit()
@@ -185,10 +183,9 @@ def fixed_orders():
 
 @bp.post("/fixed-orders/repush")
 @login_required
+@empty_form_required
 def repush_fixed():
     """重推受影响订单: the fixable orders take their specs' codes and are re-pushed together; answers with progress."""
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     started = code_fix.repush_fixed_orders(g.user.merchant_id, g.user)
     if started is None:
         return render_template("goods/_repush_progress.html", progress=None, message=_("没有可以重推的订单。")), 422

@@ -16,7 +16,7 @@ from ..jobs import PULL_SOURCES, enqueue_pulls, retry_pull_issue
 from ..queries.status import overview, pull_issue
 from .auth import login_required
 from .errors import error_response
-from .forms import EmptyForm
+from .forms import EmptyForm, empty_form_required
 from .fragments import page_or_fragment
 
 bp = Blueprint("status", __name__, url_prefix="/sync")
@@ -47,10 +47,9 @@ def index():
 
 @bp.post("/pull")
 @login_required
+@empty_form_required
 def pull_now():
     """立即同步: queue every kind of pull from WDT (shipping, stock) for this merchant now."""
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     try:
         enqueue_pulls(g.user.merchant_id)
     except RedisError:
@@ -60,10 +59,9 @@ def pull_now():
 
 @bp.post("/issues/<kind>/<row_id:issue_id>/retry")
 @login_required
+@empty_form_required
 def retry_issue(kind: str, issue_id: int):
     """重新同步: apply the kept record again, now; answers with its row (resolved, or why it still fails)."""
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     if kind not in PULL_SOURCES:
         abort(404)
     try:
