@@ -56,22 +56,17 @@ class OrderSnapshot:
 
 
 def read_order(data) -> OrderSnapshot:
+    """The snapshot the mall sent, checked field by field (InvalidInput names each refused field)."""
     order = read_or_refuse(ORDER, data)
-    amounts, buyer = order["amounts"], order["buyer"]
+    amounts, buyer, lines = order.pop("amounts"), order.pop("buyer"), order.pop("lines")
     return OrderSnapshot(
-        order_no=order["order_no"],
-        status=order["status"],
-        created_at=order["created_at"],
-        paid_at=order["paid_at"],
-        updated_at=order["updated_at"],
+        **order,  # order_no, status, the three times, seller_memo, receiver: same names
         buyer_nick=buyer["nick"],
         buyer_message=buyer["message"],
-        seller_memo=order["seller_memo"],
-        receiver=order["receiver"],
         post_amount=amounts["post"],
         discount_amount=amounts["discount"],
         paid_amount=amounts["paid"],
-        lines=[LineSnapshot(**{**line, "merchant_code": line["merchant_code"] or None}) for line in order["lines"]],
+        lines=[LineSnapshot(**{**line, "merchant_code": line["merchant_code"] or None}) for line in lines],
     )
 
 

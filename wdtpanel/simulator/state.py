@@ -32,17 +32,17 @@ SUBMITTED, SHIPPED_OUT = STAGES[1], STAGES[3]
 SHIPPED, PART_SHIPPED = "已发货", "部分发货"
 # raw trade process_status as sales.RawTrade.searchSelfOrder reports it
 PROCESS_STATUS = {STAGES[0]: 10, STAGES[1]: 20, STAGES[2]: 20, STAGES[3]: 20, PART_SHIPPED: 30, SHIPPED: 40}
-# (logistics_no, name, logistics_type per docs/wdt-protocol.md#t-logistics-type)
-DEMO_LOGISTICS = [
-    ("ZTO", "中通快递", 5),
-    ("YTO", "圆通速递", 4),
-    ("SF", "顺丰速运", 8),
-    ("YD", "韵达快递", 9),
-    ("STO", "申通快递", 6),
-    ("EMS", "EMS", 3),
-    ("JD", "京东快递", 110),
-    ("JT", "极兔速递", 108),
-]
+# logistics_no -> (name, logistics_type per docs/wdt-protocol.md#t-logistics-type)
+DEMO_LOGISTICS = {
+    "ZTO": ("中通快递", 5),
+    "YTO": ("圆通速递", 4),
+    "SF": ("顺丰速运", 8),
+    "YD": ("韵达快递", 9),
+    "STO": ("申通快递", 6),
+    "EMS": ("EMS", 3),
+    "JD": ("京东快递", 110),
+    "JT": ("极兔速递", 108),
+}
 DEMO_STOCK = 100
 # [?] docs/wdt-protocol.md#r-unknown-code: whether WDT refuses an unknown 商家编码 at push (strict switch) or only
 # leaves the goods unmatched for 递交 is not documented; the simulator refuses it at push, as the panel expects.
@@ -116,7 +116,7 @@ def seed_data(account: SimulatorAccount) -> dict:
                 "is_disabled": False,
                 "is_support_cod": False,
             }
-            for index, (code, name, kind) in enumerate(DEMO_LOGISTICS)
+            for index, (code, (name, kind)) in enumerate(DEMO_LOGISTICS.items())
         ],
         "goods": {f"DEMO-{number:04d}": DEMO_STOCK for number in range(1, 201)},  # ERP 商家编码 -> sellable stock
         "trades": {},  # shop_no -> tid -> trade, its lines under "lines"
