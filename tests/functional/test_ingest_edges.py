@@ -10,11 +10,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import DataError
 
 from tests.helpers import order_payload
 from wdtpanel.extensions import db
+from wdtpanel.ingest.orders import read_order, upsert_order
 from wdtpanel.jobs import housekeeping
-from wdtpanel.models import Goods, Order, SeenSignature
+from wdtpanel.models import Goods, Order, OrderLine, SeenSignature
 
 
 def count(model) -> int:
@@ -156,6 +158,35 @@ def test_an_api_key_no_merchant_could_have_is_401(mall_api):
     body = json.dumps(order_payload()).encode()
     headers = {**mall_api.headers(body), "X-Api-Key": "k\x00" + "y" * 100}
     assert mall_api.client.post("/api/v1/orders", data=body, headers=headers).status_code == 401
+
+
+def test_a_line_value_longer_than_its_column_is_never_stored_cut_short(mall_api):
+    """The schema refuses it first; behind it the database must refuse it too (PostgreSQL) or keep it whole
+    (SQLite has no lengths), never cut it: a cut merchant code could name another SKU."""
+    snapshot = read_order(order_payload())
+    snapshot.lines[0].goods_name, snapshot.lines[0].merchant_code = "长" * 300, "C" * 70
+    try:
+        upsert_order(mall_api.merchant.id, snapshot)
+        db.session.commit()
+    except DataError:
+        db.session.rollback()
+        assert count(Order) == 0
+        return
+    line = stored_lines()[0]
+    assert (line.goods_name, line.merchant_code) == ("长" * 300, "C" * 70)
+
+
+def test_the_lines_are_stored_in_the_malls_order(mall_api):
+    payload = order_payload()
+    template = payload["lines"][1]
+    payload["lines"] = [{**template, "line_id": f"L{n:02d}"} for n in range(30, 0, -1)]
+    payload["amounts"]["paid"] = "2003.00"  # 30 × 66.60 − 5.00 + 10.00
+    assert mall_api.post("/api/v1/orders", payload).status_code == 201
+    assert [line.mall_line_id for line in stored_lines()] == [f"L{n:02d}" for n in range(30, 0, -1)]
+
+
+def stored_lines() -> list[OrderLine]:
+    return list(db.session.scalars(select(OrderLine).order_by(OrderLine.id)))
 
 
 # --- replay --------------------------------------------------------------------------------------------------

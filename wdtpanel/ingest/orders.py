@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Insert, Select, and_, bindparam, case, exists, insert, select, sql, update
+from sqlalchemy import Insert, Select, String, and_, bindparam, case, exists, insert, select, sql, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import selectinload
+from sqlalchemy.types import TypeEngine
 
 from ..columns import UTCDateTime
 from ..extensions import db, insert_ignoring, python_defaults
@@ -161,8 +162,11 @@ def _insert(merchant_id: int, snapshot: OrderSnapshot, spending: SignedRequest |
     )
     lines = [
         {column: getattr(line, attr) for attr, column in LINE_COLUMNS.items()}
-        | {"merchant_id": merchant_id, "mall_line_id": line.line_id}
-        | {"wdt_oid": wdt_oid(snapshot.order_no, line.line_id)}
+        | {
+            "merchant_id": merchant_id,
+            "mall_line_id": line.line_id,
+            "wdt_oid": wdt_oid(snapshot.order_no, line.line_id),
+        }
         for line in snapshot.lines
     ]
     switch = {"switch_merchant": merchant_id, "switch_created_at": snapshot.created_at}
@@ -177,11 +181,13 @@ def _insert(merchant_id: int, snapshot: OrderSnapshot, spending: SignedRequest |
         connection.execute(insert(table).returning(table.c.id), [line | {"order_id": inserted.id} for line in lines])
         return UpsertResult(snapshot.order_no, "created", inserted.sync_state, 1)
     values |= python_defaults(Order.__table__, {*values, "sync_state"})
-    lines = [line | python_defaults(OrderLine.__table__, {*line, "order_id"}) for line in lines]
-    params = values | switch | {f"lines_{name}": [line[name] for line in lines] for name in lines[0]}
+    line_defaults = python_defaults(OrderLine.__table__, {*LINE_KEYS, "order_id"})
+    line_columns = (*LINE_KEYS, *line_defaults)
+    lines = [line | line_defaults for line in lines]
+    params = values | switch | {f"lines_{name}": [line[name] for line in lines] for name in line_columns}
     if spending is not None:
         params |= {f"spent_{name}": value for name, value in spent_signature(spending).items()}
-    statement = _order_with_lines_statement(tuple(values), tuple(lines[0]), spending is not None)
+    statement = _order_with_lines_statement(tuple(values), line_columns, spending is not None)
     inserted = connection.execute(statement, params).one()
     if spending is not None and inserted.spent_id is None:
         raise ReplayedRequest(spending.signature)
@@ -207,12 +213,19 @@ def _order_with_lines_statement(
         )
         line = (
             sql.func.unnest(
-                *(bindparam(f"lines_{name}", type_=postgresql.ARRAY(lines.c[name].type)) for name in line_columns)
+                *(
+                    bindparam(f"lines_{name}", type_=postgresql.ARRAY(_unbounded(lines.c[name].type)))
+                    for name in line_columns
+                )
             )
-            .table_valued(*(sql.column(name, lines.c[name].type) for name in line_columns))
+            .table_valued(*(sql.column(name, lines.c[name].type) for name in line_columns), with_ordinality="position")
             .render_derived("line")
         )
-        each_line = select(new_order.c.id, *line.c).select_from(new_order.join(line, sql.true()))
+        each_line = (
+            select(new_order.c.id, *(line.c[name] for name in line_columns))
+            .select_from(new_order.join(line, sql.true()))
+            .order_by(line.c.position)  # the lines' ids in the mall's order
+        )
         new_lines = insert(lines).from_select(["order_id", *line_columns], each_line).cte("new_lines")
         outcome = [
             select(new_order.c.id).scalar_subquery().label("id"),
@@ -231,6 +244,13 @@ def _order_with_lines_statement(
 
 
 _ORDER_WITH_LINES: dict[tuple, Select] = {}
+LINE_KEYS = (*LINE_COLUMNS.values(), "merchant_id", "mall_line_id", "wdt_oid")  # what _insert gives each line
+
+
+def _unbounded(column_type: TypeEngine) -> TypeEngine:
+    """A string type without its length: a cast to varchar(n) would cut a longer value short, where assigning it
+    to the column refuses it."""
+    return String() if isinstance(column_type, String) and column_type.length else column_type
 
 
 _NEW_ORDER: dict[str, Insert] = {}
