@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select, update
@@ -183,6 +184,26 @@ def test_the_lines_are_stored_in_the_malls_order(mall_api):
     payload["amounts"]["paid"] = "2003.00"  # 30 × 66.60 − 5.00 + 10.00
     assert mall_api.post("/api/v1/orders", payload).status_code == 201
     assert [line.mall_line_id for line in stored_lines()] == [f"L{n:02d}" for n in range(30, 0, -1)]
+
+
+def test_odd_text_and_extreme_amounts_are_stored_exactly(mall_api):
+    """What the database keeps is what the mall sent, on either database (PostgreSQL sends the lines as JSON)."""
+    payload = order_payload()
+    first, second = payload["lines"]
+    odd_name = '反斜杠\\ "引号" \u2028 换行 🍵 ☃'
+    first.update(goods_name=odd_name, spec_name="a\\b\\\\c", price="9999999.9999", discount="0.0001")
+    second.update(goods_name="'; DROP TABLE orders; --", merchant_code="", price="0.0001", quantity=3)
+    # 2 × 9999999.9999 − 0.0001 + 3 × 0.0001
+    payload["amounts"] = {"post": "0", "discount": "0", "paid": "20000000.0000"}
+    assert mall_api.post("/api/v1/orders", payload).status_code == 201
+    stored = [
+        (line.goods_name, line.spec_name, line.price, line.discount, line.quantity, line.merchant_code)
+        for line in stored_lines()
+    ]
+    assert stored == [
+        (odd_name, "a\\b\\\\c", Decimal("9999999.9999"), Decimal("0.0001"), 2, "DEMO-0001"),
+        ("'; DROP TABLE orders; --", "", Decimal("0.0001"), Decimal("0"), 3, None),
+    ]
 
 
 def stored_lines() -> list[OrderLine]:
