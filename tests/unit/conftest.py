@@ -15,10 +15,18 @@ def wdt():
         yield mock
 
 
+@pytest.fixture(scope="session")
+def simulator_app():
+    return create_simulator_app()
+
+
 @pytest.fixture
-def sim():
-    """A fresh simulator, through Flask's test client."""
-    return create_simulator_app().test_client()
+def sim(simulator_app):
+    """A fresh simulator (one app for the run, reset as a test of the whole system resets it), through Flask's test
+    client."""
+    client = simulator_app.test_client()
+    client.post("/_sim/reset")
+    return client
 
 
 @pytest.fixture(params=["enterprise", "ultimate"])
