@@ -244,23 +244,25 @@ def add_goods(
     return goods
 
 
+def offline_config(**overrides) -> ConfigInput:
+    """A complete config form whose WDT address nothing answers on (switched off unless `enabled` says so)."""
+    values = dict(
+        edition="enterprise",
+        environment="custom",
+        custom_base_url="http://127.0.0.1:9/",
+        sid="s",
+        appkey="k",
+        appsecret="secret",
+        shop_no="mall01",
+        warehouse_no="wh01",
+        enabled=False,
+    )
+    return ConfigInput(**{**values, **overrides})
+
+
 def switch_on(merchant, on: bool = True) -> None:
     """The integration switched on (or off), its WDT address one nothing answers on."""
-    save_config(
-        merchant.id,
-        None,
-        ConfigInput(
-            edition="enterprise",
-            environment="custom",
-            custom_base_url="http://127.0.0.1:9",
-            sid="s",
-            appkey="k",
-            appsecret="secret",
-            shop_no="mall01",
-            warehouse_no="wh01",
-            enabled=on,
-        ),
-    )
+    save_config(merchant.id, None, offline_config(enabled=on))
     db.session.commit()
 
 

@@ -15,10 +15,10 @@ from cryptography.x509.oid import NameOID
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Response
 
-from tests.helpers import order_payload
+from tests.helpers import offline_config, order_payload
 from wdtpanel import outbound
 from wdtpanel.extensions import db
-from wdtpanel.merchant_config import ConfigError, ConfigInput, check_connection, make_client, save_config
+from wdtpanel.merchant_config import ConfigError, check_connection, make_client, save_config
 from wdtpanel.models import Merchant, WebhookDelivery
 from wdtpanel.outbound import UnsafeUrl, check_public_url
 from wdtpanel.wdt import WdtAccount
@@ -51,21 +51,6 @@ def test_public_address_passes_and_development_may_allow_private():
     check_public_url("http://127.0.0.1:8765/", allow_private=True)
 
 
-def config_input(**overrides) -> ConfigInput:
-    values = dict(
-        edition="enterprise",
-        environment="custom",
-        custom_base_url="http://127.0.0.1:9/",
-        sid="s",
-        appkey="k",
-        appsecret="secret",
-        shop_no="mall01",
-        warehouse_no="wh01",
-        enabled=False,
-    )
-    return ConfigInput(**{**values, **overrides})
-
-
 @pytest.fixture
 def production_urls(app):
     app.config["ALLOW_PRIVATE_URLS"] = False
@@ -76,19 +61,19 @@ def production_urls(app):
 
 def test_saving_a_loopback_wdt_address_is_refused_on_its_field(mall_api, production_urls):
     with pytest.raises(ConfigError) as refused:
-        save_config(mall_api.merchant.id, None, config_input())
+        save_config(mall_api.merchant.id, None, offline_config())
     assert refused.value.field_name == "custom_base_url" and refused.value.params == {"host": "127.0.0.1"}
     with pytest.raises(ConfigError) as refused:
         save_config(
             mall_api.merchant.id,
             None,
-            config_input(custom_base_url="https://8.8.8.8/", webhook_url="http://10.1.2.3/hook"),
+            offline_config(custom_base_url="https://8.8.8.8/", webhook_url="http://10.1.2.3/hook"),
         )
     assert refused.value.field_name == "webhook_url"
 
 
 def test_test_connection_never_calls_a_private_address(mall_api, production_urls):
-    report = check_connection(None, config_input(custom_base_url="http://169.254.169.254/"))
+    report = check_connection(None, offline_config(custom_base_url="http://169.254.169.254/"))
     assert not report.ok and report.credentials.code == "url_not_public" and report.logistics == []
 
 

@@ -184,8 +184,7 @@ def _insert(merchant_id: int, snapshot: OrderSnapshot, spending: SignedRequest |
     values |= python_defaults(Order.__table__, {*values, "sync_state"})
     line_defaults = python_defaults(OrderLine.__table__, {*LINE_KEYS, "order_id"})
     line_columns = (*LINE_KEYS, *line_defaults)
-    lines = [line | line_defaults for line in lines]
-    numbered = [line | {"position": position} for position, line in enumerate(lines)]
+    numbered = [line | line_defaults | {"position": position} for position, line in enumerate(lines)]
     params = values | switch | {"lines": json.dumps(numbered, default=_decimal_text, ensure_ascii=False)}
     if spending is not None:
         params |= {f"spent_{name}": value for name, value in spent_signature(spending).items()}
