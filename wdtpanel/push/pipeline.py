@@ -215,7 +215,9 @@ def push_batch(merchant_id: int, order_ids: list[int], *, last_try: bool = True)
     summary.skipped = sorted(set(order_ids) - {order.id for order in orders})
     try:
         with heartbeat_while_calling(Lease(token).renew):
-            _push_claimed(config, token, [_prepare(order, config) for order in orders], summary, last_try)
+            claimed = [_prepare(order, config) for order in orders]
+            _let_go(orders)
+            _push_claimed(config, token, claimed, summary, last_try)
         db.session.commit()  # every outcome of the batch in one transaction
     except PushDeferred:
         db.session.commit()  # the tries are recorded before RQ retries the job
@@ -224,6 +226,15 @@ def push_batch(merchant_id: int, order_ids: list[int], *, last_try: bool = True)
         db.session.rollback()  # after any other error the orders stay pending and are pushed again
         _release(token)
     return summary
+
+
+def _let_go(orders: list[Order]) -> None:
+    """The orders are read: out of the session, so the commits ahead need not expire thousands of orders and
+    lines."""
+    for order in orders:
+        for line in order.lines:
+            db.session.expunge(line)
+        db.session.expunge(order)
 
 
 @dataclass

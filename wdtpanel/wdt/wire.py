@@ -58,17 +58,28 @@ class WdtAccount:
     appsecret: str = field(repr=False)
 
 
-# application/x-www-form-urlencoded as urllib's urlencode writes it, without its per-byte Python loop: ASCII values
-# (every JSON parameter: compact_json escapes all else) are percent-encoded by one str.translate.
+# application/x-www-form-urlencoded as urllib's urlencode writes it, without its per-byte Python loop: an ASCII
+# value (every JSON parameter: compact_json escapes all else) gets one str.replace per unsafe character it holds.
+# "%" goes first and "+" second, so no escape written is escaped again.
 _FORM_SAFE = frozenset(string.ascii_letters + string.digits + "_.-~")
-_FORM_ESCAPES = {code: "+" if code == 32 else f"%{code:02X}" for code in range(128) if chr(code) not in _FORM_SAFE}
+_FORM_ESCAPES = [("%", "%25"), ("+", "%2B")] + [
+    (chr(code), "+" if code == 32 else f"%{code:02X}")
+    for code in range(128)
+    if chr(code) not in _FORM_SAFE and chr(code) not in "%+"
+]
+
+
+def _form_escaped(value: str) -> str:
+    if not value.isascii():
+        return quote_plus(value)
+    for character, escape in _FORM_ESCAPES:
+        if character in value:
+            value = value.replace(character, escape)
+    return value
 
 
 def form_body(form: dict[str, str]) -> str:
-    return "&".join(
-        f"{quote_plus(key)}={value.translate(_FORM_ESCAPES) if value.isascii() else quote_plus(value)}"
-        for key, value in form.items()
-    )
+    return "&".join(f"{quote_plus(key)}={_form_escaped(value)}" for key, value in form.items())
 
 
 class Wire(ABC):
