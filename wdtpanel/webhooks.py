@@ -10,9 +10,10 @@ from typing import cast
 
 import requests
 from flask import current_app
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.engine import CursorResult
 
+from .bulk import insert_rows
 from .columns import utcnow
 from .extensions import count_rows, db
 from .models import Merchant, WebhookDelivery
@@ -61,7 +62,7 @@ def queue_events(merchant_id: int, event: str, items: list[tuple[int | None, dic
         }
         for order_id, data in items
     ]
-    return list(db.session.connection().execute(insert(table).returning(table.c.id), rows).scalars())
+    return insert_rows(table, rows, table.c.id)
 
 
 def signed_request(merchant: Merchant, delivery: WebhookDelivery) -> tuple[bytes, dict]:

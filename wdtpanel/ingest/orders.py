@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Insert, Integer, Select, String, and_, bindparam, case, exists, insert, select, sql, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Insert, Select, and_, bindparam, case, exists, insert, select, sql, update
 from sqlalchemy.orm import selectinload
-from sqlalchemy.types import TypeEngine
 
+from ..bulk import POSITION, json_recordset, json_rows
 from ..columns import UTCDateTime
 from ..extensions import db, insert_ignoring, python_defaults
 from ..models import Order, OrderLine, SeenSignature, WdtConfig
@@ -184,8 +182,7 @@ def _insert(merchant_id: int, snapshot: OrderSnapshot, spending: SignedRequest |
     values |= python_defaults(Order.__table__, {*values, "sync_state"})
     line_defaults = python_defaults(OrderLine.__table__, {*LINE_KEYS, "order_id"})
     line_columns = (*LINE_KEYS, *line_defaults)
-    numbered = [line | line_defaults | {"position": position} for position, line in enumerate(lines)]
-    params = values | switch | {"lines": json.dumps(numbered, default=_decimal_text, ensure_ascii=False)}
+    params = values | switch | {"lines": json_rows(OrderLine.__table__, [line | line_defaults for line in lines])}
     if spending is not None:
         params |= {f"spent_{name}": value for name, value in spent_signature(spending).items()}
     statement = _order_with_lines_statement(tuple(values), line_columns, spending is not None)
@@ -202,7 +199,7 @@ def _order_with_lines_statement(
         WITH spent AS (INSERT INTO seen_signature … ON CONFLICT DO NOTHING RETURNING id),
              new_order AS (INSERT INTO orders … ON CONFLICT DO NOTHING RETURNING id, sync_state),
              new_lines AS (INSERT INTO order_line … SELECT new_order.id, line.* FROM new_order,
-                           jsonb_to_recordset(:lines) AS line(…) ORDER BY line.position)
+                           json_to_recordset(:lines) AS line(…) ORDER BY line.position)
         SELECT (SELECT id FROM spent), (SELECT id FROM new_order), (SELECT sync_state FROM new_order)
     The lines come as one JSON parameter (cheaper to send than an array per column), so the statement has one shape
     and SQLAlchemy compiles it once."""
@@ -214,18 +211,11 @@ def _order_with_lines_statement(
             .values({name: bindparam(name, type_=orders.c[name].type) for name in order_columns})
             .cte("new_order")
         )
-        line = (
-            sql.func.jsonb_to_recordset(sql.cast(bindparam("lines", type_=String()), postgresql.JSONB))
-            .table_valued(
-                *(sql.column(name, _unbounded(lines.c[name].type)) for name in line_columns),
-                sql.column("position", Integer()),
-            )
-            .render_derived("line", with_types=True)
-        )
+        line = json_recordset(lines, line_columns, "lines", "line")
         each_line = (
             select(new_order.c.id, *(line.c[name] for name in line_columns))
             .select_from(new_order.join(line, sql.true()))
-            .order_by(line.c.position)  # the lines' ids in the mall's order
+            .order_by(line.c[POSITION])  # the lines' ids in the mall's order
         )
         new_lines = insert(lines).from_select(["order_id", *line_columns], each_line).cte("new_lines")
         outcome = [
@@ -246,19 +236,6 @@ def _order_with_lines_statement(
 
 _ORDER_WITH_LINES: dict[tuple, Select] = {}
 LINE_KEYS = (*LINE_COLUMNS.values(), "merchant_id", "mall_line_id", "wdt_oid")  # what _insert gives each line
-
-
-def _unbounded(column_type: TypeEngine) -> TypeEngine:
-    """A string type without its length: the column refuses a longer value, where reading it into varchar(n) might
-    cut it short."""
-    return String() if isinstance(column_type, String) and column_type.length else column_type
-
-
-def _decimal_text(value: object) -> str:
-    """Amounts go into the lines' JSON as text, exactly (a JSON number would pass through a float)."""
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not a line value")
 
 
 _NEW_ORDER: dict[str, Insert] = {}

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 
 from .. import webhooks
+from ..bulk import insert_rows
 from ..columns import utcnow
-from ..extensions import db, insert_ignoring
+from ..extensions import db
 from ..models import Order, OrderLine, Shipment, WdtConfig
 from ..reasons import render
 from ..states import PullKind, ShippingState
@@ -134,9 +135,7 @@ def _record(
     """The round's new shipments, the orders' shipping states and the mall's events: one statement each. A record
     id recorded already (under another tid: WDT talking nonsense) is skipped, not allowed to fail the round."""
     table = Shipment.__table__
-    inserted = set(
-        db.session.connection().execute(insert_ignoring(table).returning(table.c.wdt_rec_id), shipments).scalars()
-    )
+    inserted = set(insert_rows(table, shipments, table.c.wdt_rec_id, ignore_conflicts=True))
     shipments = [shipment for shipment in shipments if shipment["wdt_rec_id"] in inserted]
     if not shipments:
         return
