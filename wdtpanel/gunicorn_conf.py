@@ -2,7 +2,7 @@
 
 WEB_CONCURRENCY worker processes of WEB_THREADS threads each (1: the sync worker; measured on 2 cores, threads
 lengthened the slowest requests). With PROMETHEUS_MULTIPROC_DIR set, a worker's metric files are retired when it
-exits."""
+exits. Each worker compiles the templates as it boots, not at its first page."""
 
 import os
 
@@ -16,3 +16,9 @@ threads = int(os.environ.get("WEB_THREADS", "1"))
 def child_exit(server, worker):
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    from wdtpanel.web import compile_templates
+
+    compile_templates(worker.wsgi)
