@@ -4,14 +4,15 @@ sends the rows as one JSON parameter)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import Text, insert, select, sql
 from sqlalchemy.exc import DataError
 
 from wdtpanel.bulk import insert_rows
 from wdtpanel.extensions import db
-from wdtpanel.models import Order, Shipment, WebhookDelivery
+from wdtpanel.models import Order, OrderLine, Shipment, WebhookDelivery
 
 ODD = '反斜杠\\ "引号" \u2028 换行 🍵 ☃ \'; DROP TABLE orders; --'
 BEIJING = timezone(timedelta(hours=8))
@@ -70,19 +71,63 @@ def test_rows_are_stored_as_a_plain_insert_stores_them_in_their_order(order_id):
     assert [row[1] for row in bulk] == ["R3", "R1", "R2"]  # ids follow the rows' order
     assert [row[:1] + row[2:] for row in bulk] == [plain[:1] + plain[2:]] * 3
     assert plain[4] == datetime(2026, 11, 30, 1, 15, 30, 123456, tzinfo=UTC)
-    created = db.session.scalars(select(Shipment.created_at)).all()
-    assert all(moment is not None and moment.tzinfo is UTC for moment in created)  # Python default filled in
+    created = db.session.scalars(select(Shipment.created_at).order_by(Shipment.id)).all()
+    assert None not in created and created[1:] == sorted(created[1:])  # the Python default, called for each row
 
 
-def test_json_values_keep_their_content(order_id):
-    payload = {"order_no": ODD, "line_ids": [], "nested": {"amount": "0.0001", "n": 3, "ok": True, "none": None}}
+def test_json_values_are_stored_as_a_plain_insert_stores_them(order_id):
+    """The same JSON text, a None as JSON null, and a NUL inside JSON kept (WDT may send any oid)."""
+    merchant_id = db.session.scalar(select(Order.merchant_id))
+    payloads = [
+        {"order_no": ODD, "line_ids": ["L\x00"], "nested": {"amount": "0.0001", "n": 3, "ok": True, "none": None}},
+        None,
+    ]
     table = WebhookDelivery.__table__
-    row = {"merchant_id": 1, "order_id": order_id, "event": "shipment.created", "payload": payload, "state": "pending"}
-    row["merchant_id"] = db.session.scalar(select(Order.merchant_id))
-    ids = insert_rows(table, [row, row], table.c.id)
+    rows = [
+        {"merchant_id": merchant_id, "order_id": order_id, "event": "e", "payload": payload, "state": "pending"}
+        for payload in payloads
+    ]
+    db.session.execute(insert(table), rows)
+    ids = insert_rows(table, rows, table.c.id)
     db.session.commit()
     assert ids == sorted(ids) and len(ids) == 2
-    assert stored(WebhookDelivery, "payload", "attempts", "state") == [(payload, 0, "pending")] * 2
+    assert (
+        stored(WebhookDelivery, "payload", "attempts", "state") == [(payload, 0, "pending") for payload in payloads] * 2
+    )
+    as_text = db.session.scalars(select(sql.cast(WebhookDelivery.payload, Text)).order_by(WebhookDelivery.id)).all()
+    assert as_text[2:] == as_text[:2]
+
+
+def test_amounts_and_defaults_are_stored_as_a_plain_insert_stores_them(order_id):
+    merchant_id = db.session.scalar(select(Order.merchant_id))
+    table = OrderLine.__table__
+    rows = [
+        {
+            "merchant_id": merchant_id,
+            "order_id": order_id,
+            "mall_line_id": f"L{n}",
+            "wdt_oid": f"B1-L{n}",
+            "mall_goods_id": "G",
+            "mall_spec_id": "S",
+            "goods_name": ODD,
+            "quantity": 2,
+            "price": Decimal(price),
+            "discount": Decimal("0.0001"),
+        }
+        for n, price in enumerate(("9999999.9999", "0.00005", "1.5"))
+    ]
+    db.session.execute(insert(table), rows)
+    insert_rows(table, [row | {"mall_line_id": "B" + row["mall_line_id"]} for row in rows], table.c.id)
+    db.session.commit()
+    keys = [column.name for column in table.columns if column.name not in ("id", "mall_line_id")]
+    plain, bulk = stored(OrderLine, *keys)[:3], stored(OrderLine, *keys)[3:]
+    assert bulk == plain
+
+
+def test_rows_must_all_have_the_same_keys(order_id):
+    rows = [shipment(order_id, "R1"), shipment(order_id, "R2") | {"carrier_code": None, "spare": 1}]
+    with pytest.raises(ValueError):
+        insert_rows(Shipment.__table__, rows, Shipment.__table__.c.id)
 
 
 def test_rows_whose_unique_key_exists_are_left_out_when_asked(order_id):

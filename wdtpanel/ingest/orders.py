@@ -211,9 +211,9 @@ def _order_with_lines_statement(
             .values({name: bindparam(name, type_=orders.c[name].type) for name in order_columns})
             .cte("new_order")
         )
-        line = json_recordset(lines, line_columns, "lines", "line")
+        line, line_values = json_recordset(lines, line_columns, "lines", "line")
         each_line = (
-            select(new_order.c.id, *(line.c[name] for name in line_columns))
+            select(new_order.c.id, *line_values)
             .select_from(new_order.join(line, sql.true()))
             .order_by(line.c[POSITION])  # the lines' ids in the mall's order
         )
