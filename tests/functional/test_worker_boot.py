@@ -1,15 +1,26 @@
-"""A gunicorn web worker compiles the templates as it boots, so the first page after a restart is not slower."""
+"""Web and rq workers ready themselves as they boot: the templates compiled, what is loaded frozen out of the
+collector's full passes."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
+
+import pytest
 
 from wdtpanel import gunicorn_conf
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
-def test_a_booting_web_worker_compiles_every_template(app):
+@pytest.fixture
+def unfrozen():
+    gc.unfreeze()
+    yield
+    gc.unfreeze()  # the test process goes on as it was
+
+
+def test_a_booting_web_worker_compiles_every_template_and_freezes_what_it_loaded(app, unfrozen):
     class Worker:  # what post_worker_init is given: gunicorn's worker, its app loaded
         wsgi = app
 
@@ -17,3 +28,17 @@ def test_a_booting_web_worker_compiles_every_template(app):
     gunicorn_conf.post_worker_init(Worker())
     compiled = {name for _loader, name in app.jinja_env.cache}
     assert compiled == {path.relative_to(TEMPLATES).as_posix() for path in TEMPLATES.rglob("*.html")}
+    assert gc.get_freeze_count() > 10_000
+
+
+def test_an_rq_worker_freezes_what_it_loaded_after_loading_the_app(monkeypatch, redis_url, unfrozen):
+    from redis import Redis
+
+    from wdtpanel import jobs
+    from wdtpanel.worker import AppWorker
+
+    frozen_when_loading = []
+    monkeypatch.setattr(jobs, "preload_app", lambda: frozen_when_loading.append(gc.get_freeze_count()))
+    AppWorker(["wdt"], connection=Redis.from_url(redis_url))
+    assert frozen_when_loading == [0]
+    assert gc.get_freeze_count() > 0
