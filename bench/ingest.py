@@ -102,7 +102,6 @@ def open_loop(url: str, requests_: list[tuple[str, str, bytes, dict]], rate: flo
 
     # The generator's own collector must not pause it mid-run: a full pass over this process (the app and its
     # libraries are imported here) took 80 ms, and every request scheduled meanwhile was charged with it.
-    gc.freeze()
     gc.disable()
     try:
         with ThreadPoolExecutor(max_workers=64) as pool:
@@ -115,7 +114,6 @@ def open_loop(url: str, requests_: list[tuple[str, str, bytes, dict]], rate: flo
                 pool.submit(send, index, scheduled)
     finally:
         gc.enable()
-        gc.unfreeze()
     return results
 
 

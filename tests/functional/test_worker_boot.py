@@ -42,3 +42,22 @@ def test_an_rq_worker_freezes_what_it_loaded_after_loading_the_app(monkeypatch, 
     AppWorker(["wdt"], connection=Redis.from_url(redis_url))
     assert frozen_when_loading == [0]
     assert gc.get_freeze_count() > 0
+
+
+def test_a_template_that_does_not_compile_does_not_stop_the_worker(app, unfrozen, caplog):
+    from jinja2 import ChoiceLoader, DictLoader
+
+    from wdtpanel.web import compile_templates
+
+    class Worker:
+        wsgi = app
+
+    loader = app.jinja_env.loader
+    app.jinja_env.loader = ChoiceLoader([DictLoader({"broken.html": "{% if %}"}), loader])
+    try:
+        gunicorn_conf.post_worker_init(Worker())
+        assert compile_templates(app) == len(list(TEMPLATES.rglob("*.html")))
+    finally:
+        app.jinja_env.loader = loader
+    assert "template broken.html does not compile" in caplog.text
+    assert gc.get_freeze_count() > 0

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, g
 from flask_babel import get_locale, gettext
+from jinja2 import TemplateError
 from markupsafe import Markup, escape
 from werkzeug.routing import IntegerConverter
 
@@ -18,6 +20,8 @@ from ..security import PanelSessionInterface
 from ..wdt.payloads import wdt_time
 from . import abnormal, api, auth, goods, lookup, status, wdt_config
 from .errors import register_errors
+
+log = logging.getLogger(__name__)
 
 # Times as the push payload stores them (UTC, str(datetime)); WDT got them as Beijing time.
 STORED_UTC_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?\+00:00")
@@ -52,11 +56,17 @@ def register_web(app: Flask) -> None:
 
 def compile_templates(app: Flask) -> int:
     """Compile every template now, as a gunicorn worker boots (gunicorn_conf.post_worker_init): else the first page
-    a merchant opens after a restart waits 70–100 ms for Jinja to compile it. Returns how many."""
-    names = app.jinja_env.list_templates(extensions=["html"])
-    for name in names:
-        app.jinja_env.get_template(name)
-    return len(names)
+    a merchant opens after a restart waits 70–100 ms for Jinja to compile it. A template that does not compile is
+    logged and left to fail on its own page: it must not stop the worker, and with it the mall's order API.
+    Returns how many compiled."""
+    compiled = 0
+    for name in app.jinja_env.list_templates(extensions=["html"]):
+        try:
+            app.jinja_env.get_template(name)
+            compiled += 1
+        except TemplateError:
+            log.exception("template %s does not compile", name)
+    return compiled
 
 
 def register_filters(app: Flask) -> None:
