@@ -202,6 +202,13 @@ REASONS: dict[str, Reason] = _reasons(
         item_level=True,
     ),
     Reason(
+        "unstorable_record",
+        N_("旺店通的记录无法保存"),
+        N_("旺店通发来的记录含有无法保存的值（%(detail)s）。"),
+        N_("请在旺店通中核对并改正该记录；改正后的记录会在下次同步时保存。"),
+        item_level=True,
+    ),
+    Reason(
         "unknown_spec",
         N_("商城中没有该规格"),
         N_("商城中没有商家编码为 %(spec_no)s 的规格。"),

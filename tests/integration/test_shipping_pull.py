@@ -268,3 +268,38 @@ def test_a_record_id_wdt_sends_again_under_another_order_is_not_recorded_twice(s
     db.session.commit()
     assert db.session.scalar(select(func.count(Shipment.id))) == 1
     assert len(first.deliveries) == 1 and second.deliveries == []
+
+
+def test_a_record_holding_a_value_the_database_refuses_is_kept_and_the_round_goes_on(shop, wdt_simulator, signed_in):
+    """A tracking no. longer than any column (WDT talking nonsense) must not fail the round every run: that record
+    alone is kept as an issue and acked as failed, and the other records of the round are recorded."""
+    stamp = NOW.isoformat()
+    assert shop.post("/api/v1/orders", order_payload("M1002", created_at=stamp, paid_at=stamp, updated_at=stamp))
+    run_worker()
+    wdt_simulator.ship("M1001", "ZTO", "Z" * 80)
+    wdt_simulator.ship("M1002", "ZTO", "ZT1002")
+    result = pull_now(shop)
+    assert result["error"] is None
+    shipped = dict(db.session.execute(select(Order.order_no, Order.shipping_state)).all())
+    assert shipped["M1002"] == "shipped"
+    assert sync_record(wdt_simulator, "M1002")[0]["status"] == "synced"
+    if db.engine.dialect.name != "postgresql":  # SQLite has no lengths: it stores the number whole
+        assert "Z" * 80 in db.session.scalars(select(Shipment.logistics_no)).all()
+        return
+    assert shipped["M1001"] == "none"
+    issue = db.session.scalar(select(PullIssue))
+    assert (issue.reason, issue.subject) == ("unstorable_record", "M1001")
+    assert "value too long" in issue.params["detail"]
+    record = sync_record(wdt_simulator, "M1001")[0]
+    assert record["status"] == "failed" and "无法保存" in record["message"]
+    assert pull_now(shop)["error"] is None  # the next run retries it, and fails it alone again
+    db.session.expire_all()
+    assert db.session.scalar(select(PullIssue.attempts)) == 2
+
+
+def test_a_key_or_subject_too_long_for_an_issue_is_shortened_and_stays_distinct():
+    from wdtpanel.pulls.runner import _issue_text
+
+    first, second = "R" * 100 + "1", "R" * 100 + "2"
+    assert len(_issue_text(first)) == 64 and _issue_text(first) != _issue_text(second)
+    assert (_issue_text("R\x001"), _issue_text("M1001")) == ("R1", "M1001")

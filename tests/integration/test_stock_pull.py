@@ -153,3 +153,24 @@ def test_stock_pull_runs_with_pull_now(shop, wdt_simulator, app):
     wdt_simulator.set_stock("DEMO-0002", quantity=5)
     output = app.test_cli_runner().invoke(args=["pull-now", shop.merchant.code]).output
     assert "stock: {'records': 1, 'applied': 1" in output
+
+
+def test_a_stock_beyond_what_the_database_holds_is_kept_and_the_round_goes_on(shop, wdt_simulator, mall_receiver):
+    """WDT reporting a stock of 10^20 (numeric(19,4) holds less than 10^15) must not fail the round every run."""
+    wdt_simulator.set_stock("DEMO-0001", quantity=10**20)
+    wdt_simulator.set_stock("DEMO-0003", delta=-3)
+    result = pull_stock(shop)
+    assert result["error"] is None and result["records"] == 2
+    db.session.expire_all()
+    stored = {(row.mall_goods_id, row.mall_spec_id): row.quantity for row in db.session.scalars(select(SpecStock))}
+    assert stored["G2", ""] == Decimal("97")
+    [event] = events(mall_receiver)
+    assert {change["merchant_code"] for change in event["data"]["changes"]} >= {"DEMO-0003"}
+    if db.engine.dialect.name != "postgresql":  # SQLite keeps amounts as text: it stores it whole
+        assert stored["G1", "S1"] == Decimal(10**20)
+        return
+    assert stored["G1", "S1"] == Decimal("100")  # as it was
+    issue = db.session.scalar(select(PullIssue))
+    assert (issue.reason, issue.subject) == ("unstorable_record", "DEMO-0001")
+    assert "numeric field overflow" in issue.params["detail"]
+    assert {change["merchant_code"] for change in event["data"]["changes"]} == {"DEMO-0003"}

@@ -1,13 +1,15 @@
 """The one skeleton every pull from WDT runs on (shipping, stock): per merchant and kind, one run at a time;
 drain WDT's queue in rounds: apply each record, commit the round, then acknowledge it to WDT. A record the panel
 cannot apply yet is kept whole as a PullIssue and applied again at the start of every later run (and on
-重新同步), so nothing WDT sent is lost; a later success for the same record clears its issue.
+重新同步), so nothing WDT sent is lost; a later success for the same record clears its issue. A record holding a
+value the database refuses (longer than its column, a number beyond it) is kept so too, and its round goes on.
 
 WDT offers a record again until it takes its ack, and some records cannot be acknowledged as failed (an enterprise
 stock change): a round that brings nothing new this run ends the run instead of spinning on them."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import DataError
 
 from ..columns import utcnow
 from ..extensions import db
@@ -79,6 +82,9 @@ class PullSource(Protocol, Generic[Record]):
     def rebuild(self, config: WdtConfig, raw: dict) -> Record:
         """A record again from what WDT sent, as kept in a PullIssue."""
 
+    def refused(self, record: Record, reason: str, params: dict) -> Applied:
+        """The record refused for `reason`, keyed, described and kept as this kind keeps its records."""
+
 
 def run_pull(source: PullSource, merchant_id: int) -> PullSummary:
     summary = PullSummary()
@@ -108,9 +114,11 @@ def run_pull(source: PullSource, merchant_id: int) -> PullSummary:
                 if not records:
                     break
                 seen.update(source.identity(record) for record in records)
-                results = source.apply(config, records, summary)
-                _keep_issues(source.kind, merchant_id, results, open_keys, summary)
+                # counted first: the savepoints of the apply then sit inside the round's transaction (SQLite
+                # begins one at a write only, and would commit an outermost savepoint on its release)
                 _count_records(_status(merchant_id, source.kind), len(records))
+                results = _apply_each_storable(source, config, records, summary)
+                _keep_issues(source.kind, merchant_id, results, open_keys, summary)
                 db.session.commit()  # recorded before WDT hears of it: a lost ack only means WDT offers it again
                 source.acknowledge(client, records, results)
                 summary.records += len(records)
@@ -185,7 +193,7 @@ def _retry_open_issues(source: PullSource, config: WdtConfig, summary: PullSumma
 
 def _apply_kept(source: PullSource, config: WdtConfig, issues: list[PullIssue], summary: PullSummary) -> None:
     """Apply kept records again; those that go through clear their issue (WDT was told long ago: no new ack)."""
-    results = source.apply(config, [source.rebuild(config, issue.record) for issue in issues], summary)
+    results = _apply_each_storable(source, config, [source.rebuild(config, issue.record) for issue in issues], summary)
     summary.retried += len(issues)
     now = utcnow()
     for issue, result in zip(issues, results, strict=True):
@@ -196,12 +204,64 @@ def _apply_kept(source: PullSource, config: WdtConfig, issues: list[PullIssue], 
             issue.reason, issue.params, issue.attempts = _reason(result), result.params, issue.attempts + 1
 
 
+def _apply_each_storable(
+    source: PullSource, config: WdtConfig, records: Sequence, summary: PullSummary
+) -> list[Applied]:
+    """Apply the records; when the database refuses a value WDT sent (longer than its column, a number beyond it,
+    a NUL), find the records it refuses by trying each alone (undone after), keep those as issues and apply the
+    rest together (else the round would fail every run, and every record behind it with it)."""
+    try:
+        return _apply_in_savepoint(source, config, records, summary)
+    except DataError:
+        log.warning("a %s round holds a value the database refuses; finding its record", source.kind)
+    refused = {}
+    for index, record in enumerate(records):
+        try:
+            _apply_in_savepoint(source, config, [record], summary, keep=False)
+        except DataError as error:
+            detail = str(error.orig).splitlines()[0] if error.orig else type(error).__name__
+            refused[index] = source.refused(record, "unstorable_record", {"detail": detail[:200]})
+    rest = [record for index, record in enumerate(records) if index not in refused]
+    applied = iter(_apply_in_savepoint(source, config, rest, summary) if rest else [])
+    return [refused[index] if index in refused else next(applied) for index in range(len(records))]
+
+
+def _apply_in_savepoint(
+    source: PullSource, config: WdtConfig, records: Sequence, summary: PullSummary, keep: bool = True
+) -> list[Applied]:
+    """source.apply in a savepoint: undone whole (its writes and its outbox rows) if the database refuses any of it
+    (DataError raised), or after a trial (`keep` false)."""
+    deliveries = len(summary.deliveries)
+    savepoint = db.session.begin_nested()
+    try:
+        results = source.apply(config, records, summary)
+        if keep:
+            savepoint.commit()
+            return results
+    except DataError:
+        savepoint.rollback()
+        del summary.deliveries[deliveries:]
+        raise
+    savepoint.rollback()
+    del summary.deliveries[deliveries:]
+    return []
+
+
+def _issue_text(text: str, length: int = 64) -> str:
+    """A record's key or subject as a PullIssue column holds it: without NULs, and a text too long for the column
+    shortened with a digest of the whole, so two long keys stay two issues."""
+    text = text.replace("\x00", "")
+    if len(text) <= length:
+        return text
+    return text[: length - 13] + "…" + hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
 def _keep_issues(
     kind: PullKind, merchant_id: int, results: list[Applied], open_keys: set[str], summary: PullSummary
 ) -> None:
     """Refused records are kept whole (one issue per record, however often WDT offers it); a record that now went
     through clears its open issue. Only rows that can matter are read: refused records and open issues."""
-    keys = [result.key for result in results if not result.ok or result.key in open_keys]
+    keys = [_issue_text(result.key) for result in results if not result.ok or _issue_text(result.key) in open_keys]
     issues = (
         {
             issue.record_key: issue
@@ -216,21 +276,22 @@ def _keep_issues(
     )
     now = utcnow()
     for result in results:
-        issue = issues.get(result.key)
+        key = _issue_text(result.key)
+        issue = issues.get(key)
         if result.ok:
             summary.applied += 1
             if issue is not None and issue.resolved_at is None:
                 issue.resolved_at = now
-                open_keys.discard(result.key)
+                open_keys.discard(key)
             continue
-        open_keys.add(result.key)
+        open_keys.add(key)
         summary.failed += 1
         if issue is None:
-            issue = PullIssue(merchant_id=merchant_id, kind=kind, record_key=result.key, attempts=0)
+            issue = PullIssue(merchant_id=merchant_id, kind=kind, record_key=key, attempts=0)
             db.session.add(issue)
-            issues[result.key] = issue
+            issues[key] = issue
         issue.subject, issue.reason, issue.params, issue.record = (
-            result.subject,
+            _issue_text(result.subject),
             _reason(result),
             result.params,
             result.raw,

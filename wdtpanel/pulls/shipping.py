@@ -36,6 +36,9 @@ class ShippingSource:
     def rebuild(self, config: WdtConfig, raw: dict) -> LogisticsRecord:
         return (enterprise_record if config.edition == EDITION_ENTERPRISE else ultimate_record)(raw)
 
+    def refused(self, record: LogisticsRecord, reason: str, params: dict) -> Applied:
+        return _refused(record, reason, params)
+
     def acknowledge(self, client: WdtClient, records: Sequence[LogisticsRecord], results: list[Applied]) -> None:
         acks = [
             LogisticsAck(result.key, result.ok, ACK_APPLIED if result.ok else render(result.reason, result.params))
@@ -91,6 +94,10 @@ class Parcel:
     line_ids: list[str]  # sorted; empty: the whole order
 
 
+def _refused(record: LogisticsRecord, reason: str, params: dict) -> Applied:
+    return Applied(record.rec_id, False, reason, params, record.tid, record.raw)
+
+
 def _apply_one(
     record: LogisticsRecord,
     order_id: int | None,
@@ -103,11 +110,11 @@ def _apply_one(
     if record.rec_id in known:
         return ok, None
     if order_id is None:
-        return Applied(record.rec_id, False, "unknown_order", {"tid": record.tid}, record.tid, record.raw), None
+        return _refused(record, "unknown_order", {"tid": record.tid}), None
     carrier = carriers.get(record.logistics_code)
     if carrier is None:
         params = {"logistics_name": record.logistics_name, "logistics_code": record.logistics_code}
-        return Applied(record.rec_id, False, "unmapped_carrier", params, record.tid, record.raw), None
+        return _refused(record, "unmapped_carrier", params), None
     line_ids = sorted(lines[order_id].get(oid, oid) for oid in record.oids) if record.is_part_sync else []
     if any(p.logistics_no == record.logistics_no and p.line_ids == line_ids for p in parcels[order_id]):
         return ok, None  # the same parcel under a new record id

@@ -48,6 +48,9 @@ class StockSource:
     def rebuild(self, config: WdtConfig, raw: dict) -> StockChange:
         return (enterprise_stock_change if config.edition == EDITION_ENTERPRISE else ultimate_stock_change)(raw)
 
+    def refused(self, record: StockChange, reason: str, params: dict) -> Applied:
+        return Applied(record.rec_id, False, reason, params, record.spec_no, record.raw)
+
     def acknowledge(self, client: WdtClient, records: Sequence[StockChange], results: list[Applied]) -> None:
         acks = [
             StockAck(
@@ -83,11 +86,7 @@ class StockSource:
         for record in records:
             sku = skus.get((record.goods_id, record.spec_id))
             if sku is None:
-                results.append(
-                    Applied(
-                        record.rec_id, False, "unknown_spec", {"spec_no": record.spec_no}, record.spec_no, record.raw
-                    )
-                )
+                results.append(self.refused(record, "unknown_spec", {"spec_no": record.spec_no}))
                 continue
             results.append(Applied(record.rec_id, True, subject=record.spec_no, raw=record.raw))
             key = (sku.goods_id, sku.spec_id)
