@@ -303,3 +303,21 @@ def test_a_key_or_subject_too_long_for_an_issue_is_shortened_and_stays_distinct(
     first, second = "R" * 100 + "1", "R" * 100 + "2"
     assert len(_issue_text(first)) == 64 and _issue_text(first) != _issue_text(second)
     assert (_issue_text("R\x001"), _issue_text("M1001")) == ("R1", "M1001")
+
+
+def test_several_refused_records_among_many_are_each_found(shop, wdt_simulator):
+    stamp = NOW.isoformat()
+    numbers = [f"M100{n}" for n in range(2, 8)]
+    for number in numbers:
+        shop.post("/api/v1/orders", order_payload(number, created_at=stamp, paid_at=stamp, updated_at=stamp))
+    run_worker()
+    bad = {"M1003", "M1006"}
+    for number in ["M1001", *numbers]:
+        wdt_simulator.ship(number, "ZTO", "Z" * 80 if number in bad else f"ZT{number}")
+    assert pull_now(shop)["error"] is None
+    shipped = dict(db.session.execute(select(Order.order_no, Order.shipping_state)).all())
+    if db.engine.dialect.name != "postgresql":  # SQLite has no lengths
+        assert set(shipped.values()) == {"shipped"}
+        return
+    assert {number for number, state in shipped.items() if state != "shipped"} == bad
+    assert set(db.session.scalars(select(PullIssue.subject))) == bad

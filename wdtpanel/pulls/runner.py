@@ -14,7 +14,7 @@ import logging
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -208,22 +208,34 @@ def _apply_each_storable(
     source: PullSource, config: WdtConfig, records: Sequence, summary: PullSummary
 ) -> list[Applied]:
     """Apply the records; when the database refuses a value WDT sent (longer than its column, a number beyond it,
-    a NUL), find the records it refuses by trying each alone (undone after), keep those as issues and apply the
-    rest together (else the round would fail every run, and every record behind it with it)."""
+    a NUL), find the records it refuses by halving the round in trials (undone after), keep those as issues and
+    apply the rest together. Else the round would fail every run, and every record behind it with it."""
     try:
         return _apply_in_savepoint(source, config, records, summary)
-    except DataError:
+    except DataError as error:
         log.warning("a %s round holds a value the database refuses; finding its record", source.kind)
-    refused = {}
-    for index, record in enumerate(records):
-        try:
-            _apply_in_savepoint(source, config, [record], summary, keep=False)
-        except DataError as error:
-            detail = str(error.orig).splitlines()[0] if error.orig else type(error).__name__
-            refused[index] = source.refused(record, "unstorable_record", {"detail": detail[:200]})
+        refused = _refused_among(source, config, list(enumerate(records)), summary, error)
     rest = [record for index, record in enumerate(records) if index not in refused]
     applied = iter(_apply_in_savepoint(source, config, rest, summary) if rest else [])
     return [refused[index] if index in refused else next(applied) for index in range(len(records))]
+
+
+def _refused_among(
+    source: PullSource, config: WdtConfig, indexed: list[tuple[int, Any]], summary: PullSummary, error: DataError
+) -> dict[int, Applied]:
+    """The records the database refuses among `indexed` (position, record), which it refused together with
+    `error`: each half is tried alone, a refused half split again."""
+    if len(indexed) == 1:
+        detail = str(error.orig).splitlines()[0] if error.orig else type(error).__name__
+        return {indexed[0][0]: source.refused(indexed[0][1], "unstorable_record", {"detail": detail[:200]})}
+    refused: dict[int, Applied] = {}
+    half = len(indexed) // 2
+    for part in (indexed[:half], indexed[half:]):
+        try:
+            _apply_in_savepoint(source, config, [record for _, record in part], summary, keep=False)
+        except DataError as part_error:
+            refused |= _refused_among(source, config, part, summary, part_error)
+    return refused
 
 
 def _apply_in_savepoint(
