@@ -43,6 +43,8 @@ class Money(TypeDecorator):
         if value is None:
             return None
         quantized = Decimal(value).quantize(MONEY_PLACES)
+        if not quantized.is_finite():
+            raise ValueError(f"{value} is not an amount")
         return str(quantized) if dialect.name == "sqlite" else quantized
 
     def process_result_value(self, value, dialect):

@@ -174,3 +174,22 @@ def test_a_stock_beyond_what_the_database_holds_is_kept_and_the_round_goes_on(sh
     assert (issue.reason, issue.subject) == ("unstorable_record", "DEMO-0001")
     assert "numeric field overflow" in issue.params["detail"]
     assert {change["merchant_code"] for change in event["data"]["changes"]} == {"DEMO-0003"}
+
+
+def test_a_stock_no_amount_column_takes_is_kept_on_either_database(shop, wdt_simulator, mall_receiver, edition):
+    """10^30 is refused before the database is asked (an amount of 4 places beyond 28 digits); the change is kept
+    as an issue, the round's other change is stored and told, and the next run fails only it again."""
+    wdt_simulator.set_stock("DEMO-0001", quantity=10**30)
+    wdt_simulator.set_stock("DEMO-0003", delta=-3)
+    result = pull_stock(shop)
+    assert result["error"] is None and (result["applied"], result["failed"]) == (1, 1)
+    db.session.expire_all()
+    stored = {(row.mall_goods_id, row.mall_spec_id): row.quantity for row in db.session.scalars(select(SpecStock))}
+    assert (stored["G1", "S1"], stored["G2", ""]) == (Decimal("100"), Decimal("97"))
+    [event] = events(mall_receiver)
+    assert [change["merchant_code"] for change in event["data"]["changes"]] == ["DEMO-0003"]
+    issue = db.session.scalar(select(PullIssue))
+    assert (issue.reason, issue.subject) == ("unstorable_record", "DEMO-0001")
+    rows = {row["spec_no"]: row for row in wdt_simulator.state()["platform_goods"]}
+    assert rows["DEMO-0003"]["last_syn_num"] == 97 and not rows["DEMO-0003"]["waiting"]
+    assert pull_stock(shop)["error"] is None

@@ -631,3 +631,15 @@ def test_an_answer_that_is_not_wdts_is_never_echoed(wdt, answer):
     shown = str(caught.value) + str(caught.value.params)
     assert caught.value.code == "bad_response"
     assert "security-credentials" not in shown and "AKIA" not in shown and "secret-token" not in shown
+
+
+def test_half_a_character_in_an_answer_becomes_a_replacement_character(wdt, enterprise):
+    """A lone surrogate escape (\\ud800) decodes to text no column or encoder takes; a whole pair stays."""
+    body = (
+        '{"code": 0, "message": "", "trades": [{"rec_id": 7, "tid": "M1\\ud800", "logistics_no": "ZT\\udc00",'
+        ' "logistics_code_erp": "ZTO", "logistics_name_erp": "中通\\ud83d\\ude9a", "oids": "", "is_part_sync": 0}]}'
+    )
+    wdt.post(URLS[EDITION_ENTERPRISE] + "logistics_sync_query.php", body=body, content_type="application/json")
+    [record] = enterprise.query_logistics_sync("mall01", 100)
+    assert (record.tid, record.logistics_no, record.logistics_name) == ("M1\ufffd", "ZT\ufffd", "中通🚚")
+    assert record.raw["tid"] == "M1\ufffd"

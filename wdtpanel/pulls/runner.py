@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError, StatementError
 
 from ..columns import utcnow
 from ..extensions import db
@@ -193,6 +193,8 @@ def _retry_open_issues(source: PullSource, config: WdtConfig, summary: PullSumma
 
 def _apply_kept(source: PullSource, config: WdtConfig, issues: list[PullIssue], summary: PullSummary) -> None:
     """Apply kept records again; those that go through clear their issue (WDT was told long ago: no new ack)."""
+    for issue in issues:  # written first: the apply's savepoints then sit inside this transaction (SQLite)
+        issue.updated_at = utcnow()
     results = _apply_each_storable(source, config, [source.rebuild(config, issue.record) for issue in issues], summary)
     summary.retried += len(issues)
     now = utcnow()
@@ -207,33 +209,49 @@ def _apply_kept(source: PullSource, config: WdtConfig, issues: list[PullIssue], 
 def _apply_each_storable(
     source: PullSource, config: WdtConfig, records: Sequence, summary: PullSummary
 ) -> list[Applied]:
-    """Apply the records; when the database refuses a value WDT sent (longer than its column, a number beyond it,
-    a NUL), find the records it refuses by halving the round in trials (undone after), keep those as issues and
-    apply the rest together. Else the round would fail every run, and every record behind it with it."""
+    """Apply the records; when a value WDT sent cannot be stored (longer than its column, a number beyond it, a
+    NUL), find the records refused by halving the round in trials (undone after), keep those as issues and apply
+    the rest together. Else the round would fail every run, and every record behind it with it."""
     try:
         return _apply_in_savepoint(source, config, records, summary)
-    except DataError as error:
-        log.warning("a %s round holds a value the database refuses; finding its record", source.kind)
+    except Exception as error:
+        if not _unstorable(error):
+            raise
+        log.warning("a %s round holds a value that cannot be stored; finding its record", source.kind)
         refused = _refused_among(source, config, list(enumerate(records)), summary, error)
+        if not refused:  # refused together, each part taken alone: not a value of one record
+            raise
     rest = [record for index, record in enumerate(records) if index not in refused]
     applied = iter(_apply_in_savepoint(source, config, rest, summary) if rest else [])
     return [refused[index] if index in refused else next(applied) for index in range(len(records))]
 
 
+def _unstorable(error: Exception) -> bool:
+    """A value the database, its driver or a column type refuses, as opposed to the database being unreachable."""
+    if isinstance(error, DBAPIError):
+        return isinstance(error, DataError)
+    if isinstance(error, StatementError):  # raised binding a value (an amount beyond 28 digits, ...)
+        return isinstance(error.orig, ArithmeticError | UnicodeError | ValueError)
+    return isinstance(error, ArithmeticError | UnicodeError)
+
+
 def _refused_among(
-    source: PullSource, config: WdtConfig, indexed: list[tuple[int, Any]], summary: PullSummary, error: DataError
+    source: PullSource, config: WdtConfig, indexed: list[tuple[int, Any]], summary: PullSummary, error: Exception
 ) -> dict[int, Applied]:
-    """The records the database refuses among `indexed` (position, record), which it refused together with
-    `error`: each half is tried alone, a refused half split again."""
+    """The records refused among `indexed` (position, record), which were refused together with `error`: each
+    half is tried alone, a refused half split again."""
     if len(indexed) == 1:
-        detail = str(error.orig).splitlines()[0] if error.orig else type(error).__name__
-        return {indexed[0][0]: source.refused(indexed[0][1], "unstorable_record", {"detail": detail[:200]})}
+        cause = getattr(error, "orig", None) or error
+        detail = (str(cause) or type(cause).__name__).splitlines()[0][:200]
+        return {indexed[0][0]: source.refused(indexed[0][1], "unstorable_record", {"detail": detail})}
     refused: dict[int, Applied] = {}
     half = len(indexed) // 2
     for part in (indexed[:half], indexed[half:]):
         try:
             _apply_in_savepoint(source, config, [record for _, record in part], summary, keep=False)
-        except DataError as part_error:
+        except Exception as part_error:
+            if not _unstorable(part_error):
+                raise
             refused |= _refused_among(source, config, part, summary, part_error)
     return refused
 
@@ -241,8 +259,8 @@ def _refused_among(
 def _apply_in_savepoint(
     source: PullSource, config: WdtConfig, records: Sequence, summary: PullSummary, keep: bool = True
 ) -> list[Applied]:
-    """source.apply in a savepoint: undone whole (its writes and its outbox rows) if the database refuses any of it
-    (DataError raised), or after a trial (`keep` false)."""
+    """source.apply in a savepoint: undone whole (its writes and its outbox rows) when it raises, or after a trial
+    (`keep` false)."""
     deliveries = len(summary.deliveries)
     savepoint = db.session.begin_nested()
     try:
@@ -250,7 +268,7 @@ def _apply_in_savepoint(
         if keep:
             savepoint.commit()
             return results
-    except DataError:
+    except Exception:
         savepoint.rollback()
         del summary.deliveries[deliveries:]
         raise

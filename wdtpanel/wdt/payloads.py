@@ -479,7 +479,12 @@ def ultimate_stock_change(raw: dict) -> StockChange:
 
 
 def enterprise_stock_ack(ack: StockAck) -> dict:
-    return {"rec_id": ack.rec_id, "sync_stock": int(ack.quantity), "stock_change_count": ack.change_count}
+    return {"rec_id": ack.rec_id, "sync_stock": _whole(ack.quantity), "stock_change_count": ack.change_count}
+
+
+def _whole(quantity: Decimal) -> int:
+    """A stock as WDT takes it back; a NaN or infinite one WDT sent (refused, not stored) goes back as 0."""
+    return int(quantity) if quantity.is_finite() else 0
 
 
 # The strategy values syncSuccess / syncFail want back, copied from the calcStock answer (the doc's own example).
@@ -499,7 +504,7 @@ STOCK_RULE_KEYS = (
 
 def ultimate_stock_info(ack: StockAck, calculated: dict) -> dict:
     info = {key: calculated.get(key) for key in STOCK_RULE_KEYS}
-    info.update(syn_stock=int(ack.quantity), stock_change_count=ack.change_count)
+    info.update(syn_stock=_whole(ack.quantity), stock_change_count=ack.change_count)
     if not ack.ok:
         info.update(is_syn_success=False, syn_result=plain_text(ack.message))
     return info

@@ -82,6 +82,22 @@ def form_body(form: dict[str, str]) -> str:
     return "&".join(f"{quote_plus(key)}={_form_escaped(value)}" for key, value in form.items())
 
 
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _whole_characters(value: Any) -> Any:
+    """WDT's JSON may escape half of a character (a lone \\ud800), which no text column or encoder takes: it becomes
+    U+FFFD, so every text of the answer can be stored and sent on. (A whole pair was joined by the JSON decoder.)"""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_whole_characters(key): _whole_characters(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_whole_characters(item) for item in value]
+    return value
+
+
 class Wire(ABC):
     """What both editions share: the HTTP post and the failures below WDT's envelope. Each edition implements
     `send` (one request in its protocol) and the calls declared below (WDT's methods and shapes of that edition)."""
@@ -173,6 +189,8 @@ class Wire(ABC):
             answer = response.json()
         except ValueError:
             answer = None
+        if _ESCAPED_SURROGATE.search(response.content):
+            answer = _whole_characters(answer)
         if not isinstance(answer, dict):  # its text is not shown: an address may answer what no merchant should read
             kind = response.headers.get("Content-Type", "no content type").split(";")[0][:40]
             raise wdt_error(
