@@ -29,6 +29,7 @@ from wdtpanel.wdt import (
     base_url_for,
 )
 from wdtpanel.wdt.errors import classify
+from wdtpanel.wdt.payloads import int_of
 from wdtpanel.wdt.signing import enterprise_sign, ultimate_sign
 
 CLOCK = 1700000000.0
@@ -643,3 +644,19 @@ def test_half_a_character_in_an_answer_becomes_a_replacement_character(wdt, ente
     [record] = enterprise.query_logistics_sync("mall01", 100)
     assert (record.tid, record.logistics_no, record.logistics_name) == ("M1\ufffd", "ZT\ufffd", "中通🚚")
     assert record.raw["tid"] == "M1\ufffd"
+
+
+def test_numbers_no_float_holds_are_kept_as_their_text_and_acked_as_zero(wdt, enterprise):
+    body = (
+        '{"code": 0, "message": "", "stock_change_list": ['
+        '{"rec_id": 1, "spec_no": "A", "sync_stock": NaN, "stock_change_count": Infinity},'
+        '{"rec_id": 2, "spec_no": "B", "sync_stock": 1e999, "stock_change_count": "1e999999999"},'
+        '{"rec_id": 3, "spec_no": "C", "sync_stock": 12.5, "stock_change_count": 3}]}'
+    )
+    wdt.post(URLS[EDITION_ENTERPRISE] + "api_goods_stock_change_query.php", body=body, content_type="application/json")
+    nan, huge, fine = enterprise.query_stock_changes("mall01", 100)
+    assert nan.quantity.is_nan() and nan.raw["sync_stock"] == "NaN" and nan.change_count == 0
+    assert huge.quantity == Decimal("1e999") and huge.raw["sync_stock"] == "1e999" and huge.change_count == 0
+    assert (fine.quantity, fine.change_count) == (Decimal("12.5"), 3)
+    json.dumps([nan.raw, huge.raw], allow_nan=False)  # what is kept of them is JSON a database takes
+    assert [int_of(change.quantity) for change in (nan, huge, fine)] == [0, 0, 12]

@@ -242,7 +242,8 @@ def _refused_among(
     half is tried alone, a refused half split again."""
     if len(indexed) == 1:
         cause = getattr(error, "orig", None) or error
-        detail = (str(cause) or type(cause).__name__).splitlines()[0][:200]
+        text = "a number out of range" if isinstance(cause, ArithmeticError) else str(cause) or type(cause).__name__
+        detail = text.splitlines()[0][:200]
         return {indexed[0][0]: source.refused(indexed[0][1], "unstorable_record", {"detail": detail})}
     refused: dict[int, Applied] = {}
     half = len(indexed) // 2

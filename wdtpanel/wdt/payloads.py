@@ -7,7 +7,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, Overflow
 from zoneinfo import ZoneInfo
 
 from .editions import EDITION_ENTERPRISE, EDITION_ULTIMATE, ULTIMATE_PAY_METHOD_ONLINE
@@ -187,6 +187,8 @@ def decimal_of(value) -> Decimal:
     """WDT sends amounts as numbers or strings."""
     try:
         return Decimal(str(value)) if value not in (None, "") else ZERO
+    except Overflow:
+        return Decimal("NaN")  # beyond any Decimal (1e999999999): no amount, refused where one is stored
     except InvalidOperation:
         return ZERO
 
@@ -450,11 +452,17 @@ def ultimate_record(raw: dict) -> LogisticsRecord:
     return _logistics_record(raw, "sync_id", "logistics_code", "logistics_name", "created")
 
 
+WHOLE_DIGITS = 15  # beyond any stock or count; int() of a number like 1e999999999 would not return
+
+
 def int_of(value) -> int:
+    """A whole number WDT sent or takes back (a count, a stock); 0 for what is none (NaN, infinite, beyond 10^15:
+    a stock like that was refused, not stored)."""
     try:
-        return int(Decimal(str(value)))
-    except (InvalidOperation, ValueError):
+        number = Decimal(str(value))
+    except (ArithmeticError, ValueError):
         return 0
+    return int(number) if number.is_finite() and number.adjusted() < WHOLE_DIGITS else 0
 
 
 def _stock_change(raw: dict, spec_no: str, quantity: str) -> StockChange:
@@ -479,12 +487,7 @@ def ultimate_stock_change(raw: dict) -> StockChange:
 
 
 def enterprise_stock_ack(ack: StockAck) -> dict:
-    return {"rec_id": ack.rec_id, "sync_stock": _whole(ack.quantity), "stock_change_count": ack.change_count}
-
-
-def _whole(quantity: Decimal) -> int:
-    """A stock as WDT takes it back; a NaN or infinite one WDT sent (refused, not stored) goes back as 0."""
-    return int(quantity) if quantity.is_finite() else 0
+    return {"rec_id": ack.rec_id, "sync_stock": int_of(ack.quantity), "stock_change_count": ack.change_count}
 
 
 # The strategy values syncSuccess / syncFail want back, copied from the calcStock answer (the doc's own example).
@@ -504,7 +507,7 @@ STOCK_RULE_KEYS = (
 
 def ultimate_stock_info(ack: StockAck, calculated: dict) -> dict:
     info = {key: calculated.get(key) for key in STOCK_RULE_KEYS}
-    info.update(syn_stock=_whole(ack.quantity), stock_change_count=ack.change_count)
+    info.update(syn_stock=int_of(ack.quantity), stock_change_count=ack.change_count)
     if not ack.ok:
         info.update(is_syn_success=False, syn_result=plain_text(ack.message))
     return info

@@ -3,6 +3,7 @@ A refusal for calling too often is waited out a few times before it is raised (d
 
 from __future__ import annotations
 
+import math
 import re
 import string
 from abc import ABC, abstractmethod
@@ -84,6 +85,13 @@ def form_body(form: dict[str, str]) -> str:
 
 _ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _finite_float(text: str) -> float | str:
+    """A JSON number as a float, unless no float holds it (1e999): then its text, as NaN and Infinity stay text,
+    so what WDT sent can be kept as JSON and read as a Decimal (and refused there)."""
+    value = float(text)
+    return value if math.isfinite(value) else text
 
 
 def _whole_characters(value: Any) -> Any:
@@ -186,7 +194,7 @@ class Wire(ABC):
         if response.status_code != 200:
             raise wdt_error("bad_response", wdt_message=status)
         try:
-            answer = response.json()
+            answer = response.json(parse_constant=str, parse_float=_finite_float)
         except ValueError:
             answer = None
         if _ESCAPED_SURROGATE.search(response.content):
