@@ -109,4 +109,5 @@ def shot():
 
 
 def no_sideways_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    # against the viewport asked for: a mobile browser widens window.innerWidth to content that overflows
+    return page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]

@@ -87,6 +87,15 @@ def orders_in_every_state(merchant, buyer: str = "买家", goods: str = "保温�
                 params={"tid": "T-404"},
                 record={},
             ),
+            PullIssue(  # WDT nonsense at its widest: a 64-character key, a long tracking no. in the detail
+                merchant_id=merchant.id,
+                kind="shipping",
+                record_key="R" * 51 + "…" + "0123456789ab",
+                subject="T-405",
+                reason="unstorable_record",
+                params={"detail": "value too long for type character varying(64): " + "Z" * 120},
+                record={},
+            ),
         ]
     )
     item = Goods(merchant_id=merchant.id, mall_goods_id="G1", name=goods)
@@ -131,7 +140,9 @@ def test_sync_status_pulls_now_and_counts_this_merchants_work(page, live_server,
     shipping_issues = page.locator("#pull-shipping table.issues")
     expect(shipping_issues).to_contain_text("商城中没有订单 T-404")
     expect(page.locator("#pull-stock table.issues")).to_contain_text("没有。")
-    shipping_issues.get_by_role("button", name="重新同步").click()  # the order is still unknown: it says so in place
+    expect(shipping_issues).to_contain_text("旺店通发来的记录含有无法保存的值")
+    unknown = shipping_issues.get_by_role("row").filter(has_text="T-404")
+    unknown.get_by_role("button", name="重新同步").click()  # the order is still unknown: it says so in place
     expect(shipping_issues.get_by_role("alert")).to_contain_text("仍未能同步")
     page.get_by_role("button", name="立即同步").click()
     expect(page.get_by_role("status").filter(has_text="已开始同步")).to_be_visible()
