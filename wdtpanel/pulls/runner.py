@@ -292,7 +292,7 @@ def _keep_issues(
 ) -> None:
     """Refused records are kept whole (one issue per record, however often WDT offers it); a record that now went
     through clears its open issue. Only rows that can matter are read: refused records and open issues."""
-    keys = [_issue_text(result.key) for result in results if not result.ok or _issue_text(result.key) in open_keys]
+    keys = [key for result in results if (key := _issue_text(result.key)) in open_keys or not result.ok]
     issues = (
         {
             issue.record_key: issue
