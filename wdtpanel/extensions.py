@@ -75,13 +75,15 @@ def note_checkin(_dbapi_connection, record) -> None:
 def ping_if_idle(dbapi_connection, record, _proxy) -> None:
     """A pooled connection idle for a while may have been dropped (database restart, network): test it before use,
     and have the pool open a fresh one if it is dead. One in use moments ago is taken as alive, saving a round trip
-    on every request (SQLAlchemy's pool_pre_ping would ping each time)."""
-    if time.monotonic() - record.info.get("checked_in", 0.0) < PING_AFTER_IDLE_SECONDS:
+    on every request (SQLAlchemy's pool_pre_ping would ping each time). One just opened is not tested either."""
+    checked_in = record.info.get("checked_in")
+    if checked_in is None or time.monotonic() - checked_in < PING_AFTER_IDLE_SECONDS:
         return
     try:
         cursor = dbapi_connection.cursor()
         cursor.execute("SELECT 1")
         cursor.close()
+        dbapi_connection.rollback()  # handed out with no transaction open, so it can still be made autocommit
     except Exception as error:
         raise DisconnectionError(str(error)) from error
 

@@ -229,7 +229,7 @@ def test_a_signed_write_sent_again_is_refused_and_changes_nothing(mall_api):
 
 
 def test_an_update_refused_after_its_signature_was_spent_in_the_database_can_be_sent_again(mall_api):
-    """The signature is spent in the statement that tries the insert; the refusal that follows rolls it back."""
+    """The signature is spent in the update's transaction; the refusal that follows rolls it back."""
     assert mall_api.post("/api/v1/orders", order_payload()).status_code == 201
     db.session.execute(update(Order).values(sync_state="pushed", pushed_version=1))
     db.session.commit()
@@ -241,6 +241,21 @@ def test_an_update_refused_after_its_signature_was_spent_in_the_database_can_be_
         refused = mall_api.post("/api/v1/orders", body, timestamp=stamp)
         assert refused.status_code == 422 and "lines[0].quantity" in refused.get_json()["fields"]
     assert count(SeenSignature) == 1  # the first write's
+
+
+def test_a_new_order_whose_signature_is_spent_already_is_409_and_stores_nothing(mall_api):
+    """Its signature spent by another write (a body valid for both endpoints, say): the statement that would create
+    the order is refused whole, signature and order and lines together, though on PostgreSQL it commits itself."""
+    body, stamp = json.dumps(order_payload()).encode(), int(time.time())
+    signature = mall_api.headers(body, timestamp=stamp)["X-Signature"]
+    expires_at = datetime.fromtimestamp(stamp, UTC) + timedelta(minutes=5)
+    db.session.add(SeenSignature(merchant_id=mall_api.merchant.id, signature=signature, expires_at=expires_at))
+    db.session.commit()
+    refused = mall_api.post("/api/v1/orders", body, timestamp=stamp)
+    assert refused.status_code == 409 and refused.get_json()["error"] == "replayed"
+    assert (count(Order), count(OrderLine), count(SeenSignature)) == (0, 0, 1)
+    assert mall_api.post("/api/v1/orders", body, timestamp=stamp + 1).status_code == 201
+    assert (count(Order), count(OrderLine), count(SeenSignature)) == (1, 2, 2)
 
 
 def test_the_same_signed_write_sent_ten_times_at_once_is_accepted_once(app, mall_api):

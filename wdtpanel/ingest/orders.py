@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Insert, Select, and_, bindparam, case, exists, insert, select, sql, update
+from sqlalchemy import Insert, Row, Select, UniqueConstraint, and_, bindparam, case, exists, insert, select, sql, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..bulk import POSITION, json_recordset, json_rows
@@ -109,8 +110,9 @@ LINE_COLUMNS = {
 
 def upsert_order(merchant_id: int, snapshot: OrderSnapshot, spending: SignedRequest | None = None) -> UpsertResult:
     """Store the snapshot unless an equal or newer one is stored; the database decides, so parallel requests
-    end at the newest snapshot. The signed request `spending` is spent in the same transaction (ReplayedRequest if
-    it was before). Does not commit."""
+    end at the newest snapshot. The signed request `spending` is spent with the write (ReplayedRequest if it was
+    before). Does not commit, but on PostgreSQL a new order outside a transaction is created, and its signature
+    spent, by one statement that commits itself (the statement that finds the order stored writes nothing)."""
     created = _insert(merchant_id, snapshot, spending)
     if created is not None:
         return created
@@ -169,10 +171,10 @@ def _insert(merchant_id: int, snapshot: OrderSnapshot, spending: SignedRequest |
         for line in snapshot.lines
     ]
     switch = {"switch_merchant": merchant_id, "switch_created_at": snapshot.created_at}
-    connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
+    if db.session.get_bind().dialect.name != "postgresql":
         if spending is not None:
             spend_signature(spending)
+        connection = db.session.connection()
         inserted = connection.execute(_new_order_statement(), values | switch).first()
         if inserted is None:
             return None
@@ -186,23 +188,50 @@ def _insert(merchant_id: int, snapshot: OrderSnapshot, spending: SignedRequest |
     if spending is not None:
         params |= {f"spent_{name}": value for name, value in spent_signature(spending).items()}
     statement = _order_with_lines_statement(tuple(values), line_columns, spending is not None)
-    inserted = connection.execute(statement, params).one()
-    if spending is not None and inserted.spent_id is None:
-        raise ReplayedRequest(spending.signature)
-    return None if inserted.id is None else UpsertResult(snapshot.order_no, "created", inserted.sync_state, 1)
+    try:
+        inserted = _run_whole(statement, params)
+    except IntegrityError as error:
+        if spending is not None and _constraint_of(error) == SPENT_UNIQUE:
+            raise ReplayedRequest(spending.signature) from error
+        raise
+    if inserted.id is not None:
+        return UpsertResult(snapshot.order_no, "created", inserted.sync_state, 1)
+    if spending is not None:
+        spend_signature(spending)  # with the update that follows, in the session's transaction
+    return None
+
+
+def _run_whole(statement: Select, params: dict) -> Row:
+    """The statement's one row. Outside a transaction it runs alone and commits itself, atomic as one statement is:
+    one round trip instead of BEGIN, the statement and COMMIT. Inside the caller's transaction, in it."""
+    if db.session().in_transaction():
+        return db.session.connection().execute(statement, params).one()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        return connection.execute(statement, params).one()
+
+
+SPENT_UNIQUE = next(
+    constraint.name for constraint in SeenSignature.__table__.constraints if isinstance(constraint, UniqueConstraint)
+)
+
+
+def _constraint_of(error: IntegrityError) -> str | None:
+    diag = getattr(error.orig, "diag", None)
+    return getattr(diag, "constraint_name", None)
 
 
 def _order_with_lines_statement(
     order_columns: tuple[str, ...], line_columns: tuple[str, ...], spending: bool
 ) -> Select:
     """PostgreSQL, one statement:
-        WITH spent AS (INSERT INTO seen_signature … ON CONFLICT DO NOTHING RETURNING id),
-             new_order AS (INSERT INTO orders … ON CONFLICT DO NOTHING RETURNING id, sync_state),
+        WITH new_order AS (INSERT INTO orders … ON CONFLICT DO NOTHING RETURNING id, sync_state),
              new_lines AS (INSERT INTO order_line … SELECT new_order.id, line.* FROM new_order,
-                           json_to_recordset(:lines) AS line(…) ORDER BY line.position)
-        SELECT (SELECT id FROM spent), (SELECT id FROM new_order), (SELECT sync_state FROM new_order)
-    The lines come as one JSON parameter (cheaper to send than an array per column), so the statement has one shape
-    and SQLAlchemy compiles it once."""
+                           json_to_recordset(:lines) AS line(…) ORDER BY line.position),
+             spent AS (INSERT INTO seen_signature … SELECT … FROM new_order)
+        SELECT (SELECT id FROM new_order), (SELECT sync_state FROM new_order)
+    The signature is spent only with a new order; spent before, its unique key fails the whole statement, so no
+    order is created by a replayed request. The lines come as one JSON parameter (cheaper to send than an array per
+    column), so the statement has one shape and SQLAlchemy compiles it once."""
     key = (order_columns, line_columns, spending)
     if key not in _ORDER_WITH_LINES:
         orders, lines, seen = Order.__table__, OrderLine.__table__, SeenSignature.__table__
@@ -218,19 +247,15 @@ def _order_with_lines_statement(
             .order_by(line.c[POSITION])  # the lines' ids in the mall's order
         )
         new_lines = insert(lines).from_select(["order_id", *line_columns], each_line).cte("new_lines")
-        outcome = [
+        statement = select(
             select(new_order.c.id).scalar_subquery().label("id"),
             select(new_order.c.sync_state).scalar_subquery().label("sync_state"),
-        ]
+        ).add_cte(new_lines)
         if spending:
-            spent = (
-                insert_ignoring(seen)
-                .values({name: bindparam(f"spent_{name}", type_=seen.c[name].type) for name in SPENT_COLUMNS})
-                .returning(seen.c.id)
-                .cte("spent")
-            )
-            outcome.append(select(spent.c.id).scalar_subquery().label("spent_id"))
-        _ORDER_WITH_LINES[key] = select(*outcome).add_cte(new_lines)
+            spent_values = [bindparam(f"spent_{name}", type_=seen.c[name].type) for name in SPENT_COLUMNS]
+            spent = insert(seen).from_select(SPENT_COLUMNS, select(*spent_values).select_from(new_order))
+            statement = statement.add_cte(spent.cte("spent"))
+        _ORDER_WITH_LINES[key] = statement
     return _ORDER_WITH_LINES[key]
 
 
