@@ -203,6 +203,41 @@ def test_ultimate_stock_changes_hide_the_wait_list_and_the_calculation(wdt):
     ]
 
 
+def test_ultimate_stock_ids_that_are_no_whole_number_are_left_out_and_the_rest_goes_on(wdt, caplog):
+    """Nonsense in WDT's wait list (an id int() does not read) must not stop the round for the other ids; a row
+    WDT answers for an id not asked is not taken either."""
+    wdt.add_callback(
+        responses.POST,
+        URLS[EDITION_ULTIMATE],
+        callback=by_method(
+            {
+                "sales.StockSync.getSelfWaitSyncIdListOpen": {
+                    "status": 0,
+                    "data": {"id_list": ["7x", 7, None, 1.5, "9" * 30, 8], "position": 99},
+                },
+                "setting.Shop.queryShop": SHOP,
+                "sales.StockSync.batchCalcStock": {
+                    "status": 0,
+                    "data": {"success_date": [calc_row(7), calc_row(8), {**calc_row(8), "rec_id": "7x"}]},
+                },
+                "sales.StockSync.syncSuccess": {"status": 0},
+            }
+        ),
+    )
+    with client(EDITION_ULTIMATE) as ultimate:
+        changes = ultimate.query_stock_changes("mall01", 6)
+        assert [change.rec_id for change in changes] == ["7", "8"]
+        acks = [StockAck("7x", Decimal(1), 1, True), StockAck("7", Decimal(42), 4, True)]
+        results = ultimate.ack_stock_changes(acks)
+    assert results["7"] is None and "不存在" in results["7x"]
+    calls = [args_of(call) for call in wdt.calls if method_of(call) == "sales.StockSync.batchCalcStock"]
+    assert calls == [
+        [[{"api_goods_id": 7, "force_sync": False}, {"api_goods_id": 8, "force_sync": False}]],
+        [[{"api_goods_id": 7, "force_sync": False}]],
+    ]
+    assert "left out" in caplog.text and "7x" in caplog.text
+
+
 def test_ultimate_empty_wait_list_is_one_call(wdt):
     wdt.post(URLS[EDITION_ULTIMATE], json={"status": 0, "data": {"id_list": [], "position": 0}})
     with client(EDITION_ULTIMATE) as ultimate:

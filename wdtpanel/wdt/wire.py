@@ -3,6 +3,7 @@ A refusal for calling too often is waited out a few times before it is raised (d
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import string
@@ -104,6 +105,10 @@ def _whole_characters(value: Any) -> Any:
     if isinstance(value, list):
         return [_whole_characters(item) for item in value]
     return value
+
+
+log = logging.getLogger(__name__)
+WHOLE_ID = re.compile(r"[0-9]{1,18}")  # an id int() reads and WDT's bigint holds
 
 
 class Wire(ABC):
@@ -455,16 +460,22 @@ class UltimateWire(Wire):
         ]
 
     def calculated_stock(self, rec_ids: list) -> dict[str, dict]:
-        """rec_id -> batchCalcStock's row; rows WDT could not calculate (error_date) are left out."""
+        """rec_id -> batchCalcStock's row; rows WDT could not calculate (error_date) are left out, and so are ids
+        that are no whole number (WDT's ids are; the call takes numbers), so that nonsense in one id does not stop
+        the rest of the round. Only rows of the ids asked are kept."""
+        texts = [id_text(rec_id) for rec_id in rec_ids]
+        asked = dict.fromkeys(str(int(text)) for text in texts if WHOLE_ID.fullmatch(text))
+        left_out = [text for text in texts if not WHOLE_ID.fullmatch(text)]
+        if left_out:
+            log.warning("WDT's stock sync ids that are no whole number were left out: %s", left_out)
+        if not asked:
+            return {}
         answer = self.call(
             "sales.StockSync.batchCalcStock",
-            [[{"api_goods_id": int(rec_id), "force_sync": False} for rec_id in rec_ids]],
+            [[{"api_goods_id": int(text), "force_sync": False} for text in asked]],
         )
-        return {
-            id_text(row.get("rec_id")): row
-            for row in _data(answer).get("success_date") or []
-            if row.get("rec_id") is not None
-        }
+        rows = ((id_text(row.get("rec_id")), row) for row in _data(answer).get("success_date") or [])
+        return {rec_id: row for rec_id, row in rows if rec_id in asked}
 
     def stock_ack(self, acks: list[StockAck]) -> dict[str, str | None]:
         """syncSuccess / syncFail per row, with the strategy values calcStock gives for it now."""
@@ -477,7 +488,7 @@ class UltimateWire(Wire):
                 continue
             method = "sales.StockSync.syncSuccess" if ack.ok else "sales.StockSync.syncFail"
             try:
-                self.call(method, [int(ack.rec_id), ultimate_stock_info(ack, row)])
+                self.call(method, [int(ack.rec_id), ultimate_stock_info(ack, row)])  # asked, so a whole number
                 results[ack.rec_id] = None
             except WdtError as error:
                 if error.transient or not error.item_level:
