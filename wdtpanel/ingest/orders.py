@@ -111,8 +111,8 @@ LINE_COLUMNS = {
 def upsert_order(merchant_id: int, snapshot: OrderSnapshot, spending: SignedRequest | None = None) -> UpsertResult:
     """Store the snapshot unless an equal or newer one is stored; the database decides, so parallel requests
     end at the newest snapshot. The signed request `spending` is spent with the write (ReplayedRequest if it was
-    before). Does not commit, but on PostgreSQL a new order outside a transaction is created, and its signature
-    spent, by one statement that commits itself (the statement that finds the order stored writes nothing)."""
+    before). Leaves the commit to the caller, except one case: on PostgreSQL, called outside a transaction, a new
+    order is created (and its signature spent) by one statement that commits itself."""
     created = _insert(merchant_id, snapshot, spending)
     if created is not None:
         return created
@@ -150,8 +150,9 @@ def upsert_order(merchant_id: int, snapshot: OrderSnapshot, spending: SignedRequ
 
 def _insert(merchant_id: int, snapshot: OrderSnapshot, spending: SignedRequest | None) -> UpsertResult | None:
     """A new order, its initial state decided inside the INSERT; None when the order exists (or a concurrent request
-    just created it), leaving the snapshot to the claim of the stored row. PostgreSQL spends the signature and
-    inserts the order and its lines in one statement; SQLite in three (no INSERT inside WITH there)."""
+    just created it), leaving the snapshot to the claim of the stored row, with the signature spent in the session's
+    transaction. PostgreSQL inserts a new order, its lines and its spent signature in one statement; SQLite in three
+    (no INSERT inside WITH there)."""
     values = {column: getattr(snapshot, attr) for attr, column in ORDER_COLUMNS.items()}
     values.update({f"receiver_{key}": value for key, value in snapshot.receiver.items()})
     values.update(
