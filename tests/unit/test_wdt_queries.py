@@ -167,26 +167,22 @@ def calc_row(rec_id: int, shop_id: int = 1, count: int = 4) -> dict:
 SHOP = {"status": 0, "data": {"total_count": 1, "details": [{"shop_no": "mall01", "shop_id": 1, "platform_id": 127}]}}
 
 
+def stock_sync_answers(id_list: list, calculated: dict) -> dict:
+    """WDT's answers to a stock sync round: the wait list, the shop, and batchCalcStock's `calculated` data."""
+    return {
+        "sales.StockSync.getSelfWaitSyncIdListOpen": {"status": 0, "data": {"id_list": id_list, "position": 99}},
+        "setting.Shop.queryShop": SHOP,
+        "sales.StockSync.batchCalcStock": {"status": 0, "data": calculated},
+    }
+
+
 def test_ultimate_stock_changes_hide_the_wait_list_and_the_calculation(wdt):
+    calculated = {
+        "success_date": [calc_row(7), calc_row(8, shop_id=2)],
+        "error_date": [{"rec_id": 9, "err_msg": "停用"}],
+    }
     wdt.add_callback(
-        responses.POST,
-        URLS[EDITION_ULTIMATE],
-        callback=by_method(
-            {
-                "sales.StockSync.getSelfWaitSyncIdListOpen": {
-                    "status": 0,
-                    "data": {"id_list": [7, 8, 9], "position": 99},
-                },
-                "setting.Shop.queryShop": SHOP,
-                "sales.StockSync.batchCalcStock": {
-                    "status": 0,
-                    "data": {
-                        "success_date": [calc_row(7), calc_row(8, shop_id=2)],
-                        "error_date": [{"rec_id": 9, "err_msg": "停用"}],
-                    },
-                },
-            }
-        ),
+        responses.POST, URLS[EDITION_ULTIMATE], callback=by_method(stock_sync_answers([7, 8, 9], calculated))
     )
     with client(EDITION_ULTIMATE) as ultimate:
         [change] = ultimate.query_stock_changes("mall01", 3)
@@ -206,24 +202,12 @@ def test_ultimate_stock_changes_hide_the_wait_list_and_the_calculation(wdt):
 def test_ultimate_stock_ids_that_are_no_whole_number_are_left_out_and_the_rest_goes_on(wdt, caplog):
     """Nonsense in WDT's wait list (an id int() does not read) must not stop the round for the other ids; a row
     WDT answers for an id not asked is not taken either."""
-    wdt.add_callback(
-        responses.POST,
-        URLS[EDITION_ULTIMATE],
-        callback=by_method(
-            {
-                "sales.StockSync.getSelfWaitSyncIdListOpen": {
-                    "status": 0,
-                    "data": {"id_list": ["7x", 7, None, 1.5, "9" * 30, 8], "position": 99},
-                },
-                "setting.Shop.queryShop": SHOP,
-                "sales.StockSync.batchCalcStock": {
-                    "status": 0,
-                    "data": {"success_date": [calc_row(7), calc_row(8), {**calc_row(8), "rec_id": "7x"}]},
-                },
-                "sales.StockSync.syncSuccess": {"status": 0},
-            }
-        ),
+    answers = stock_sync_answers(
+        ["7x", 7, None, 1.5, "9" * 30, 8],
+        {"success_date": [calc_row(7), calc_row(8), {**calc_row(8), "rec_id": "7x"}]},
     )
+    answers["sales.StockSync.syncSuccess"] = {"status": 0}
+    wdt.add_callback(responses.POST, URLS[EDITION_ULTIMATE], callback=by_method(answers))
     with client(EDITION_ULTIMATE) as ultimate:
         changes = ultimate.query_stock_changes("mall01", 6)
         assert [change.rec_id for change in changes] == ["7", "8"]
