@@ -200,26 +200,51 @@ def test_ultimate_stock_changes_hide_the_wait_list_and_the_calculation(wdt):
 
 
 def test_ultimate_stock_ids_that_are_no_whole_number_are_left_out_and_the_rest_goes_on(wdt, caplog):
-    """Nonsense in WDT's wait list (an id int() does not read) must not stop the round for the other ids; a row
-    WDT answers for an id not asked is not taken either."""
+    """Nonsense in WDT's wait list (an id int() does not read, or reads wrongly) must not stop the round for the
+    other ids; rows that are no row, or answer an id not asked, are not taken either."""
+    biggest = str(2**63 - 1)
     answers = stock_sync_answers(
-        ["7x", 7, None, 1.5, "9" * 30, 8],
-        {"success_date": [calc_row(7), calc_row(8), {**calc_row(8), "rec_id": "7x"}]},
+        ["7x", "007", None, True, 1.5, -3, "9" * 30, str(2**63), 8, biggest],
+        {
+            "success_date": [
+                None,
+                "7",
+                calc_row(7),
+                {**calc_row(8), "rec_id": "0008"},
+                {**calc_row(8), "rec_id": "7x"},
+                {**calc_row(9), "rec_id": biggest},
+            ]
+        },
     )
     answers["sales.StockSync.syncSuccess"] = {"status": 0}
     wdt.add_callback(responses.POST, URLS[EDITION_ULTIMATE], callback=by_method(answers))
     with client(EDITION_ULTIMATE) as ultimate:
-        changes = ultimate.query_stock_changes("mall01", 6)
-        assert [change.rec_id for change in changes] == ["7", "8"]
-        acks = [StockAck("7x", Decimal(1), 1, True), StockAck("7", Decimal(42), 4, True)]
+        changes = ultimate.query_stock_changes("mall01", 10)
+        assert [change.rec_id for change in changes] == ["7", "0008", biggest]  # as WDT spells them
+        acks = [StockAck(rec_id, Decimal(1), 1, True) for rec_id in ("7x", "7", "0008")]
         results = ultimate.ack_stock_changes(acks)
-    assert results["7"] is None and "不存在" in results["7x"]
+    assert results["7"] is None and results["0008"] is None and "不存在" in results["7x"]
     calls = [args_of(call) for call in wdt.calls if method_of(call) == "sales.StockSync.batchCalcStock"]
     assert calls == [
-        [[{"api_goods_id": 7, "force_sync": False}, {"api_goods_id": 8, "force_sync": False}]],
-        [[{"api_goods_id": 7, "force_sync": False}]],
+        [[{"api_goods_id": number, "force_sync": False} for number in (7, 8, 2**63 - 1)]],
+        [[{"api_goods_id": number, "force_sync": False} for number in (7, 8)]],
     ]
-    assert "left out" in caplog.text and "7x" in caplog.text
+    successes = [args_of(call)[0] for call in wdt.calls if method_of(call) == "sales.StockSync.syncSuccess"]
+    assert successes == [7, 8]
+    assert "left out" in caplog.text and "7x" in caplog.text and "True" in caplog.text
+
+
+@pytest.mark.parametrize("calculated", [{"success_date": {"7": calc_row(7)}}, {"success_date": "7"}, []])
+@pytest.mark.parametrize("id_list", ["7", 7, {"7": 7}])
+def test_ultimate_stock_answers_of_another_shape_give_no_change_and_no_error(wdt, id_list, calculated):
+    """An id list that is no list is no ids (the string "17" is not ids 1 and 7); a calculation that is no list of
+    rows is no rows."""
+    wdt.add_callback(
+        responses.POST, URLS[EDITION_ULTIMATE], callback=by_method(stock_sync_answers(id_list, calculated))
+    )
+    with client(EDITION_ULTIMATE) as ultimate:
+        assert ultimate.query_stock_changes("mall01", 10) == []
+        assert ultimate.wire.calculated_stock([7]) == {}
 
 
 def test_ultimate_empty_wait_list_is_one_call(wdt):

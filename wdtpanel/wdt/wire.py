@@ -108,7 +108,21 @@ def _whole_characters(value: Any) -> Any:
 
 
 log = logging.getLogger(__name__)
-WHOLE_ID = re.compile(r"[0-9]{1,18}")  # an id int() reads and WDT's bigint holds
+BIGINT_MAX = 2**63 - 1
+
+
+def _whole_id(value) -> str | None:
+    """A WDT id that is a whole number its bigint holds, as its digits without leading zeros; else None."""
+    text = id_text(value)
+    if isinstance(value, bool) or not (text.isascii() and text.isdigit()) or len(text.lstrip("0")) > 19:
+        return None
+    number = int(text)
+    return str(number) if number <= BIGINT_MAX else None
+
+
+def _list_of(value) -> list:
+    """A list WDT answered, or none when it answered something else."""
+    return value if isinstance(value, list) else []
 
 
 class Wire(ABC):
@@ -449,7 +463,7 @@ class UltimateWire(Wire):
 
     def stock_changes(self, shop_no: str, limit: int) -> list[StockChange]:
         """The rows waiting for a stock sync (all self-built shops of the account) and their stock, this shop's only."""
-        ids = _data(self.call("sales.StockSync.getSelfWaitSyncIdListOpen", [limit, 0])).get("id_list") or []
+        ids = _list_of(_data(self.call("sales.StockSync.getSelfWaitSyncIdListOpen", [limit, 0])).get("id_list"))
         if not ids:
             return []
         shop_id = self.shop_id(shop_no)
@@ -462,27 +476,29 @@ class UltimateWire(Wire):
     def calculated_stock(self, rec_ids: list) -> dict[str, dict]:
         """rec_id -> batchCalcStock's row; rows WDT could not calculate (error_date) are left out, and so are ids
         that are no whole number (WDT's ids are; the call takes numbers), so that nonsense in one id does not stop
-        the rest of the round. Only rows of the ids asked are kept."""
-        texts = [id_text(rec_id) for rec_id in rec_ids]
-        asked = dict.fromkeys(str(int(text)) for text in texts if WHOLE_ID.fullmatch(text))
-        left_out = [text for text in texts if not WHOLE_ID.fullmatch(text)]
+        the rest of the round. Only rows of the ids asked are kept; an answer of another shape keeps none."""
+        asked = dict.fromkeys(whole for whole in map(_whole_id, rec_ids) if whole is not None)
+        left_out = [rec_id for rec_id in rec_ids if _whole_id(rec_id) is None]
         if left_out:
-            log.warning("WDT's stock sync ids that are no whole number were left out: %s", left_out)
+            log.warning(
+                "WDT account %s: stock sync ids that are no whole number left out: %s", self.account.sid, left_out
+            )
         if not asked:
             return {}
         answer = self.call(
             "sales.StockSync.batchCalcStock",
-            [[{"api_goods_id": int(text), "force_sync": False} for text in asked]],
+            [[{"api_goods_id": int(rec_id), "force_sync": False} for rec_id in asked]],
         )
-        rows = ((id_text(row.get("rec_id")), row) for row in _data(answer).get("success_date") or [])
-        return {rec_id: row for rec_id, row in rows if rec_id in asked}
+        rows = _list_of(_data(answer).get("success_date"))
+        keyed = ((_whole_id(row.get("rec_id")), row) for row in rows if isinstance(row, dict))
+        return {rec_id: row for rec_id, row in keyed if rec_id in asked}
 
     def stock_ack(self, acks: list[StockAck]) -> dict[str, str | None]:
         """syncSuccess / syncFail per row, with the strategy values calcStock gives for it now."""
         calculated = self.calculated_stock([ack.rec_id for ack in acks])
         results: dict[str, str | None] = {}
         for ack in acks:
-            row = calculated.get(ack.rec_id)
+            row = calculated.get(_whole_id(ack.rec_id) or "")  # as asked: WDT may spell an id "0008"
             if row is None:
                 results[ack.rec_id] = "库存同步记录不存在或未开启同步"
                 continue
