@@ -4,6 +4,7 @@ database, and a merchant connected to the simulator."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -22,6 +23,20 @@ from wdtpanel.devserver import Supervisor, free_port, start_bundled_redis, wait_
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+
+
+def database_of_its_own(name: str) -> str | None:
+    """A fresh PostgreSQL database for one stack when the suite runs on PostgreSQL (WDTPANEL_TEST_DATABASE_URL set:
+    stacks run side by side, each with its own); None otherwise, for SQLite in the stack's folder."""
+    if not os.environ.get("WDTPANEL_TEST_DATABASE_URL"):
+        return None
+    digest = hashlib.sha1(name.encode()).hexdigest()[:12]
+    return subprocess.run(
+        ["bash", str(ROOT / "tests/services.sh"), "postgres", f"wdtpanel_stack_{digest}"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
 
 
 def wait_for(condition: Callable[[], object], seconds: float, every: float = 0.5):
@@ -47,7 +62,7 @@ class Stack:
         self.workdir, self.edition = workdir, edition
         self.redis_port, self.simulator_port, self.web_port = free_port(), free_port(), free_port()
         self.redis = start_bundled_redis(self.redis_port, workdir / "redis")
-        database = database or os.environ.get("WDTPANEL_TEST_DATABASE_URL") or f"sqlite:///{workdir / 'stack.db'}"
+        database = database or f"sqlite:///{workdir / 'stack.db'}"
         self.simulator_url = f"http://127.0.0.1:{self.simulator_port}"
         self.env = {
             **os.environ,
@@ -132,21 +147,34 @@ class Stack:
         self.redis.wait(5)
         self.http.close()
         self.log.close()
+        if self._app is not None:
+            from wdtpanel.extensions import db
+
+            with self._app.app_context():
+                db.engine.dispose()  # its pooled connections, closed while the database is still there
 
     # --- the app, in this process, on the same database ---
 
-    def app(self):
-        from wdtpanel import create_app
+    _app = None
 
-        return create_app(
-            {
-                "SQLALCHEMY_DATABASE_URI": self.env["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://"),
-                "REDIS_URL": self.env["REDIS_URL"],
-                "SECRET_KEY": "stack",
-                "ENCRYPTION_KEYS": [self.env["WDTPANEL_ENCRYPTION_KEYS"]],
-                "EMBED_SECRET": "stack",
-            }
-        )
+    def app(self):
+        """One app per stack, made at its first use (the checks poll it: an app each time would open a pool of
+        connections each time)."""
+        if self._app is None:
+            from wdtpanel import create_app
+
+            self._app = create_app(
+                {
+                    "SQLALCHEMY_DATABASE_URI": self.env["DATABASE_URL"].replace(
+                        "postgresql://", "postgresql+psycopg://"
+                    ),
+                    "REDIS_URL": self.env["REDIS_URL"],
+                    "SECRET_KEY": "stack",
+                    "ENCRYPTION_KEYS": [self.env["WDTPANEL_ENCRYPTION_KEYS"]],
+                    "EMBED_SECRET": "stack",
+                }
+            )
+        return self._app
 
     def connect_merchant(self, webhook_url: str, code: str = "shop") -> tuple[str, str]:
         """A merchant connected to the simulator, switched on a minute ago. Returns its API key and secret."""

@@ -1,8 +1,10 @@
 """Faults against the whole system as real processes (tests/stack.py): a worker killed with kill -9 mid-push, Redis
 stopped during ingest, WDT failing for a minute, the mall down for a minute, the mall's clock off by minutes.
 Each ends with the same checks: every order pushed or abnormal with a reason, none lost, WDT holds each pushed
-trade, every webhook delivered once per event. Run in parallel (`pytest tests/faults -n 5`): each test has its
-own processes, ports and database."""
+trade, every webhook delivered once per event. Run in parallel (`pytest tests/faults -n 6`): each test has its
+own processes, ports and database. With WDTPANEL_TEST_DATABASE_URL set, each stack gets a PostgreSQL database of its
+own; `make test` runs the faults marked postgresql_too that way as well (where the database's locking and the
+ingest's statements differ), the others on SQLite only (their outcome does not rest on the database)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.helpers import order_payload
-from tests.stack import Mall, Stack, wait_for
+from tests.stack import Mall, Stack, database_of_its_own, wait_for
 
 pytestmark = pytest.mark.faults
 SETTLE_SECONDS = 180
@@ -23,7 +25,7 @@ SETTLE_SECONDS = 180
 @pytest.fixture
 def stack(tmp_path, request):
     options = getattr(request, "param", {})
-    stack = Stack(tmp_path, **options)
+    stack = Stack(tmp_path, database=database_of_its_own(request.node.nodeid), **options)
     yield stack
     stack.stop()
 
@@ -75,6 +77,7 @@ def assert_settled(stack: Stack, mall_receiver, order_nos: list[str]) -> None:
     assert {str(event.id) for event in events} == set(accepted) and set(accepted.values()) <= {1}
 
 
+@pytest.mark.postgresql_too
 def test_a_worker_killed_mid_push_leaves_nothing_behind(stack, mall, mall_receiver):
     stack.simulator("/_sim/faults", {"latency_ms": 4000})
     order_nos = [f"K{n}" for n in range(10)]
@@ -98,6 +101,7 @@ def test_a_worker_killed_mid_push_leaves_nothing_behind(stack, mall, mall_receiv
     assert_settled(stack, mall_receiver, order_nos)
 
 
+@pytest.mark.postgresql_too
 def test_redis_stopped_during_ingest_loses_nothing(stack, mall, mall_receiver):
     order_nos, answers = [], []
     started = time.monotonic()
@@ -138,6 +142,7 @@ def test_wdt_failing_for_a_minute_ends_every_order_pushed_or_abnormal(stack, mal
     assert_settled(stack, mall_receiver, order_nos)
 
 
+@pytest.mark.postgresql_too
 def test_mall_down_for_a_minute_gets_every_shipment_once(stack, mall, mall_receiver):
     order_nos = [f"S{n}" for n in range(5)]
     for no in order_nos:
