@@ -12,14 +12,14 @@ import threading
 import pytest
 from cryptography.fernet import Fernet
 from redis import Redis
-from sqlalchemy import create_engine, make_url
+from sqlalchemy import make_url
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 os.environ["WDTPANEL_INSTANCE_DIR"] = tempfile.mkdtemp(prefix="wdtpanel-test-instance-")
 atexit.register(shutil.rmtree, os.environ["WDTPANEL_INSTANCE_DIR"], True)
 
-from tests.helpers import MallApi, csrf_token_from, sign_in  # noqa: E402
+from tests.helpers import MallApi, csrf_token_from, fresh_database_beside, sign_in  # noqa: E402
 from wdtpanel import create_app  # noqa: E402
 from wdtpanel.accounts import create_user  # noqa: E402
 from wdtpanel.cli import ensure_merchant  # noqa: E402
@@ -46,14 +46,7 @@ def _database_of_this_worker(url: str) -> str:
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if not worker or not url.startswith("postgresql"):
         return url
-    base = make_url(url)
-    name = f"{base.database}_{worker}"
-    engine = create_engine(base.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    engine.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
+    return fresh_database_beside(url, f"{make_url(url).database}_{worker}")
 
 
 @pytest.fixture(scope="session")

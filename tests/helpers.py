@@ -292,3 +292,16 @@ def post_config(client, data, htmx=True):
     if htmx:
         headers["HX-Request"] = "true"
     return client.post("/settings/wdt", data=data, headers=headers)
+
+
+def fresh_database_beside(url: str, name: str) -> str:
+    """The URL of an empty PostgreSQL database `name` on the server of `url` (dropped first if it exists)."""
+    from sqlalchemy import create_engine, make_url
+
+    base = make_url(url)
+    engine = create_engine(base.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)

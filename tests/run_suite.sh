@@ -21,7 +21,7 @@ pg_url=$(bash tests/services.sh postgres) || pg_url=""
 
 # The fault suite mostly waits on the clock: it runs beside the SQLite pass, each stack on a database of its own
 # (tests/stack.py), and its tests marked postgresql_too run again with PostgreSQL.
-$PY -m pytest -q tests/faults -n 6 "$@" >"$log" 2>&1 &
+env -u WDTPANEL_TEST_DATABASE_URL $PY -m pytest -q tests/faults -n 6 "$@" >"$log" 2>&1 &
 faults=$!
 if [ -n "$pg_url" ]; then
   WDTPANEL_TEST_DATABASE_URL=$pg_url $PY -m pytest -q tests/faults -m postgresql_too -n 3 "$@" >"$pg_log" 2>&1 &

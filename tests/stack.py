@@ -19,6 +19,7 @@ from pathlib import Path
 import requests
 from cryptography.fernet import Fernet
 
+from tests.helpers import fresh_database_beside
 from wdtpanel.devserver import Supervisor, free_port, start_bundled_redis, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,17 +27,14 @@ BIN = Path(sys.executable).parent
 
 
 def database_of_its_own(name: str) -> str | None:
-    """A fresh PostgreSQL database for one stack when the suite runs on PostgreSQL (WDTPANEL_TEST_DATABASE_URL set:
-    stacks run side by side, each with its own); None otherwise, for SQLite in the stack's folder."""
-    if not os.environ.get("WDTPANEL_TEST_DATABASE_URL"):
+    """When the suite runs on PostgreSQL (WDTPANEL_TEST_DATABASE_URL), a fresh database on that server for one stack
+    (stacks run side by side, each with its own); None otherwise, for SQLite in the stack's folder."""
+    url = os.environ.get("WDTPANEL_TEST_DATABASE_URL")
+    if not url:
         return None
-    digest = hashlib.sha1(name.encode()).hexdigest()[:12]
-    return subprocess.run(
-        ["bash", str(ROOT / "tests/services.sh"), "postgres", f"wdtpanel_stack_{digest}"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    if not url.startswith("postgresql"):
+        raise ValueError(f"WDTPANEL_TEST_DATABASE_URL is no PostgreSQL URL: {url}")
+    return fresh_database_beside(url, f"wdtpanel_stack_{hashlib.sha1(name.encode()).hexdigest()[:12]}")
 
 
 def wait_for(condition: Callable[[], object], seconds: float, every: float = 0.5):
