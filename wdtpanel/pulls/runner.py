@@ -264,18 +264,18 @@ def _apply_in_savepoint(
     (`keep` false)."""
     deliveries = len(summary.deliveries)
     savepoint = db.session.begin_nested()
+    kept = False
     try:
         results = source.apply(config, records, summary)
         if keep:
             savepoint.commit()
+            kept = True
             return results
-    except Exception:
-        savepoint.rollback()
-        del summary.deliveries[deliveries:]
-        raise
-    savepoint.rollback()
-    del summary.deliveries[deliveries:]
-    return []
+        return []
+    finally:
+        if not kept:
+            savepoint.rollback()
+            del summary.deliveries[deliveries:]
 
 
 def _issue_text(text: str, length: int = 64) -> str:

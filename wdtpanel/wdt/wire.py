@@ -60,6 +60,8 @@ class WdtAccount:
     appsecret: str = field(repr=False)
 
 
+log = logging.getLogger(__name__)
+
 # application/x-www-form-urlencoded as urllib's urlencode writes it, without its per-byte Python loop: an ASCII
 # value (every JSON parameter: compact_json escapes all else) gets one str.replace per unsafe character it holds.
 # "%" goes first and "+" second, so no escape written is escaped again.
@@ -107,7 +109,6 @@ def _whole_characters(value: Any) -> Any:
     return value
 
 
-log = logging.getLogger(__name__)
 BIGINT_MAX = 2**63 - 1
 
 
@@ -477,8 +478,9 @@ class UltimateWire(Wire):
         """rec_id -> batchCalcStock's row; rows WDT could not calculate (error_date) are left out, and so are ids
         that are no whole number (WDT's ids are; the call takes numbers), so that nonsense in one id does not stop
         the rest of the round. Only rows of the ids asked are kept; an answer of another shape keeps none."""
-        asked = dict.fromkeys(whole for whole in map(_whole_id, rec_ids) if whole is not None)
-        left_out = [rec_id for rec_id in rec_ids if _whole_id(rec_id) is None]
+        wholes = [(rec_id, _whole_id(rec_id)) for rec_id in rec_ids]
+        asked = dict.fromkeys(whole for _, whole in wholes if whole is not None)
+        left_out = [rec_id for rec_id, whole in wholes if whole is None]
         if left_out:
             log.warning(
                 "WDT account %s: stock sync ids that are no whole number left out: %s", self.account.sid, left_out
