@@ -24,6 +24,7 @@ from wdtpanel.devserver import Supervisor, free_port, start_bundled_redis, wait_
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+STARTUP_SECONDS = 120  # each process loads the app while up to nine stacks and a test pass share two cores
 
 
 def database_of_its_own(name: str) -> str | None:
@@ -115,10 +116,23 @@ class Stack:
         }
         self.supervisor = Supervisor(commands, {**self.env, "PYTHONPATH": str(ROOT)}, self.log, cwd=ROOT)
         threading.Thread(target=self.supervisor.run, daemon=True).start()
-        wait_for_port(self.simulator_port, 20)
-        wait_for_port(self.web_port, 20)
         self.url = f"http://127.0.0.1:{self.web_port}"
         self.http = requests.Session()
+        try:
+            wait_for_port(self.simulator_port, STARTUP_SECONDS)
+            # gunicorn listens before its workers have loaded the app, which took over 15 s in CI with nine stacks
+            # and a test pass starting on two cores: the fault begins once the web answers.
+            if not wait_for(self._web_answers, STARTUP_SECONDS):
+                raise RuntimeError(f"the web app did not answer in {STARTUP_SECONDS} s: see {workdir / 'stack.log'}")
+        except BaseException:
+            self.stop()
+            raise
+
+    def _web_answers(self) -> bool:
+        try:
+            return self.http.get(f"{self.url}/login", timeout=STARTUP_SECONDS).status_code == 200
+        except requests.RequestException:
+            return False
 
     # --- the processes ---
 
@@ -224,7 +238,7 @@ class Mall:
         return self.stack.http.post(
             f"{self.stack.url}{path}",
             data=body,
-            timeout=15,
+            timeout=30,  # gunicorn's own limit: under the load of the suite a request may wait its turn
             headers={
                 "Content-Type": "application/json",
                 "X-Api-Key": self.api_key,
