@@ -11,6 +11,7 @@ import threading
 
 import pytest
 from cryptography.fernet import Fernet
+from flask import has_app_context
 from redis import Redis
 from sqlalchemy import make_url
 from werkzeug.serving import make_server
@@ -19,12 +20,13 @@ from werkzeug.wrappers import Request, Response
 os.environ["WDTPANEL_INSTANCE_DIR"] = tempfile.mkdtemp(prefix="wdtpanel-test-instance-")
 atexit.register(shutil.rmtree, os.environ["WDTPANEL_INSTANCE_DIR"], True)
 
-from tests.helpers import MallApi, csrf_token_from, fresh_database_beside, sign_in  # noqa: E402
+from tests.helpers import MallApi, OtherWriter, csrf_token_from, fresh_database_beside, sign_in  # noqa: E402
 from wdtpanel import create_app  # noqa: E402
 from wdtpanel.accounts import create_user  # noqa: E402
 from wdtpanel.cli import ensure_merchant  # noqa: E402
 from wdtpanel.devserver import free_port, start_bundled_redis  # noqa: E402
 from wdtpanel.extensions import db  # noqa: E402
+from wdtpanel.wdt.wire import Wire  # noqa: E402
 
 pytest_plugins = ["tests.simulator_fixture"]
 
@@ -100,6 +102,24 @@ def app(database_url, redis_url):
         db.engine.dispose()
     with app.app_context():  # the served app's own pool
         db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def wdt_calls(monkeypatch):
+    """Each WDT call of the test: its name, and whether other writers could write the orders then (None outside
+    the app). A call made while the app held a write fails the test: that write would stall every other writer
+    (on SQLite all of them) for as long as WDT takes to answer."""
+    calls, call_once, other = [], Wire._call_once, OtherWriter()
+
+    def noting(self, name, *args, **kwargs):
+        calls.append((name, other.can_write() if has_app_context() else None))
+        return call_once(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(Wire, "_call_once", noting)
+    yield calls
+    other.close()
+    held = [name for name, free in calls if free is False]
+    assert not held, f"WDT was called while a write was held: {held}"
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import re
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from wdtpanel.cli import DEMO_GOODS
 from wdtpanel.extensions import db
@@ -305,3 +306,45 @@ def fresh_database_beside(url: str, name: str) -> str:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     engine.dispose()
     return base.set(database=name).render_as_string(hide_password=False)
+
+
+class OtherWriter:
+    """A connection beside the app's, asking whether it could write the orders at once, without waiting: that no
+    transaction of the app holds SQLite's write lock, or a PostgreSQL lock on an order or a line. A worker must
+    hold none while WDT is called. One connection per database, kept until closed."""
+
+    def __init__(self):
+        self.connections: dict[str, Any] = {}
+
+    def can_write(self) -> bool:
+        import sqlite3
+
+        import psycopg
+
+        url = db.engine.url
+        key = url.render_as_string(hide_password=False)
+        if url.get_backend_name() == "sqlite":
+            if key not in self.connections:
+                self.connections[key] = sqlite3.connect(url.database or ":memory:", timeout=0, isolation_level=None)
+            try:
+                self.connections[key].execute("BEGIN IMMEDIATE")
+                self.connections[key].execute("ROLLBACK")
+                return True
+            except sqlite3.OperationalError:
+                return False
+        if key not in self.connections:
+            self.connections[key] = psycopg.connect(url.set(drivername="postgresql").render_as_string(False))
+            self.connections[key].execute("SET lock_timeout = '200ms'")
+        other = self.connections[key]
+        try:
+            other.execute("SELECT 1 FROM orders FOR UPDATE")
+            other.execute("SELECT 1 FROM order_line FOR UPDATE")
+            return True
+        except psycopg.errors.LockNotAvailable:
+            return False
+        finally:
+            other.rollback()
+
+    def close(self) -> None:
+        for connection in self.connections.values():
+            connection.close()

@@ -15,6 +15,7 @@ from wdtpanel.jobs import sweep_pending
 from wdtpanel.models import Order, PushAttempt, WdtConfig, WebhookDelivery
 from wdtpanel.push import pipeline as orders
 from wdtpanel.reasons import render
+from wdtpanel.wdt import editions
 from wdtpanel.wdt.errors import WdtPermanentError, WdtTransientError
 from wdtpanel.wdt.wire import EnterpriseWire
 
@@ -419,3 +420,54 @@ def test_trades_taken_before_a_later_call_timed_out_wait_for_the_retry_to_send_t
     states = set(db.session.scalars(select(Order.sync_state)))
     assert calls[:2] == [30, 5] and states == {"pushed"}
     assert len({refund["tid"] for refund in wdt_simulator.state()["refunds"]}) == 35
+
+
+def test_refunds_of_a_batch_go_to_wdt_with_no_write_held(connected, wdt_simulator, wdt_calls):
+    """A refund WDT took is recorded with the batch, not at once: held open across the next order's refund call,
+    that write would stall every writer (on SQLite: the mall's orders, and the lease renewed before the call)."""
+    order_nos = ["F1", "F2", "F3"]
+    for no in order_nos:
+        connected.post("/api/v1/orders", fresh_order(no, status="shipped"))
+    run_worker()
+    for no in order_nos:
+        refunded = fresh_order(no, status="shipped", updated_at=recent(5))
+        refunded["lines"][0]["refund_status"] = "refunded"
+        connected.post("/api/v1/orders", refunded)
+    wdt_calls.clear()
+    run_worker()
+    assert len([name for name, _ in wdt_calls if "refund" in name.lower()]) >= 2
+    assert all(free for _, free in wdt_calls), wdt_calls
+    assert sorted(r["tid"] for r in wdt_simulator.state()["refunds"]) == order_nos
+    assert all(order(connected, no).lines[0].refund_pushed_status == "refunded" for no in order_nos)
+    assert {order(connected, no).sync_state for no in order_nos} == {"pushed"}
+
+
+def test_a_lost_answer_after_a_taken_call_asks_wdt_with_no_write_held(mall_api, wdt_simulator, monkeypatch, wdt_calls):
+    """Call 1 of 2 is taken, call 2's answer is lost on the last try: the 30 taken are recorded with the rest, after
+    WDT was asked which of the 5 it holds, so no write waits across that query."""
+    monkeypatch.setattr(editions, "ENTERPRISE_RAW_TRADE_QUERY", True)
+    connect_to_simulator(mall_api.merchant, wdt_simulator, edition="enterprise")
+    db.session.scalar(select(WdtConfig).where(WdtConfig.merchant_id == mall_api.merchant.id)).enabled_at = NOW
+    db.session.commit()
+    for number in range(35):
+        assert mall_api.post("/api/v1/orders", fresh_order(f"L{number:03d}")).status_code == 201
+    redis_connection().flushdb()  # pushed below, in this process, as the batch's last try
+    calls, push_trades = [], EnterpriseWire.push_trades
+
+    def second_answer_lost(self, shop_no, trades, strict):
+        calls.append(len(trades))
+        if len(calls) == 2:
+            raise WdtTransientError("timeout")
+        return push_trades(self, shop_no, trades, strict)
+
+    monkeypatch.setattr(EnterpriseWire, "push_trades", second_answer_lost)
+    order_ids = list(db.session.scalars(select(Order.id).where(Order.merchant_id == mall_api.merchant.id)))
+    orders.push_batch(mall_api.merchant.id, order_ids, last_try=True)
+    assert calls == [30, 5]
+    assert any("query" in name for name, _ in wdt_calls)
+    assert all(free for _, free in wdt_calls), wdt_calls
+    db.session.expire_all()
+    states = dict(db.session.execute(select(Order.order_no, Order.sync_state)).all())
+    held = {trade["tid"] for trade in wdt_simulator.state()["trades"]}
+    assert len(held) == 30 and all(states[tid] == "pushed" for tid in held)
+    assert sorted(state for no, state in states.items() if no not in held) == ["abnormal"] * 5

@@ -259,6 +259,7 @@ class Outcome:
     outcome: AttemptOutcome
     problem: Problem | None = None
     trade_accepted: bool = False  # WDT holds this version now (even if a refund of it was refused)
+    refunds_taken: list[dict] = field(default_factory=list)  # {"line_id", "status"} of each refund WDT took
 
 
 def _prepare(order: Order, config: WdtConfig) -> Claimed:
@@ -296,24 +297,22 @@ def _push_claimed(config: WdtConfig, token: str, claimed: list[Claimed], summary
         if error.code == "rate_limited":
             pacer_for(config).back_off(RATE_LIMIT_BACK_OFF)
         deferred = error.transient and not last_try
-        answered = error.partial_results  # calls that went through before this one failed: WDT holds their trades
-        if answered:
-            outcomes = [
-                _answered(client, config, item, answered, error if deferred else None)
-                for item in ready
-                if item.order_no in answered
-            ]
-            _record(token, outcomes, summary)
-            ready = [item for item in ready if item.order_no not in answered]
+        answered = error.partial_results or {}  # calls that went through before this one failed: WDT holds those
+        outcomes = [
+            _answered(client, config, item, answered, error if deferred else None)
+            for item in ready
+            if item.order_no in answered
+        ]
+        ready = [item for item in ready if item.order_no not in answered]
         if deferred:
-            _record(token, [Outcome(item, AttemptOutcome.RETRY, problem_from(error)) for item in ready], summary)
-            raise PushDeferred(error, summary.deliveries) from error
-        if not ready:
-            return
-        if error.code in ANSWER_LOST:
-            _record(token, _settle_lost_answer(client, config, ready, error), summary)
+            outcomes += [Outcome(item, AttemptOutcome.RETRY, problem_from(error)) for item in ready]
+        elif ready and error.code in ANSWER_LOST:
+            outcomes += _settle_lost_answer(client, config, ready, error)
         else:
-            _record(token, [Outcome(item, AttemptOutcome.ABNORMAL, problem_from(error)) for item in ready], summary)
+            outcomes += [Outcome(item, AttemptOutcome.ABNORMAL, problem_from(error)) for item in ready]
+        _record(token, outcomes, summary)  # after the last WDT call: no write is held across one
+        if deferred:
+            raise PushDeferred(error, summary.deliveries) from error
         return
     _record(token, [_answered(client, config, item, results) for item in ready], summary)
 
@@ -343,8 +342,8 @@ def _trade(item: Claimed) -> RawTrade:
 
 def _accepted(client: WdtClient, config: WdtConfig, item: Claimed) -> Outcome:
     """WDT took the trade; its after-sale refunds go next."""
-    problem = _push_refunds(client, config, item)
-    return Outcome(item, AttemptOutcome.PUSHED if problem is None else AttemptOutcome.ABNORMAL, problem, True)
+    problem, taken = _push_refunds(client, config, item)
+    return Outcome(item, AttemptOutcome.PUSHED if problem is None else AttemptOutcome.ABNORMAL, problem, True, taken)
 
 
 def _settle_lost_answer(client: WdtClient, config: WdtConfig, claimed: list[Claimed], error: WdtError) -> list[Outcome]:
@@ -368,30 +367,22 @@ def _settle_lost_answer(client: WdtClient, config: WdtConfig, claimed: list[Clai
     return outcomes
 
 
-def _push_refunds(client: WdtClient, config: WdtConfig, item: Claimed) -> Problem | None:
-    """After shipment, refunds also go to WDT's refund interface (the trade is in WDT by now)."""
+def _push_refunds(client: WdtClient, config: WdtConfig, item: Claimed) -> tuple[Problem | None, list[dict]]:
+    """After shipment, refunds also go to WDT's refund interface (the trade is in WDT by now). What went wrong, and
+    the refunds WDT took (recorded with the batch's outcomes, after its last WDT call)."""
     if not item.refunds:
-        return None
+        return None, []
     try:
         errors = client.push_refunds(config.shop_no, [refund for _, _, refund in item.refunds])
     except WdtError as error:
-        return problem_from(error)
+        return problem_from(error), []
     taken = [
         {"line_id": line_id, "status": status}
         for line_id, status, refund in item.refunds
         if errors.get(refund.refund_no) is None
     ]
-    if taken:
-        db.session.execute(
-            update(OrderLine.__table__)
-            .where(OrderLine.__table__.c.id == bindparam("line_id"))
-            .values(refund_pushed_status=bindparam("status")),
-            taken,
-        )
     failed = "; ".join(f"{no}: {text}" for no, text in errors.items() if text)
-    if failed:
-        return Problem("refund_rejected", {"detail": failed}, failed)
-    return None
+    return (Problem("refund_rejected", {"detail": failed}, failed) if failed else None), taken
 
 
 def _state_values(outcome: AttemptOutcome, problem: Problem | None, retry_count: int, now: datetime) -> dict:
@@ -423,6 +414,14 @@ def _record(token: str, outcomes: list[Outcome], summary: PushSummary) -> None:
     if not outcomes:
         return
     now = utcnow()
+    refunds_taken = [taken for o in outcomes for taken in o.refunds_taken]
+    if refunds_taken:  # WDT holds them whether or not the order changed meanwhile
+        db.session.execute(
+            update(OrderLine.__table__)
+            .where(OrderLine.__table__.c.id == bindparam("line_id"))
+            .values(refund_pushed_status=bindparam("status")),
+            refunds_taken,
+        )
     db.session.connection().execute(
         insert(PushAttempt.__table__),
         [
