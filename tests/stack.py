@@ -49,6 +49,9 @@ def wait_for(condition: Callable[[], object], seconds: float, every: float = 0.5
 
 
 class Stack:
+    supervisor: Supervisor | None = None
+    log = None
+
     def __init__(
         self,
         workdir: Path,
@@ -58,11 +61,20 @@ class Stack:
         settings: dict | None = None,
         database: str | None = None,
     ):
-        self.workdir, self.edition = workdir, edition
+        self.workdir, self.edition, self.workers = workdir, edition, workers
         self.redis_port, self.simulator_port, self.web_port = free_port(), free_port(), free_port()
-        self.redis = start_bundled_redis(self.redis_port, workdir / "redis")
-        database = database or f"sqlite:///{workdir / 'stack.db'}"
         self.simulator_url = f"http://127.0.0.1:{self.simulator_port}"
+        self.url = f"http://127.0.0.1:{self.web_port}"
+        self.http = requests.Session()
+        self.redis = start_bundled_redis(self.redis_port, workdir / "redis")
+        try:
+            self._start(database or f"sqlite:///{workdir / 'stack.db'}", settings or {})
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, database: str, settings: dict) -> None:
+        workdir = self.workdir
         self.env = {
             **os.environ,
             "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
@@ -80,7 +92,7 @@ class Stack:
             "WDTPANEL_UNCONFIRMED_RECHECK_SECONDS": "10",
             "WDT_READ_TIMEOUT": "3",
             "WDT_CALLS_PER_MINUTE": "6000",
-            **(settings or {}),
+            **settings,
         }
         subprocess.run(
             [str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
@@ -112,26 +124,28 @@ class Stack:
                 "wsgi:app",
             ],
             "cron": [rq, "cron", "--url", self.env["REDIS_URL"], "wdtpanel/cron.py"],
-            **{f"worker{n}": worker for n in range(1, workers + 1)},
+            **{f"worker{n}": worker for n in range(1, self.workers + 1)},
         }
         self.supervisor = Supervisor(commands, {**self.env, "PYTHONPATH": str(ROOT)}, self.log, cwd=ROOT)
         threading.Thread(target=self.supervisor.run, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.web_port}"
-        self.http = requests.Session()
-        try:
-            wait_for_port(self.simulator_port, STARTUP_SECONDS)
-            # gunicorn listens before its workers have loaded the app, which took over 15 s in CI with nine stacks
-            # and a test pass starting on two cores: the fault begins once the web answers.
-            if not wait_for(self._web_answers, STARTUP_SECONDS):
-                raise RuntimeError(f"the web app did not answer in {STARTUP_SECONDS} s: see {workdir / 'stack.log'}")
-        except BaseException:
-            self.stop()
-            raise
+        wait_for_port(self.simulator_port, STARTUP_SECONDS)
+        # A port open is not a process ready: gunicorn listens before its workers load the app, and that took over
+        # 15 s in CI with nine stacks and a test pass starting on two cores. The fault begins once all are ready.
+        if not wait_for(self._ready, STARTUP_SECONDS):
+            raise RuntimeError(f"the stack was not ready in {STARTUP_SECONDS} s: see {workdir / 'stack.log'}")
 
-    def _web_answers(self) -> bool:
+    def _ready(self) -> bool:
+        """The web answers (asked without the mall's session: no cookie of the panel's goes with its orders) and
+        every RQ worker has loaded the app and registered."""
+        from redis import Redis
+        from redis.exceptions import RedisError
+        from rq import Worker
+
         try:
-            return self.http.get(f"{self.url}/login", timeout=STARTUP_SECONDS).status_code == 200
-        except requests.RequestException:
+            answering = requests.get(f"{self.url}/login", timeout=10).status_code == 200
+            with Redis.from_url(self.env["REDIS_URL"]) as redis:
+                return answering and Worker.count(connection=redis) == self.workers
+        except (requests.RequestException, RedisError):
             return False
 
     # --- the processes ---
@@ -153,12 +167,18 @@ class Stack:
         self.redis = start_bundled_redis(self.redis_port, self.workdir / "redis")
 
     def stop(self) -> None:
-        self.supervisor.stopping = True
-        self.supervisor.stop()
+        if self.supervisor is not None:
+            self.supervisor.stopping = True
+            self.supervisor.stop()
         self.redis.terminate()
-        self.redis.wait(5)
+        try:
+            self.redis.wait(20)  # it saves its data first
+        except subprocess.TimeoutExpired:
+            self.redis.kill()
+            self.redis.wait(5)
         self.http.close()
-        self.log.close()
+        if self.log is not None:
+            self.log.close()
         if self._app is not None:
             from wdtpanel.extensions import db
 
