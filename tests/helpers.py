@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -311,10 +312,11 @@ def fresh_database_beside(url: str, name: str) -> str:
 class OtherWriter:
     """A connection beside the app's, asking whether it could write the orders at once, without waiting: that no
     transaction of the app holds SQLite's write lock, or a PostgreSQL lock on an order or a line. A worker must
-    hold none while WDT is called. One connection per database, kept until closed."""
+    hold none while WDT is called. One connection per database and thread (workers call WDT side by side), kept
+    until closed."""
 
     def __init__(self):
-        self.connections: dict[str, Any] = {}
+        self.connections: dict[tuple[int, str], Any] = {}
 
     def can_write(self) -> bool:
         import sqlite3
@@ -322,10 +324,12 @@ class OtherWriter:
         import psycopg
 
         url = db.engine.url
-        key = url.render_as_string(hide_password=False)
+        key = (threading.get_ident(), url.render_as_string(hide_password=False))
         if url.get_backend_name() == "sqlite":
             if key not in self.connections:
-                self.connections[key] = sqlite3.connect(url.database or ":memory:", timeout=0, isolation_level=None)
+                self.connections[key] = sqlite3.connect(
+                    url.database or ":memory:", timeout=0, isolation_level=None, check_same_thread=False
+                )
             try:
                 self.connections[key].execute("BEGIN IMMEDIATE")
                 self.connections[key].execute("ROLLBACK")
