@@ -20,7 +20,7 @@ from werkzeug.wrappers import Request, Response
 os.environ["WDTPANEL_INSTANCE_DIR"] = tempfile.mkdtemp(prefix="wdtpanel-test-instance-")
 atexit.register(shutil.rmtree, os.environ["WDTPANEL_INSTANCE_DIR"], True)
 
-from tests.helpers import MallApi, OtherWriter, csrf_token_from, fresh_database_beside, sign_in  # noqa: E402
+from tests.helpers import MallApi, csrf_token_from, fresh_database_beside, session_holds_a_write, sign_in  # noqa: E402
 from wdtpanel import create_app  # noqa: E402
 from wdtpanel.accounts import create_user  # noqa: E402
 from wdtpanel.cli import ensure_merchant  # noqa: E402
@@ -106,19 +106,18 @@ def app(database_url, redis_url):
 
 @pytest.fixture(autouse=True)
 def wdt_calls(monkeypatch):
-    """Each WDT call of the test: its name, and whether other writers could write the orders then (None outside
-    the app). A call made while the app held a write fails the test: that write would stall every other writer
-    (on SQLite all of them) for as long as WDT takes to answer."""
-    calls, call_once, other = [], Wire._call_once, OtherWriter()
+    """Each WDT call of the test: its name, and whether the app's session held a write as it was made (None outside
+    the app). Such a call fails the test: the write would stall other writers (on SQLite all of them) for as long as
+    WDT takes to answer."""
+    calls, call_once = [], Wire._call_once
 
     def noting(self, name, *args, **kwargs):
-        calls.append((name, other.can_write() if has_app_context() else None))
+        calls.append((name, session_holds_a_write() if has_app_context() else None))
         return call_once(self, name, *args, **kwargs)
 
     monkeypatch.setattr(Wire, "_call_once", noting)
     yield calls
-    other.close()
-    held = [name for name, free in calls if free is False]
+    held = [name for name, holding in calls if holding]
     assert not held, f"WDT was called while a write was held: {held}"
 
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from wdtpanel.cli import DEMO_GOODS
 from wdtpanel.extensions import db
@@ -309,46 +307,13 @@ def fresh_database_beside(url: str, name: str) -> str:
     return base.set(database=name).render_as_string(hide_password=False)
 
 
-class OtherWriter:
-    """A connection beside the app's, asking whether it could write the orders at once, without waiting: that no
-    transaction of the app holds SQLite's write lock, or a PostgreSQL lock on an order or a line. A worker must
-    hold none while WDT is called. One connection per database and thread (workers call WDT side by side), kept
-    until closed."""
-
-    def __init__(self):
-        self.connections: dict[tuple[int, str], Any] = {}
-
-    def can_write(self) -> bool:
-        import sqlite3
-
-        import psycopg
-
-        url = db.engine.url
-        key = (threading.get_ident(), url.render_as_string(hide_password=False))
-        if url.get_backend_name() == "sqlite":
-            if key not in self.connections:
-                self.connections[key] = sqlite3.connect(
-                    url.database or ":memory:", timeout=0, isolation_level=None, check_same_thread=False
-                )
-            try:
-                self.connections[key].execute("BEGIN IMMEDIATE")
-                self.connections[key].execute("ROLLBACK")
-                return True
-            except sqlite3.OperationalError:
-                return False
-        if key not in self.connections:
-            self.connections[key] = psycopg.connect(url.set(drivername="postgresql").render_as_string(False))
-            self.connections[key].execute("SET lock_timeout = '200ms'")
-        other = self.connections[key]
-        try:
-            other.execute("SELECT 1 FROM orders FOR UPDATE")
-            other.execute("SELECT 1 FROM order_line FOR UPDATE")
-            return True
-        except psycopg.errors.LockNotAvailable:
-            return False
-        finally:
-            other.rollback()
-
-    def close(self) -> None:
-        for connection in self.connections.values():
-            connection.close()
+def session_holds_a_write() -> bool:
+    """Whether the app's session in this thread has written in its open transaction, and so holds SQLite's write
+    lock or PostgreSQL's locks on what it wrote: a worker must hold none while WDT is called."""
+    session = db.session()
+    if not session.in_transaction():
+        return False
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        return connection.connection.dbapi_connection.in_transaction  # begun by the first write, not by a read
+    return connection.exec_driver_sql("SELECT pg_current_xact_id_if_assigned()").scalar() is not None

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 else:
     Model = db.Model
 
-SQLITE_BUSY_TIMEOUT_MS = 20_000
+LOCK_WAIT_MS = 20_000  # the longest a write waits for another's lock: SQLite's busy_timeout, PostgreSQL's where set
 
 
 @event.listens_for(Engine, "connect")
@@ -57,7 +57,7 @@ def sqlite_pragmas(dbapi_connection, _record) -> None:
     WAL lets readers go on beside a writer. (PostgreSQL needs neither.)"""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {LOCK_WAIT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()

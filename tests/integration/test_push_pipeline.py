@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
-from tests.helpers import connect_to_simulator, order_payload, run_worker
+from tests.helpers import connect_to_simulator, order_payload, run_worker, stored_order
 from wdtpanel.extensions import db, redis_connection
 from wdtpanel.jobs import sweep_pending
 from wdtpanel.models import Order, PushAttempt, WdtConfig, WebhookDelivery
@@ -436,7 +438,7 @@ def test_refunds_of_a_batch_go_to_wdt_with_no_write_held(connected, wdt_simulato
     wdt_calls.clear()
     run_worker()
     assert len([name for name, _ in wdt_calls if "refund" in name.lower()]) >= 2
-    assert all(free for _, free in wdt_calls), wdt_calls
+    assert not any(holding for _, holding in wdt_calls), wdt_calls
     assert sorted(r["tid"] for r in wdt_simulator.state()["refunds"]) == order_nos
     assert all(order(connected, no).lines[0].refund_pushed_status == "refunded" for no in order_nos)
     assert {order(connected, no).sync_state for no in order_nos} == {"pushed"}
@@ -465,9 +467,30 @@ def test_a_lost_answer_after_a_taken_call_asks_wdt_with_no_write_held(mall_api, 
     orders.push_batch(mall_api.merchant.id, order_ids, last_try=True)
     assert calls == [30, 5]
     assert any("query" in name for name, _ in wdt_calls)
-    assert all(free for _, free in wdt_calls), wdt_calls
+    assert not any(holding for _, holding in wdt_calls), wdt_calls
     db.session.expire_all()
     states = dict(db.session.execute(select(Order.order_no, Order.sync_state)).all())
     held = {trade["tid"] for trade in wdt_simulator.state()["trades"]}
     assert len(held) == 30 and all(states[tid] == "pushed" for tid in held)
     assert sorted(state for no, state in states.items() if no not in held) == ["abnormal"] * 5
+
+
+@pytest.mark.skipif(
+    not os.environ.get("WDTPANEL_TEST_DATABASE_URL"),
+    reason="PostgreSQL only: SQLite's wait (busy_timeout) is set as each connection opens, to LOCK_WAIT_MS",
+)
+def test_a_lease_blocked_by_a_lock_held_elsewhere_fails_the_renewal_instead_of_waiting_for_ever(
+    make_merchant, monkeypatch
+):
+    merchant, _ = make_merchant("lease")
+    stored = stored_order(merchant, 1, state="pending", reason=None, claim_token="T1")
+    monkeypatch.setattr(orders, "LOCK_WAIT_MS", 200)
+    lease = orders.Lease("T1")
+    lease.renewed -= orders.RENEW_AFTER_SECONDS
+    with db.engine.connect() as elsewhere, elsewhere.begin():
+        elsewhere.execute(select(Order.id).where(Order.id == stored.id).with_for_update())
+        with pytest.raises(OperationalError, match="lock timeout"):
+            lease.renew()
+    lease.renew()  # the lock gone, the lease is renewed
+    db.session.expire_all()
+    assert db.session.get(Order, stored.id).claimed_until is not None

@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import webhooks
 from ..columns import utcnow
-from ..extensions import db
+from ..extensions import LOCK_WAIT_MS, db
 from ..merchant_config import client_for, heartbeat_while_calling, load_config, pacer_for
 from ..metrics import count_push
 from ..models import Order, OrderLine, PushAttempt, WdtConfig
@@ -185,6 +185,8 @@ class Lease:
         if time.monotonic() - self.renewed < RENEW_AFTER_SECONDS:
             return
         with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":  # a lock held elsewhere fails the push, as on SQLite: no hang
+                connection.exec_driver_sql(f"SET LOCAL lock_timeout = {LOCK_WAIT_MS}")
             connection.execute(
                 update(Order).where(Order.claim_token == self.token).values(claimed_until=utcnow() + LEASE)
             )
@@ -414,14 +416,6 @@ def _record(token: str, outcomes: list[Outcome], summary: PushSummary) -> None:
     if not outcomes:
         return
     now = utcnow()
-    refunds_taken = [taken for o in outcomes for taken in o.refunds_taken]
-    if refunds_taken:  # WDT holds them whether or not the order changed meanwhile
-        db.session.execute(
-            update(OrderLine.__table__)
-            .where(OrderLine.__table__.c.id == bindparam("line_id"))
-            .values(refund_pushed_status=bindparam("status")),
-            refunds_taken,
-        )
     db.session.connection().execute(
         insert(PushAttempt.__table__),
         [
@@ -479,6 +473,14 @@ def _record(token: str, outcomes: list[Outcome], summary: PushSummary) -> None:
             .execution_options(synchronize_session=False)
         )
         summary.changed.append(o.item.order_id)
+    refunds_taken = [taken for o in outcomes for taken in o.refunds_taken]
+    if refunds_taken:  # WDT holds them, changed order or not. Lines after orders: the order ingest locks them in
+        db.session.execute(
+            update(OrderLine.__table__)
+            .where(OrderLine.__table__.c.id == bindparam("line_id"))
+            .values(refund_pushed_status=bindparam("status")),
+            refunds_taken,
+        )
     _tell_the_mall([o for o in outcomes if o.item.order_id in applied], summary)
 
 
