@@ -309,11 +309,21 @@ def fresh_database_beside(url: str, name: str) -> str:
 
 def session_holds_a_write() -> bool:
     """Whether the app's session in this thread has written in its open transaction, and so holds SQLite's write
-    lock or PostgreSQL's locks on what it wrote: a worker must hold none while WDT is called."""
+    lock or PostgreSQL's locks on what it wrote: a worker must hold none while WDT is called. (Writes on connections
+    of their own, committed at once, are not the session's: the lease renewal, the ingest's self-committing insert.)
+    Sends nothing that would begin a transaction."""
+    from psycopg.pq import TransactionStatus
+
     session = db.session()
     if not session.in_transaction():
         return False
     connection = session.connection()
+    driver = connection.connection.dbapi_connection
     if connection.dialect.name == "sqlite":
-        return connection.connection.dbapi_connection.in_transaction  # begun by the first write, not by a read
+        return driver.in_transaction  # begun by the first write, not by a read
+    status = driver.info.transaction_status
+    if status == TransactionStatus.IDLE:
+        return False
+    if status == TransactionStatus.INERROR:  # failed, not yet rolled back: its locks are still held
+        return True
     return connection.exec_driver_sql("SELECT pg_current_xact_id_if_assigned()").scalar() is not None
